@@ -1,0 +1,1 @@
+"""Mercato: a self-operated e-commerce platform."""

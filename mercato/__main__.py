@@ -1,0 +1,5 @@
+"""``python -m mercato`` runs the CLI."""
+
+from mercato.cli import app
+
+app()

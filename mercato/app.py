@@ -1,0 +1,89 @@
+"""The web composition root: ``create_app()`` wires middleware, error handlers, routers and jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from mercato.api.v1 import auth as auth_api
+from mercato.api.v1 import health as health_api
+from mercato.api.v1 import me as me_api
+from mercato.api.v1 import staff as staff_api
+from mercato.core.db import reset_database
+from mercato.core.logging import configure_logging
+from mercato.core.settings import Mode, get_settings
+from mercato.web import problems
+from mercato.web.middleware import RequestContextMiddleware
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "node_modules"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    scheduler_task: asyncio.Task[None] | None = None
+    if settings.run_jobs_in_web and not settings.redis_url:
+        from mercato.worker import run_embedded_scheduler  # noqa: PLC0415
+
+        scheduler_task = asyncio.create_task(run_embedded_scheduler())
+    try:
+        yield
+    finally:
+        if scheduler_task is not None:
+            scheduler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler_task
+        await reset_database()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Mercato API",
+        version="1",
+        summary="Self-operated e-commerce platform: storefront, console, marketplace, growth, data.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (auth_api.router, me_api.router, staff_api.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(health_api.router)
+
+    swagger = VENDOR / "swagger-ui-dist"
+    if swagger.exists():
+        app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Mercato API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.mode is Mode.production:
+        settings.effective_secret_key()  # fail at start, not at the first request
+    return app

@@ -1,0 +1,166 @@
+"""The ``mercato`` command: run, migrate, demo, worker, createadmin, check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import typer
+
+from mercato.core.settings import Mode, get_settings
+
+app = typer.Typer(help="Mercato: a self-operated e-commerce platform.", no_args_is_help=True, add_completion=False)
+
+DEMO_STAFF_EMAIL = "admin@mercato.local"
+DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
+DEMO_CUSTOMER_PHONE = "+8613800138000"
+DEMO_CUSTOMER_EMAIL = "shopper@mercato.local"
+DEMO_CUSTOMER_PASSWORD = "mercato-shop-2026"  # noqa: S105 - printed demo login, embedded mode only
+
+
+def _fail_on_problems() -> None:
+    problems = get_settings().problems()
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
+    """Apply database migrations (SQLite or PostgreSQL, from MERCATO_DATABASE_URL)."""
+    from mercato.core.migrate import upgrade  # noqa: PLC0415 - keeps `mercato --help` fast
+
+    _fail_on_problems()
+    upgrade(revision=revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@app.command()
+def demo(force: bool = typer.Option(False, help="Allow seeding in production mode")) -> None:
+    """Load demo data (idempotent): a staff superuser, roles, and a customer with an address."""
+    if get_settings().mode is Mode.production and not force:
+        typer.echo("refusing to load demo data in production mode (use --force)", err=True)
+        raise typer.Exit(code=1)
+    from mercato.demo import seed  # noqa: PLC0415
+
+    created = asyncio.run(seed())
+    typer.echo("demo data: " + (", ".join(created) if created else "already present"))
+    _print_logins()
+
+
+def _print_logins() -> None:
+    settings = get_settings()
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                "Demo logins",
+                f"  staff console  http://{settings.host}:{settings.port}/admin/   {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}",
+                f"  customer       http://{settings.host}:{settings.port}/         {DEMO_CUSTOMER_PHONE} or "
+                f"{DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}",
+                f"  API docs       http://{settings.host}:{settings.port}/api/docs",
+                "",
+            ]
+        )
+    )
+
+
+@app.command()
+def run(
+    host: str | None = typer.Option(None, help="Bind address (MERCATO_HOST)"),
+    port: int | None = typer.Option(None, help="Port (MERCATO_PORT)"),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)"),
+    workers: int = typer.Option(1, help="Web worker processes (production)"),
+) -> None:
+    """Migrate, load demo data once (embedded mode) and serve the web app."""
+    import uvicorn  # noqa: PLC0415
+
+    from mercato.core.migrate import upgrade  # noqa: PLC0415
+
+    _fail_on_problems()
+    settings = get_settings()
+    upgrade()
+    if settings.mode is Mode.embedded:
+        from mercato.demo import seed  # noqa: PLC0415
+
+        asyncio.run(seed())
+        _print_logins()
+    uvicorn.run(
+        "mercato.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        workers=None if reload else workers,
+        proxy_headers=True,
+        access_log=False,
+        log_config=None,
+    )
+
+
+@app.command()
+def worker(scheduler: bool = typer.Option(True, help="Also run the periodic scheduler (run it in one worker only)")) -> None:
+    """Run background jobs from the broker (Redis in production) and the scheduler."""
+    from mercato.core.logging import configure_logging  # noqa: PLC0415
+    from mercato.worker import run_worker  # noqa: PLC0415
+
+    _fail_on_problems()
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if not settings.redis_url:
+        typer.echo("no MERCATO_REDIS_URL: embedded mode runs jobs inside `mercato run`; the worker will only run the scheduler", err=True)
+    asyncio.run(run_worker(with_scheduler=scheduler))
+
+
+@app.command()
+def createadmin(
+    email: str = typer.Option(..., prompt=True, help="Staff email"),
+    name: str = typer.Option("", help="Display name"),
+) -> None:
+    """Create a staff superuser. The password comes from MERCATO_ADMIN_PASSWORD or a prompt."""
+    from mercato import identity  # noqa: PLC0415
+    from mercato.core.db import reset_database, uow  # noqa: PLC0415
+    from mercato.core.errors import DomainError  # noqa: PLC0415
+    from mercato.core.i18n import gettext  # noqa: PLC0415
+
+    password = os.environ.get("MERCATO_ADMIN_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def create() -> identity.StaffRead:
+        try:
+            async with uow() as session:
+                return await identity.create_staff(session, email=email, password=password, name=name, is_superuser=True)
+        finally:
+            await reset_database()
+
+    try:
+        staff = asyncio.run(create())
+    except DomainError as exc:
+        typer.echo(f"{exc.code}: {gettext(exc.message, 'en', **exc.params)}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"created superuser {staff.email} (id {staff.id})")
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and the database; print one line per problem."""
+    from mercato.core.migrate import pending  # noqa: PLC0415
+
+    settings = get_settings()
+    problems = settings.problems()
+    if not problems:
+        try:
+            if asyncio.run(pending(settings.effective_database_url)):
+                problems.append("database: migrations are pending; run `mercato migrate`")
+        except Exception as exc:  # report any connection failure as a problem line
+            problems.append(f"database: cannot connect ({type(exc).__name__}: {exc})")
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(code=1)
+    typer.echo(f"ok: {settings.mode.value} mode, database {settings.effective_database_url.split('@')[-1]}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,111 @@
+"""Idempotency keys: a retried request returns the stored response instead of acting twice.
+
+``claim`` inserts ``(scope, key)`` with a hash of the request in the caller's transaction. If the
+key is new the caller acts and calls ``store_response``; the row and the effect commit together.
+If the key exists with the same request hash, the stored response is returned; with a different
+hash the retry is refused (``core.idempotency_key_reused``). Concurrent duplicates queue on the
+unique constraint, so only one acts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mercato.core import clock
+from mercato.core.db import Base, IdMixin, insert_ignore
+from mercato.core.errors import Conflict, InvalidInput
+
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "core.idempotency_key_reused"
+    message = "This Idempotency-Key was already used for a different request."
+
+
+class IdempotencyKeyInvalid(InvalidInput):
+    code = "core.idempotency_key_invalid"
+    message = "The Idempotency-Key must be 1 to 200 printable ASCII characters."
+
+
+class IdempotencyInProgress(Conflict):
+    code = "core.idempotency_in_progress"
+    message = "A request with this Idempotency-Key is still being processed."
+
+
+class IdempotencyRecord(IdMixin, Base):
+    """One claimed key and, once done, the response it produced."""
+
+    __tablename__ = "core_idempotency_key"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    scope: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+
+
+def request_hash(payload: Any) -> str:
+    """Return a stable hash of a JSON-able request body."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    if not (1 <= len(key) <= MAX_KEY_LENGTH) or not all(32 < ord(ch) < 127 for ch in key):
+        raise IdempotencyKeyInvalid()
+    return key
+
+
+async def claim(session: AsyncSession, *, scope: str, key: str, payload: Any) -> StoredResponse | None:
+    """Claim ``key`` in ``scope``; return the stored response if it was already used.
+
+    Raises:
+        IdempotencyKeyInvalid: the key is empty, too long or not printable ASCII.
+        IdempotencyKeyReused: the key was used with a different request body.
+        IdempotencyInProgress: the first request with this key has not finished.
+    """
+    validate_key(key)
+    digest = request_hash(payload)
+    inserted = await insert_ignore(
+        session,
+        IdempotencyRecord.__table__,
+        {"scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()},
+    )
+    if inserted:
+        return None
+    record = (
+        await session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        )
+    ).scalar_one()
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused()
+    if record.status_code is None:
+        raise IdempotencyInProgress()
+    return StoredResponse(record.status_code, record.response)
+
+
+async def store_response(session: AsyncSession, *, scope: str, key: str, status_code: int, body: Any) -> None:
+    """Keep the response of a claimed key so a retry gets the same answer."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .values(status_code=status_code, response=body)
+    )

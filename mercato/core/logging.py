@@ -1,0 +1,56 @@
+"""Structured JSON logs (structlog) with the request id bound per request and PII masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from structlog.types import EventDict, WrappedLogger
+
+from mercato.core.security import mask_email, mask_free_text, mask_phone, mask_text
+
+_PII_KEYS = {
+    "phone": mask_phone,
+    "mobile": mask_phone,
+    "email": mask_email,
+    "recipient": mask_text,
+    "name": mask_text,
+    "address": lambda v: mask_text(v, keep=3),
+    "detail": lambda v: mask_text(v, keep=3),
+    "id_number": lambda v: mask_text(v, keep=2),
+}
+_SECRET_KEYS = {"password", "token", "code", "secret", "authorization", "cookie", "otp"}
+
+
+def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Mask personal data and drop secrets from every log record."""
+    for key, value in list(event_dict.items()):
+        lowered = key.lower()
+        if any(word in lowered for word in _SECRET_KEYS) and lowered not in {"event", "status_code"}:
+            event_dict[key] = "[redacted]"
+        elif lowered in _PII_KEYS and isinstance(value, str):
+            event_dict[key] = _PII_KEYS[lowered](value)
+        elif isinstance(value, str) and key != "event":
+            event_dict[key] = mask_free_text(value)
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    """Configure structlog and the standard library to write one JSON object per line."""
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        mask_pii,
+        structlog.processors.format_exc_info,
+    ]
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)

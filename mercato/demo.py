@@ -1,0 +1,76 @@
+"""Demo data for embedded mode: idempotent, safe to run on every start."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato import identity
+from mercato.cli import (
+    DEMO_CUSTOMER_EMAIL,
+    DEMO_CUSTOMER_PASSWORD,
+    DEMO_CUSTOMER_PHONE,
+    DEMO_STAFF_EMAIL,
+    DEMO_STAFF_PASSWORD,
+)
+from mercato.core.db import reset_database, uow
+
+DEMO_ROLES = {
+    "Catalog manager": ("Products, categories, stock and listing review", ["catalog.read", "catalog.write", "catalog.review", "inventory.read", "inventory.write"]),
+    "Customer service": ("Orders, customers and refunds", ["orders.read", "orders.write", "orders.refund", "customers.read"]),
+    "Auditor": ("Read-only access to the audit log and reports", ["audit.read", "analytics.read"]),
+}
+
+
+async def _seed(session: AsyncSession) -> list[str]:
+    created: list[str] = []
+    meta = identity.RequestMeta(ip=None, user_agent="mercato demo")
+    try:
+        await identity.create_staff(
+            session, email=DEMO_STAFF_EMAIL, password=DEMO_STAFF_PASSWORD, name="Demo admin", is_superuser=True
+        )
+        created.append(f"staff {DEMO_STAFF_EMAIL}")
+    except identity.StaffEmailTaken:
+        pass
+    system = identity.Actor(staff_id=None, label="demo")
+    for name, (description, permissions) in DEMO_ROLES.items():
+        try:
+            await identity.create_role(session, name=name, description=description, permissions=permissions, actor=system)
+            created.append(f"role {name}")
+        except identity.RoleNameTaken:
+            pass
+    try:
+        customer = await identity.create_customer(
+            session,
+            phone=DEMO_CUSTOMER_PHONE,
+            email=DEMO_CUSTOMER_EMAIL,
+            password=DEMO_CUSTOMER_PASSWORD,
+            name="演示用户",
+            meta=meta,
+        )
+    except identity.AccountExists:
+        return created
+    created.append(f"customer {DEMO_CUSTOMER_PHONE}")
+    await identity.add_address(
+        session,
+        customer_id=customer.id,
+        data=identity.AddressWrite(
+            recipient="李雷",
+            phone="13800138000",
+            province="上海市",
+            city="上海市",
+            district="浦东新区",
+            detail="世纪大道 100 号 8 楼",
+            postal_code="200120",
+            is_default=True,
+        ),
+    )
+    return created
+
+
+async def seed() -> list[str]:
+    """Create what is missing of the demo data; return what was created."""
+    try:
+        async with uow() as session:
+            return await _seed(session)
+    finally:
+        await reset_database()

@@ -1,0 +1,144 @@
+"""Identity errors and their stable codes.
+
+Codes: identity.invalid_credentials, identity.account_locked, identity.ip_blocked,
+identity.code_invalid, identity.code_expired, identity.code_attempts_exceeded,
+identity.code_rate_limited, identity.phone_invalid, identity.email_invalid,
+identity.identifier_required, identity.account_exists, identity.weak_password,
+identity.consent_required, identity.address_limit_reached, identity.address_not_found,
+identity.session_invalid, identity.csrf_failed, identity.permission_denied,
+identity.staff_not_found, identity.staff_email_taken, identity.role_not_found,
+identity.role_name_taken, identity.unknown_permission, identity.self_lockout,
+identity.account_deleted.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mercato.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited, Unauthenticated
+
+
+class InvalidCredentials(Unauthenticated):
+    """Unknown account and wrong password get this same answer."""
+
+    code = "identity.invalid_credentials"
+    message = "The account or password is incorrect."
+
+
+class AccountLocked(RateLimited):
+    code = "identity.account_locked"
+    message = "Too many failed sign-in attempts. Try again in {seconds} seconds."
+
+
+class IpBlocked(RateLimited):
+    code = "identity.ip_blocked"
+    message = "Too many failed attempts from your network. Try again in {seconds} seconds."
+
+
+class CodeInvalid(InvalidInput):
+    """A wrong code: the attempt is counted, so the failure is committed."""
+
+    persist_changes: ClassVar[bool] = True
+    code = "identity.code_invalid"
+    message = "The verification code is incorrect."
+
+
+class CodeExpired(InvalidInput):
+    code = "identity.code_expired"
+    message = "The verification code has expired or was not requested. Request a new one."
+
+
+class CodeAttemptsExceeded(InvalidInput):
+    persist_changes: ClassVar[bool] = True
+    code = "identity.code_attempts_exceeded"
+    message = "Too many wrong codes. Request a new one."
+
+
+class CodeRateLimited(RateLimited):
+    code = "identity.code_rate_limited"
+    message = "Codes are sent at most once a minute and five times an hour. Try again in {seconds} seconds."
+
+
+class PhoneInvalid(InvalidInput):
+    code = "identity.phone_invalid"
+    message = "The mobile number is not valid."
+
+
+class EmailInvalid(InvalidInput):
+    code = "identity.email_invalid"
+    message = "The email address is not valid."
+
+
+class IdentifierRequired(InvalidInput):
+    code = "identity.identifier_required"
+    message = "Give a mobile number or an email address."
+
+
+class AccountExists(Conflict):
+    code = "identity.account_exists"
+    message = "An account with this mobile number or email already exists."
+
+
+class WeakPassword(InvalidInput):
+    code = "identity.weak_password"
+    message = "Use 8 to 128 characters with letters and digits, not a common password."
+
+
+class ConsentRequired(InvalidInput):
+    code = "identity.consent_required"
+    message = "Accept the privacy policy to create an account."
+
+
+class AddressLimitReached(Conflict):
+    code = "identity.address_limit_reached"
+    message = "You can keep at most {limit} addresses."
+
+
+class AddressNotFound(NotFound):
+    code = "identity.address_not_found"
+    message = "Address not found."
+
+
+class SessionInvalid(Unauthenticated):
+    code = "identity.session_invalid"
+    message = "Your session has ended. Sign in again."
+
+
+class CsrfFailed(PermissionDenied):
+    code = "identity.csrf_failed"
+    message = "The form has expired or did not come from this site. Reload the page and try again."
+
+
+class MissingPermission(PermissionDenied):
+    code = "identity.permission_denied"
+    message = "You need the {permission} permission."
+
+
+class StaffNotFound(NotFound):
+    code = "identity.staff_not_found"
+    message = "Staff member not found."
+
+
+class StaffEmailTaken(Conflict):
+    code = "identity.staff_email_taken"
+    message = "A staff member with this email already exists."
+
+
+class RoleNotFound(NotFound):
+    code = "identity.role_not_found"
+    message = "Role not found."
+
+
+class RoleNameTaken(Conflict):
+    code = "identity.role_name_taken"
+    message = "A role with this name already exists."
+
+
+class UnknownPermission(InvalidInput):
+    code = "identity.unknown_permission"
+    message = "Unknown permission: {permission}."
+
+
+class SelfLockout(Conflict):
+    code = "identity.self_lockout"
+    message = "You cannot remove your own superuser status or deactivate yourself."

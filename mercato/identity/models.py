@@ -1,0 +1,151 @@
+"""Private: identity tables. Other packages use ``mercato.identity``'s service API instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mercato.core.db import Base, BigId, IdMixin
+
+
+class Customer(IdMixin, Base):
+    """A shopper's account. ``phone`` is E.164, ``email`` lower-cased; at least one is set
+    until the account is deleted, when both are erased."""
+
+    __tablename__ = "identity_customer"
+
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+
+
+class Consent(IdMixin, Base):
+    """A recorded consent (or its withdrawal) to a version of a policy."""
+
+    __tablename__ = "identity_consent"
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    policy_version: Mapped[str] = mapped_column(String(40))
+    granted: Mapped[bool] = mapped_column(Boolean, default=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[dt.datetime]
+
+
+class OneTimeCode(IdMixin, Base):
+    """A verification code sent by SMS (or email); only an HMAC of the code is stored."""
+
+    __tablename__ = "identity_one_time_code"
+    __table_args__ = (Index("ix_identity_one_time_code_lookup", "destination", "purpose", "created_at"),)
+
+    destination: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    consumed_at: Mapped[dt.datetime | None]
+
+
+class AuthToken(IdMixin, Base):
+    """A web session (cookie) or an API bearer token of a customer or staff member.
+
+    Only the SHA-256 of the token is stored; revoking sets ``revoked_at``.
+    """
+
+    __tablename__ = "identity_auth_token"
+    __table_args__ = (Index("ix_identity_auth_token_subject", "subject_kind", "subject_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    subject_kind: Mapped[str] = mapped_column(String(10))  # customer | staff
+    subject_id: Mapped[int] = mapped_column(BigId)
+    kind: Mapped[str] = mapped_column(String(10))  # session | bearer
+    name: Mapped[str] = mapped_column(String(100), default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Address(IdMixin, Base):
+    """A customer's shipping address (Chinese administrative divisions)."""
+
+    __tablename__ = "identity_address"
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(30))
+    city: Mapped[str] = mapped_column(String(30))
+    district: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Staff(IdMixin, Base):
+    """An operator of the shop; separate from customers, signs in to the console."""
+
+    __tablename__ = "identity_staff"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class Role(IdMixin, Base):
+    """A named set of permissions (``catalog.write``, ``orders.refund`` ...)."""
+
+    __tablename__ = "identity_role"
+
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime]
+
+
+class StaffRole(IdMixin, Base):
+    """A role given to a staff member."""
+
+    __tablename__ = "identity_staff_role"
+    __table_args__ = (UniqueConstraint("staff_id", "role_id"),)
+
+    staff_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_staff.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_role.id", ondelete="CASCADE"), index=True)
+
+
+class AuditEntry(IdMixin, Base):
+    """One staff write: who did what to which object, with the state before and after."""
+
+    __tablename__ = "identity_audit_entry"
+    __table_args__ = (
+        Index("ix_identity_audit_entry_object", "object_type", "object_id"),
+        Index("ix_identity_audit_entry_actor", "actor_id", "created_at"),
+    )
+
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(60), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)

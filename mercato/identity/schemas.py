@@ -1,0 +1,196 @@
+"""Public identity DTOs and inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from mercato.core.schemas import InputModel, ReadModel
+
+Password = Annotated[str, Field(min_length=1, max_length=128)]
+Code = Annotated[str, Field(min_length=4, max_length=8, pattern=r"^\d+$")]
+Identifier = Annotated[str, Field(min_length=3, max_length=254)]
+
+
+class CodePurpose(StrEnum):
+    """Why a verification code is sent."""
+
+    register = "register"  # prove the number before creating an account
+    login = "login"  # passwordless sign-in
+    reset_password = "reset_password"  # set a new password  # noqa: S105
+    delete_account = "delete_account"  # confirm erasure without a password
+
+
+class CustomerStatus(StrEnum):
+    active = "active"  # can sign in
+    deleted = "deleted"  # erased at the customer's request; kept only for records that must stay
+
+
+class SendCode(InputModel):
+    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    purpose: CodePurpose
+
+
+class RegisterCustomer(InputModel):
+    phone: Annotated[str | None, Field(max_length=30)] = None
+    email: Annotated[str | None, Field(max_length=254)] = None
+    password: Password | None = None
+    code: Code | None = None
+    name: Annotated[str, Field(max_length=60)] = ""
+    accept_privacy_policy: bool = False
+
+
+class PasswordLogin(InputModel):
+    identifier: Identifier
+    password: Password
+
+
+class CodeLogin(InputModel):
+    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    code: Code
+
+
+class ChangePassword(InputModel):
+    current_password: Password
+    new_password: Password
+
+
+class ResetPassword(InputModel):
+    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    code: Code
+    new_password: Password
+
+
+class UpdateProfile(InputModel):
+    name: Annotated[str, Field(max_length=60)]
+
+
+class DeleteAccount(InputModel):
+    password: Password | None = None
+    code: Code | None = None
+
+
+class CustomerRead(ReadModel):
+    id: int
+    phone: str | None
+    email: str | None
+    name: str
+    status: CustomerStatus
+    has_password: bool
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+
+class IssuedToken(ReadModel):
+    """A new session or bearer token: the secret is shown once and never stored."""
+
+    token: str
+    token_id: int
+    expires_at: dt.datetime
+
+
+class SignedIn(ReadModel):
+    customer: CustomerRead
+    token: IssuedToken
+
+
+class TokenRead(ReadModel):
+    id: int
+    kind: str
+    name: str
+    ip: str | None
+    user_agent: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+class ConsentRead(ReadModel):
+    policy: str
+    policy_version: str
+    granted: bool
+    created_at: dt.datetime
+
+
+class AddressWrite(InputModel):
+    recipient: Annotated[str, Field(min_length=1, max_length=50)]
+    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    province: Annotated[str, Field(min_length=1, max_length=30)]
+    city: Annotated[str, Field(min_length=1, max_length=30)]
+    district: Annotated[str, Field(min_length=1, max_length=30)]
+    detail: Annotated[str, Field(min_length=1, max_length=200)]
+    postal_code: Annotated[str, Field(max_length=10, pattern=r"^\d{0,10}$")] = ""
+    is_default: bool = False
+
+
+class AddressRead(ReadModel):
+    id: int
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    postal_code: str
+    is_default: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomerExport(ReadModel):
+    """Everything Mercato holds about a customer, for a data-portability request."""
+
+    exported_at: dt.datetime
+    customer: CustomerRead
+    consents: list[ConsentRead]
+    addresses: list[AddressRead]
+    sessions: list[TokenRead]
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class RequestMeta(ReadModel):
+    """Who is calling from where: recorded with consents, sessions and audit entries."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    request_id: str | None = None
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+class StaffLogin(InputModel):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    password: Password
+
+
+class StaffRead(ReadModel):
+    id: int
+    email: str
+    name: str
+    is_superuser: bool
+    is_active: bool
+    roles: list[str]
+    permissions: list[str]
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+    def has(self, permission: str) -> bool:
+        return self.is_superuser or permission in self.permissions
+
+
+class StaffSignedIn(ReadModel):
+    staff: StaffRead
+    token: IssuedToken
+
+
+class Actor(ReadModel):
+    """The staff member behind a write, for the audit log."""
+
+    staff_id: int | None
+    label: str
+    ip: str | None = None
+    request_id: str | None = None

@@ -1,0 +1,1 @@
+"""Identity use cases, split by concern behind the package front door."""

@@ -1,0 +1,120 @@
+"""Verification codes: 6 digits, valid 5 minutes, 5 attempts, rate-limited per number and per IP.
+
+Only an HMAC of (destination, purpose, code) is stored. The text message is sent after the
+transaction commits (no network call inside it); if the provider fails the caller gets
+``identity.sms_delivery_failed`` and may ask again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.core import clock
+from mercato.core.cache import Limit, get_rate_limiter
+from mercato.core.db import after_commit
+from mercato.core.i18n import gettext
+from mercato.core.security import constant_time_equals, new_numeric_code, sign
+from mercato.core.settings import get_settings
+from mercato.identity.errors import CodeAttemptsExceeded, CodeExpired, CodeInvalid, CodeRateLimited
+from mercato.identity.models import OneTimeCode
+from mercato.identity.providers.registry import get_sms_sender
+from mercato.identity.schemas import CodePurpose, RequestMeta
+from mercato.identity.service.normalize import normalize_phone
+
+CODE_TTL = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+PER_NUMBER_MINUTE = Limit("identity.code.number_minute", "1/minute")
+PER_NUMBER_HOUR = Limit("identity.code.number_hour", "5/hour")
+PER_IP_HOUR = Limit("identity.code.ip_hour", "20/hour")
+
+_TEXTS = {
+    CodePurpose.register: "Your Mercato sign-up code is {code}. It expires in 5 minutes.",
+    CodePurpose.login: "Your Mercato sign-in code is {code}. It expires in 5 minutes. Never share it.",
+    CodePurpose.reset_password: "Your Mercato password reset code is {code}. It expires in 5 minutes.",
+    CodePurpose.delete_account: "Your Mercato account deletion code is {code}. It expires in 5 minutes.",
+}
+
+
+def _digest(destination: str, purpose: str, code: str) -> str:
+    return sign(get_settings().effective_secret_key(), f"otp:{destination}:{purpose}:{code}")
+
+
+async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, meta: RequestMeta) -> None:
+    """Create a code for ``phone`` and text it once the transaction has committed.
+
+    Raises:
+        PhoneInvalid: not a valid mobile number.
+        CodeRateLimited: more than one code a minute or five an hour for the number, or twenty
+            an hour from the IP address.
+    """
+    destination = normalize_phone(phone)
+    limiter = get_rate_limiter()
+    await limiter.check(PER_NUMBER_MINUTE, destination, error=CodeRateLimited)
+    await limiter.check(PER_NUMBER_HOUR, destination, error=CodeRateLimited)
+    if meta.ip:
+        await limiter.check(PER_IP_HOUR, meta.ip, error=CodeRateLimited)
+    await limiter.hit(PER_NUMBER_MINUTE, destination, error=CodeRateLimited)
+    await limiter.hit(PER_NUMBER_HOUR, destination, error=CodeRateLimited)
+    if meta.ip:
+        await limiter.hit(PER_IP_HOUR, meta.ip, error=CodeRateLimited)
+    code = new_numeric_code(6)
+    now = clock.now()
+    session.add(
+        OneTimeCode(
+            destination=destination,
+            purpose=purpose.value,
+            code_hash=_digest(destination, purpose.value, code),
+            attempts=0,
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    await session.flush()
+    text = gettext(_TEXTS[purpose], code=code)
+
+    async def deliver() -> None:
+        await get_sms_sender().send(phone=destination, text=text)
+
+    after_commit(session, deliver)
+
+
+async def verify_code(session: AsyncSession, *, destination: str, purpose: CodePurpose, code: str) -> None:
+    """Check and consume the latest code sent to ``destination`` for ``purpose``.
+
+    A wrong code counts as an attempt even though the request fails (the error commits it).
+
+    Raises:
+        CodeExpired: no live code (never sent, expired, or already used).
+        CodeAttemptsExceeded: five wrong codes; a new one must be requested.
+        CodeInvalid: the code does not match.
+    """
+    row = (
+        await session.execute(
+            select(OneTimeCode)
+            .where(OneTimeCode.destination == destination, OneTimeCode.purpose == purpose.value)
+            .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    now = clock.now()
+    if row is None or row.consumed_at is not None or row.expires_at <= now:
+        raise CodeExpired()
+    counted = await session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.id == row.id, OneTimeCode.attempts < MAX_ATTEMPTS)
+        .values(attempts=OneTimeCode.attempts + 1)
+    )
+    if getattr(counted, "rowcount", 0) != 1:
+        raise CodeAttemptsExceeded()
+    if not constant_time_equals(row.code_hash, _digest(destination, purpose.value, code)):
+        raise CodeInvalid()
+    consumed = await session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.id == row.id, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    if getattr(consumed, "rowcount", 0) != 1:
+        raise CodeExpired()  # a concurrent request used it first

@@ -1,0 +1,303 @@
+"""Customer accounts: registration, sign-in by password or SMS code, passwords, profile.
+
+Sign-in failures are counted per account identifier and per IP address in the rate limiter
+(shared through Redis in production). An unknown account and a wrong password get the same
+answer and take the same time (the password is checked against a dummy hash).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.core import clock
+from mercato.core.cache import Limit, get_rate_limiter
+from mercato.core.errors import FieldError
+from mercato.core.events import record_event
+from mercato.core.security import hash_password, needs_rehash, verify_password
+from mercato.core.settings import get_settings
+from mercato.identity.errors import (
+    AccountExists,
+    AccountLocked,
+    ConsentRequired,
+    IdentifierRequired,
+    InvalidCredentials,
+    IpBlocked,
+    SessionInvalid,
+    WeakPassword,
+)
+from mercato.identity.events import CustomerRegistered
+from mercato.identity.models import Consent, Customer
+from mercato.identity.schemas import (
+    ChangePassword,
+    CodeLogin,
+    CodePurpose,
+    CustomerRead,
+    CustomerStatus,
+    PasswordLogin,
+    RegisterCustomer,
+    RequestMeta,
+    ResetPassword,
+    UpdateProfile,
+)
+from mercato.identity.service.codes import verify_code
+from mercato.identity.service.normalize import normalize_email, normalize_identifier, normalize_phone
+from mercato.identity.service.tokens import revoke_all_tokens
+
+#: Lockout: 5 failures in 15 minutes locks the identifier; 20 in a day locks it for the day.
+FAILS_PER_ACCOUNT = (Limit("identity.login.account_15m", "5/15minutes"), Limit("identity.login.account_day", "20/day"))
+#: Backoff per IP address: 30 failures in 15 minutes blocks the address.
+FAILS_PER_IP = Limit("identity.login.ip_15m", "30/15minutes")
+COMMON_PASSWORDS = frozenset(
+    {"12345678", "123456789", "1234567890", "password", "password1", "qwerty123", "11111111", "abc12345",
+     "a1234567", "iloveyou1", "88888888", "66666666", "woaini1314", "qwertyui", "1qaz2wsx", "passw0rd"}
+)
+
+
+def to_read(row: Customer) -> CustomerRead:
+    return CustomerRead(
+        id=row.id,
+        phone=row.phone,
+        email=row.email,
+        name=row.name,
+        status=CustomerStatus(row.status),
+        has_password=row.password_hash is not None,
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def check_password_strength(password: str, *, field: str = "password", personal: tuple[str | None, ...] = ()) -> None:
+    """Refuse short, letter-only or digit-only, common or personal passwords.
+
+    Raises:
+        WeakPassword: with a field error on ``field``.
+    """
+    lowered = password.lower()
+    weak = (
+        not 8 <= len(password) <= 128
+        or not any(ch.isalpha() for ch in password)
+        or not any(ch.isdigit() for ch in password)
+        or lowered in COMMON_PASSWORDS
+        or len(set(password)) < 4
+        or any(p and (p.lstrip("+") in lowered or lowered in p.lower()) for p in personal)
+    )
+    if weak:
+        raise WeakPassword(fields=[FieldError(("body", field), WeakPassword.code, WeakPassword.message)])
+
+
+async def _load(session: AsyncSession, customer_id: int) -> Customer:
+    row = await session.get(Customer, customer_id)
+    if row is None or row.status != CustomerStatus.active:
+        raise SessionInvalid()
+    return row
+
+
+async def get_customer(session: AsyncSession, *, customer_id: int) -> CustomerRead:
+    """Return an active customer.
+
+    Raises:
+        SessionInvalid: no such active customer (deleted accounts cannot act).
+    """
+    return to_read(await _load(session, customer_id))
+
+
+async def register_customer(session: AsyncSession, *, data: RegisterCustomer, meta: RequestMeta) -> CustomerRead:
+    """Create an account from a verified mobile number (SMS code) or an email and password.
+
+    Consent to the current privacy policy is required and recorded with time and IP.
+
+    Raises:
+        IdentifierRequired, PhoneInvalid, EmailInvalid, ConsentRequired, WeakPassword,
+        CodeExpired, CodeInvalid, CodeAttemptsExceeded, AccountExists.
+    """
+    if not data.phone and not data.email:
+        raise IdentifierRequired()
+    if not data.accept_privacy_policy:
+        raise ConsentRequired(
+            fields=[FieldError(("body", "accept_privacy_policy"), ConsentRequired.code, ConsentRequired.message)]
+        )
+    phone = normalize_phone(data.phone) if data.phone else None
+    email = normalize_email(data.email) if data.email else None
+    if phone is None and data.password is None:
+        raise WeakPassword(fields=[FieldError(("body", "password"), WeakPassword.code, WeakPassword.message)])
+    if data.password is not None:
+        check_password_strength(data.password, personal=(phone, email))
+    if phone is not None:
+        if data.code is None:
+            raise IdentifierRequired(
+                "Enter the verification code sent to your mobile.",
+                code="identity.code_required",
+                fields=[FieldError(("body", "code"), "identity.code_required", "This field is required.")],
+            )
+        await verify_code(session, destination=phone, purpose=CodePurpose.register, code=data.code)
+    return await create_customer(
+        session, phone=phone, email=email, password=data.password, name=data.name, meta=meta, checked=True
+    )
+
+
+async def create_customer(
+    session: AsyncSession,
+    *,
+    phone: str | None,
+    email: str | None,
+    password: str | None,
+    name: str = "",
+    meta: RequestMeta,
+    checked: bool = False,
+) -> CustomerRead:
+    """Create an account for a trusted caller (registration after its checks, demo data, imports).
+
+    Consent to the current privacy policy is recorded; ``CustomerRegistered`` goes to the outbox.
+
+    Raises:
+        IdentifierRequired, PhoneInvalid, EmailInvalid, WeakPassword, AccountExists.
+    """
+    if not checked:
+        phone = normalize_phone(phone) if phone else None
+        email = normalize_email(email) if email else None
+        if password is not None:
+            check_password_strength(password, personal=(phone, email))
+    if not phone and not email:
+        raise IdentifierRequired()
+    for column, value in ((Customer.phone, phone), (Customer.email, email)):
+        if value is not None and (await session.execute(select(Customer.id).where(column == value))).first():
+            raise AccountExists()
+    now = clock.now()
+    row = Customer(
+        phone=phone,
+        email=email,
+        name=name,
+        password_hash=hash_password(password) if password else None,
+        status=CustomerStatus.active.value,
+        created_at=now,
+    )
+    session.add(row)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent twin registered the same number or email
+        raise AccountExists() from exc
+    session.add(
+        Consent(
+            customer_id=row.id,
+            policy="privacy_policy",
+            policy_version=get_settings().privacy_policy_version,
+            granted=True,
+            ip=meta.ip,
+            created_at=now,
+        )
+    )
+    await record_event(session, CustomerRegistered(customer_id=row.id, channel="phone" if phone else "email"))
+    return to_read(row)
+
+
+async def _guard_attempts(identifier: str, meta: RequestMeta) -> None:
+    limiter = get_rate_limiter()
+    for limit in FAILS_PER_ACCOUNT:
+        await limiter.check(limit, identifier, error=AccountLocked)
+    if meta.ip:
+        await limiter.check(FAILS_PER_IP, meta.ip, error=IpBlocked)
+
+
+async def _count_failure(identifier: str, meta: RequestMeta) -> None:
+    limiter = get_rate_limiter()
+    for limit in FAILS_PER_ACCOUNT:
+        await limiter.count(limit, identifier)
+    if meta.ip:
+        await limiter.count(FAILS_PER_IP, meta.ip)
+
+
+async def authenticate_with_password(session: AsyncSession, *, data: PasswordLogin, meta: RequestMeta) -> CustomerRead:
+    """Check an identifier (mobile or email) and password.
+
+    Raises:
+        PhoneInvalid, EmailInvalid: the identifier is malformed.
+        AccountLocked: too many failures for this identifier (429, Retry-After).
+        IpBlocked: too many failures from this address (429, Retry-After).
+        InvalidCredentials: unknown account or wrong password (the same answer for both).
+    """
+    identifier = normalize_identifier(data.identifier)
+    await _guard_attempts(identifier, meta)
+    column = Customer.email if "@" in identifier else Customer.phone
+    row = (
+        await session.execute(select(Customer).where(column == identifier, Customer.status == CustomerStatus.active.value))
+    ).scalar_one_or_none()
+    if not verify_password(row.password_hash if row else None, data.password) or row is None:
+        await _count_failure(identifier, meta)
+        raise InvalidCredentials()
+    if row.password_hash and needs_rehash(row.password_hash):
+        row.password_hash = hash_password(data.password)
+    row.last_login_at = clock.now()
+    await session.flush()
+    return to_read(row)
+
+
+async def authenticate_with_code(session: AsyncSession, *, data: CodeLogin) -> CustomerRead:
+    """Sign in with a mobile number and the SMS code sent to it.
+
+    Raises:
+        PhoneInvalid, CodeExpired, CodeInvalid, CodeAttemptsExceeded,
+        InvalidCredentials: no active account has this number (register first).
+    """
+    phone = normalize_phone(data.phone)
+    await verify_code(session, destination=phone, purpose=CodePurpose.login, code=data.code)
+    row = (
+        await session.execute(select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value))
+    ).scalar_one_or_none()
+    if row is None:
+        raise InvalidCredentials()
+    row.last_login_at = clock.now()
+    await session.flush()
+    return to_read(row)
+
+
+async def change_password(
+    session: AsyncSession, *, customer_id: int, data: ChangePassword, keep_token_id: int | None
+) -> CustomerRead:
+    """Change the password and end every other session.
+
+    Raises:
+        InvalidCredentials: the current password is wrong (code identity.password_incorrect).
+        WeakPassword: the new password is too weak.
+    """
+    row = await _load(session, customer_id)
+    if row.password_hash is None or not verify_password(row.password_hash, data.current_password):
+        raise InvalidCredentials(
+            "The current password is incorrect.",
+            code="identity.password_incorrect",
+            fields=[FieldError(("body", "current_password"), "identity.password_incorrect", "The current password is incorrect.")],
+        )
+    check_password_strength(data.new_password, field="new_password", personal=(row.phone, row.email))
+    row.password_hash = hash_password(data.new_password)
+    await session.flush()
+    await revoke_all_tokens(session, subject_kind="customer", subject_id=row.id, except_token_id=keep_token_id)
+    return to_read(row)
+
+
+async def reset_password(session: AsyncSession, *, data: ResetPassword) -> None:
+    """Set a new password with an SMS code and end every session of the account.
+
+    Raises:
+        PhoneInvalid, WeakPassword, CodeExpired, CodeInvalid, CodeAttemptsExceeded,
+        InvalidCredentials: no active account has this number.
+    """
+    phone = normalize_phone(data.phone)
+    check_password_strength(data.new_password, field="new_password", personal=(phone,))
+    await verify_code(session, destination=phone, purpose=CodePurpose.reset_password, code=data.code)
+    row = (
+        await session.execute(select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value))
+    ).scalar_one_or_none()
+    if row is None:
+        raise InvalidCredentials()
+    row.password_hash = hash_password(data.new_password)
+    await session.flush()
+    await revoke_all_tokens(session, subject_kind="customer", subject_id=row.id)
+
+
+async def update_profile(session: AsyncSession, *, customer_id: int, data: UpdateProfile) -> CustomerRead:
+    row = await _load(session, customer_id)
+    row.name = data.name
+    await session.flush()
+    return to_read(row)

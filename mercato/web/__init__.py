@@ -1,0 +1,1 @@
+"""Shared presentation plumbing: problem+json, middleware, CSRF, templates. No business rules."""

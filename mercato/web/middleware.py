@@ -1,0 +1,122 @@
+"""ASGI middleware: request id, locale negotiation, access log, security headers, body limit.
+
+Pure ASGI (not BaseHTTPMiddleware) so streaming and background work are not buffered.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mercato.core.i18n import negotiate, set_locale
+from mercato.core.settings import get_settings
+from mercato.web.problems import problem
+
+log = structlog.get_logger("mercato.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+# Swagger UI loads its assets from a CDN; it only gets a looser policy on its own page.
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
+    "script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'"
+)
+
+
+class RequestContextMiddleware:
+    """Give each request an id (or keep a sane incoming X-Request-ID), pick its language,
+    log it once, and add security headers to every response."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = 2 * 1024 * 1024) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        locale = negotiate(headers.get("accept-language"), get_settings().locale)
+        set_locale(locale)
+        scope.setdefault("state", {})
+        scope["state"]["request_id"] = request_id
+        scope["state"]["locale"] = locale
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, Any] = {"status": 500}
+        path = scope.get("path", "")
+
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem(
+                Request(scope), status=413, code="core.body_too_large", detail="The request body is too large."
+            )
+            await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, self._wrap_send(send, request_id, path, status_holder))
+        except BodyTooLarge:
+            response = problem(
+                Request(scope), status=413, code="core.body_too_large", detail="The request body is too large."
+            )
+            await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
+        finally:
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=path,
+                status_code=status_holder["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+    @staticmethod
+    def _wrap_send(send: Send, request_id: str, path: str, holder: dict[str, Any]) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                holder["status"] = message["status"]
+                out = MutableHeaders(scope=message)
+                out["x-request-id"] = request_id
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in out:
+                        out[name] = value
+                if path.startswith("/api/docs"):
+                    out["content-security-policy"] = DOCS_CSP
+            await send(message)
+
+        return wrapped
+
+
+class BodyTooLarge(Exception):
+    """Raised while reading a body that exceeds the limit."""

@@ -1,0 +1,151 @@
+"""Test set-up: a real database per xdist worker (SQLite file, or PostgreSQL when
+MERCATO_TEST_DATABASE_URL is set), migrated once; every test starts with empty tables,
+empty rate limits, a fresh console SMS provider and the real clock.
+
+Tests commit for real (the app's unit of work commits), so tables are emptied after each test
+instead of rolling back a wrapping transaction: that keeps concurrency and outbox tests honest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_TMP = Path(tempfile.mkdtemp(prefix=f"mercato-test-{_WORKER}-"))
+_PG_BASE = os.environ.get("MERCATO_TEST_DATABASE_URL", "")
+
+os.environ["MERCATO_VAR_DIR"] = str(_TMP)
+os.environ["MERCATO_RUN_JOBS_IN_WEB"] = "false"
+os.environ["MERCATO_LOG_JSON"] = "true"
+os.environ["MERCATO_LOG_LEVEL"] = "WARNING"
+os.environ["MERCATO_SMS_PROVIDER"] = "console"
+os.environ.pop("MERCATO_REDIS_URL", None)
+os.environ.pop("MERCATO_MODE", None)
+os.environ["MERCATO_SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def _database_url() -> str:
+    if not _PG_BASE:
+        return f"sqlite+aiosqlite:///{_TMP / 'test.sqlite3'}"
+    base, _, _name = _PG_BASE.rpartition("/")
+    return f"{base}/mercato_test_{_WORKER}"
+
+
+DATABASE_URL = _database_url()
+os.environ["MERCATO_DATABASE_URL"] = DATABASE_URL
+
+from mercato import identity  # noqa: E402
+from mercato.core import cache, clock  # noqa: E402
+from mercato.core.db import get_database, reset_database, uow  # noqa: E402
+from mercato.core.migrate import upgrade  # noqa: E402
+from mercato.core.settings import get_settings  # noqa: E402
+from mercato.models import metadata  # noqa: E402
+
+
+async def _recreate_pg_database() -> None:
+    import asyncpg  # noqa: PLC0415
+
+    admin = await asyncpg.connect(_PG_BASE.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        name = f"mercato_test_{_WORKER}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+def _in_thread(fn: object) -> None:
+    """Run ``fn`` in its own thread: alembic's env.py and asyncio.run need a loop of their own."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[str]:
+    """Create (PostgreSQL) and migrate the worker's database once per session."""
+    get_settings.cache_clear()
+    if _PG_BASE:
+        _in_thread(lambda: asyncio.run(_recreate_pg_database()))
+    _in_thread(upgrade)
+    yield DATABASE_URL
+
+
+_TABLES = [table.name for table in reversed(metadata.sorted_tables)]
+
+
+async def _empty_tables() -> None:
+    database = get_database()
+    async with database.engine.begin() as conn:
+        if database.is_sqlite:
+            for name in _TABLES:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in _TABLES) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+async def clean_state() -> AsyncIterator[None]:
+    """Each test starts from empty tables, limits and SMS outbox, on the real clock."""
+    get_settings.cache_clear()
+    cache.reset_backends()
+    clock.reset()
+    identity.set_sms_sender(identity.ConsoleSms())
+    yield
+    clock.reset()
+    await _empty_tables()
+
+
+@pytest.fixture
+def sms() -> identity.ConsoleSms:
+    """The console SMS provider: read the codes the app 'sent'."""
+    sender = identity.get_sms_sender()
+    assert isinstance(sender, identity.ConsoleSms)
+    return sender
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[AsyncSession]:
+    """A unit of work for service tests: committed when the test body returns."""
+    async with uow() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def app() -> object:
+    from mercato.app import create_app  # noqa: PLC0415
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, client=("203.0.113.7", 50000))  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def dispose_engine() -> AsyncIterator[None]:
+    yield
+    await reset_database()

@@ -1,0 +1,1 @@
+"""Test factories built on the services."""

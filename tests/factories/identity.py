@@ -1,0 +1,61 @@
+"""Identity factories: customers, staff and signed-in clients, made through the real services."""
+
+from __future__ import annotations
+
+import itertools
+
+from httpx import AsyncClient
+
+from mercato import identity
+from mercato.core.db import uow
+
+PASSWORD = "correct-horse-42"
+_numbers = itertools.count(13900000001)
+
+
+def next_phone() -> str:
+    """A fresh valid Chinese mobile number in E.164."""
+    return f"+86{next(_numbers)}"
+
+
+async def make_customer(
+    *, phone: str | None = None, email: str | None = None, password: str | None = PASSWORD, name: str = "测试"
+) -> identity.CustomerRead:
+    async with uow() as session:
+        return await identity.create_customer(
+            session,
+            phone=phone if phone is not None or email is not None else next_phone(),
+            email=email,
+            password=password,
+            name=name,
+            meta=identity.RequestMeta(ip="198.51.100.1"),
+        )
+
+
+async def customer_token(customer_id: int) -> str:
+    async with uow() as session:
+        issued = await identity.issue_token(
+            session, subject_kind="customer", subject_id=customer_id, kind="bearer", meta=identity.RequestMeta()
+        )
+    return issued.token
+
+
+async def signed_in_customer(client: AsyncClient, **kwargs: object) -> tuple[identity.CustomerRead, dict[str, str]]:
+    """A customer plus the Authorization header of a live bearer token."""
+    customer = await make_customer(**kwargs)  # type: ignore[arg-type]
+    return customer, {"Authorization": f"Bearer {await customer_token(customer.id)}"}
+
+
+async def make_staff(
+    *, email: str = "staff@example.com", password: str = PASSWORD, is_superuser: bool = False
+) -> identity.StaffRead:
+    async with uow() as session:
+        return await identity.create_staff(session, email=email, password=password, is_superuser=is_superuser)
+
+
+async def staff_headers(staff_id: int) -> dict[str, str]:
+    async with uow() as session:
+        issued = await identity.issue_token(
+            session, subject_kind="staff", subject_id=staff_id, kind="bearer", meta=identity.RequestMeta()
+        )
+    return {"Authorization": f"Bearer {issued.token}"}
