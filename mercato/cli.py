@@ -12,10 +12,10 @@ from mercato.core.settings import Mode, get_settings
 
 app = typer.Typer(help="Mercato: a self-operated e-commerce platform.", no_args_is_help=True, add_completion=False)
 
-DEMO_STAFF_EMAIL = "admin@mercato.local"
+DEMO_STAFF_EMAIL = "admin@example.com"
 DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
 DEMO_CUSTOMER_PHONE = "+8613800138000"
-DEMO_CUSTOMER_EMAIL = "shopper@mercato.local"
+DEMO_CUSTOMER_EMAIL = "shopper@example.com"
 DEMO_CUSTOMER_PASSWORD = "mercato-shop-2026"  # noqa: S105 - printed demo login, embedded mode only
 
 

@@ -112,6 +112,9 @@ async def clean_state() -> AsyncIterator[None]:
     clock.reset()
     identity.set_sms_sender(identity.ConsoleSms())
     yield
+    sender = identity.get_sms_sender()
+    if isinstance(sender, identity.TwilioSms):
+        await sender.aclose()
     clock.reset()
     await _empty_tables()
 

@@ -66,6 +66,11 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str
     return default
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate"
+    """Mark a message for extraction into the catalogues without translating it here."""
+    return message
+
+
 def current_locale() -> str:
     """Return the locale of the current request or job (the shop default otherwise)."""
     value = _current.get()

@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mercato.core.i18n import negotiate, set_locale
+from mercato.core.i18n import gettext, negotiate, set_locale
 from mercato.core.settings import get_settings
 from mercato.web.problems import problem
 
@@ -69,7 +69,7 @@ class RequestContextMiddleware:
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             response = problem(
-                Request(scope), status=413, code="core.body_too_large", detail="The request body is too large."
+                Request(scope), status=413, code="core.body_too_large", detail=gettext("The request body is too large.")
             )
             await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
             return
@@ -89,7 +89,7 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, self._wrap_send(send, request_id, path, status_holder))
         except BodyTooLarge:
             response = problem(
-                Request(scope), status=413, code="core.body_too_large", detail="The request body is too large."
+                Request(scope), status=413, code="core.body_too_large", detail=gettext("The request body is too large.")
             )
             await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
         finally:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mercato.core.errors import DomainError, ErrorKind
-from mercato.core.i18n import gettext
+from mercato.core.i18n import N_, gettext
 
 log = structlog.get_logger(__name__)
 
@@ -141,12 +141,12 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "core.not_found", 405: "core.method_not_allowed", 413: "core.body_too_large"}
     details = {
-        404: "Not found.",
-        405: "This method is not allowed here.",
-        413: "The request body is too large.",
+        404: N_("Not found."),
+        405: N_("This method is not allowed here."),
+        413: N_("The request body is too large."),
     }
     code = codes.get(exc.status_code, f"core.http_{exc.status_code}")
-    detail = gettext(details.get(exc.status_code, TITLES.get(exc.status_code, "Error")))
+    detail = gettext(details.get(exc.status_code, N_("The request cannot be processed.")))
     return problem(request, status=exc.status_code, code=code, detail=detail, headers=getattr(exc, "headers", None))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.core import clock
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import after_commit
-from mercato.core.i18n import gettext
+from mercato.core.i18n import N_, gettext
 from mercato.core.security import constant_time_equals, new_numeric_code, sign
 from mercato.core.settings import get_settings
 from mercato.identity.errors import CodeAttemptsExceeded, CodeExpired, CodeInvalid, CodeRateLimited
@@ -31,10 +31,10 @@ PER_NUMBER_HOUR = Limit("identity.code.number_hour", "5/hour")
 PER_IP_HOUR = Limit("identity.code.ip_hour", "20/hour")
 
 _TEXTS = {
-    CodePurpose.register: "Your Mercato sign-up code is {code}. It expires in 5 minutes.",
-    CodePurpose.login: "Your Mercato sign-in code is {code}. It expires in 5 minutes. Never share it.",
-    CodePurpose.reset_password: "Your Mercato password reset code is {code}. It expires in 5 minutes.",
-    CodePurpose.delete_account: "Your Mercato account deletion code is {code}. It expires in 5 minutes.",
+    CodePurpose.register: N_("Your Mercato sign-up code is {code}. It expires in 5 minutes."),
+    CodePurpose.login: N_("Your Mercato sign-in code is {code}. It expires in 5 minutes. Never share it."),
+    CodePurpose.reset_password: N_("Your Mercato password reset code is {code}. It expires in 5 minutes."),
+    CodePurpose.delete_account: N_("Your Mercato account deletion code is {code}. It expires in 5 minutes."),
 }
 
 

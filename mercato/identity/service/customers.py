@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
+from mercato.core.i18n import N_
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.errors import FieldError
 from mercato.core.events import record_event
@@ -127,9 +128,9 @@ async def register_customer(session: AsyncSession, *, data: RegisterCustomer, me
     if phone is not None:
         if data.code is None:
             raise IdentifierRequired(
-                "Enter the verification code sent to your mobile.",
+                N_("Enter the verification code sent to your mobile."),
                 code="identity.code_required",
-                fields=[FieldError(("body", "code"), "identity.code_required", "This field is required.")],
+                fields=[FieldError(("body", "code"), "identity.code_required", N_("This field is required."))],
             )
         await verify_code(session, destination=phone, purpose=CodePurpose.register, code=data.code)
     return await create_customer(
@@ -265,9 +266,9 @@ async def change_password(
     row = await _load(session, customer_id)
     if row.password_hash is None or not verify_password(row.password_hash, data.current_password):
         raise InvalidCredentials(
-            "The current password is incorrect.",
+            N_("The current password is incorrect."),
             code="identity.password_incorrect",
-            fields=[FieldError(("body", "current_password"), "identity.password_incorrect", "The current password is incorrect.")],
+            fields=[FieldError(("body", "current_password"), "identity.password_incorrect", N_("The current password is incorrect."))],
         )
     check_password_strength(data.new_password, field="new_password", personal=(row.phone, row.email))
     row.password_hash = hash_password(data.new_password)

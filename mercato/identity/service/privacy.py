@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
+from mercato.core.i18n import N_
 from mercato.core.events import record_event
 from mercato.core.security import verify_password
 from mercato.identity.errors import InvalidCredentials
@@ -56,12 +57,12 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, data: Dele
     row = await _load(session, customer_id)
     if data.password is not None and row.password_hash is not None:
         if not verify_password(row.password_hash, data.password):
-            raise InvalidCredentials("The password is incorrect.", code="identity.password_incorrect")
+            raise InvalidCredentials(N_("The password is incorrect."), code="identity.password_incorrect")
     elif data.code is not None and row.phone is not None:
         await verify_code(session, destination=row.phone, purpose=CodePurpose.delete_account, code=data.code)
     else:
         raise InvalidCredentials(
-            "Confirm with your password or an SMS code.", code="identity.confirmation_required"
+            N_("Confirm with your password or an SMS code."), code="identity.confirmation_required"
         )
     now = clock.now()
     await session.execute(delete(Address).where(Address.customer_id == customer_id))
