@@ -25,6 +25,7 @@ class Cache(Protocol):
     async def get(self, key: str) -> Any | None: ...
     async def set(self, key: str, value: Any, ttl: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class MemoryCache:
@@ -56,6 +57,9 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def aclose(self) -> None:
+        self._items.clear()
+
 
 class RedisCache:
     """A shared cache of JSON values in Redis, namespaced under ``mercato:cache:``."""
@@ -74,6 +78,9 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(f"mercato:cache:{key}")
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,13 @@ class RateLimiter:
     async def reset(self) -> None:
         await self._storage.reset()
 
+    async def aclose(self) -> None:
+        """Close the Redis connections of a Redis-backed limiter (no-op in memory)."""
+        bridge = getattr(self._storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            await client.aclose()
+
 
 _cache: Cache | None = None
 _limiter: RateLimiter | None = None
@@ -123,8 +137,9 @@ _limiter: RateLimiter | None = None
 
 def _build(settings: Settings) -> tuple[Cache, RateLimiter]:
     if settings.redis_url:
-        scheme = settings.redis_url.replace("redis://", "async+redis://", 1).replace("rediss://", "async+rediss://", 1)
-        return RedisCache(settings.redis_url), RateLimiter(storage_from_string(scheme))
+        uri = "async+" + settings.redis_url
+        storage = storage_from_string(uri, implementation="redispy")  # redis-py, which we already use
+        return RedisCache(settings.redis_url), RateLimiter(storage)
     return MemoryCache(), RateLimiter(MemoryStorage())
 
 

@@ -1,0 +1,64 @@
+"""Jobs: the outbox job is scheduled, and embedded mode delivers events from inside the web process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.core import events
+from mercato.core.db import uow
+from mercato.core.events import EventEnvelope, OutboxEvent, record_event
+from mercato.core.jobs import broker
+from mercato.core.settings import get_settings
+from tests.service.core.test_outbox import ThingHappened
+
+
+@pytest.fixture(autouse=True)
+def no_subscriptions() -> Iterator[None]:
+    events.unsubscribe_all()
+    yield
+    events.unsubscribe_all()
+
+
+async def test_outbox_delivery_is_on_the_schedule() -> None:
+    from taskiq.schedule_sources import LabelScheduleSource  # noqa: PLC0415
+
+    source = LabelScheduleSource(broker)
+    await source.startup()
+    schedules = await source.get_schedules()
+
+    assert [(s.task_name, s.interval, s.schedule_id) for s in schedules] == [
+        ("core.deliver_outbox", 2, "core-deliver-outbox")
+    ]
+
+
+async def test_embedded_mode_delivers_events_without_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MERCATO_RUN_JOBS_IN_WEB", "true")
+    get_settings.cache_clear()
+    from mercato.app import create_app  # noqa: PLC0415
+
+    app: FastAPI = create_app()
+    handled: list[int] = []
+
+    async def handler(session: AsyncSession, envelope: EventEnvelope) -> None:
+        assert isinstance(envelope.event, ThingHappened)
+        handled.append(envelope.event.thing_id)
+
+    events.subscribe(ThingHappened, handler, name="tests.embedded")
+    async with uow() as s:
+        await record_event(s, ThingHappened(thing_id=11))
+
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if handled:
+                break
+            await asyncio.sleep(0.1)
+
+    assert handled == [11]
+    async with uow(write=False) as s:
+        assert (await s.execute(select(OutboxEvent.dispatched_at))).scalar_one() is not None
