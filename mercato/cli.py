@@ -10,7 +10,9 @@ import typer
 
 from mercato.core.settings import Mode, get_settings
 
-app = typer.Typer(help="Mercato: a self-operated e-commerce platform.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Mercato: a self-operated e-commerce platform.", no_args_is_help=True, add_completion=False
+)
 
 DEMO_STAFF_EMAIL = "admin@example.com"
 DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
@@ -57,7 +59,8 @@ def _print_logins() -> None:
             [
                 "",
                 "Demo logins",
-                f"  staff console  http://{settings.host}:{settings.port}/admin/   {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}",
+                f"  staff console  http://{settings.host}:{settings.port}/admin/   "
+                f"{DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}",
                 f"  customer       http://{settings.host}:{settings.port}/         {DEMO_CUSTOMER_PHONE} or "
                 f"{DEMO_CUSTOMER_EMAIL} / {DEMO_CUSTOMER_PASSWORD}",
                 f"  API docs       http://{settings.host}:{settings.port}/api/docs",
@@ -101,7 +104,9 @@ def run(
 
 
 @app.command()
-def worker(scheduler: bool = typer.Option(True, help="Also run the periodic scheduler (run it in one worker only)")) -> None:
+def worker(
+    scheduler: bool = typer.Option(True, help="Also run the periodic scheduler (run it in one worker only)"),
+) -> None:
     """Run background jobs from the broker (Redis in production) and the scheduler."""
     from mercato.core.logging import configure_logging  # noqa: PLC0415
     from mercato.worker import run_worker  # noqa: PLC0415
@@ -110,7 +115,11 @@ def worker(scheduler: bool = typer.Option(True, help="Also run the periodic sche
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     if not settings.redis_url:
-        typer.echo("no MERCATO_REDIS_URL: embedded mode runs jobs inside `mercato run`; the worker will only run the scheduler", err=True)
+        typer.echo(
+            "no MERCATO_REDIS_URL: jobs run inside this process from its own scheduler "
+            "(embedded mode already runs them inside `mercato run`)",
+            err=True,
+        )
     asyncio.run(run_worker(with_scheduler=scheduler))
 
 
@@ -125,12 +134,16 @@ def createadmin(
     from mercato.core.errors import DomainError  # noqa: PLC0415
     from mercato.core.i18n import gettext  # noqa: PLC0415
 
-    password = os.environ.get("MERCATO_ADMIN_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = os.environ.get("MERCATO_ADMIN_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
 
     async def create() -> identity.StaffRead:
         try:
             async with uow() as session:
-                return await identity.create_staff(session, email=email, password=password, name=name, is_superuser=True)
+                return await identity.create_staff(
+                    session, email=email, password=password, name=name, is_superuser=True
+                )
         finally:
             await reset_database()
 

@@ -15,8 +15,14 @@ from mercato.cli import (
 from mercato.core.db import reset_database, uow
 
 DEMO_ROLES = {
-    "Catalog manager": ("Products, categories, stock and listing review", ["catalog.read", "catalog.write", "catalog.review", "inventory.read", "inventory.write"]),
-    "Customer service": ("Orders, customers and refunds", ["orders.read", "orders.write", "orders.refund", "customers.read"]),
+    "Catalog manager": (
+        "Products, categories, stock and listing review",
+        ["catalog.read", "catalog.write", "catalog.review", "inventory.read", "inventory.write"],
+    ),
+    "Customer service": (
+        "Orders, customers and refunds",
+        ["orders.read", "orders.write", "orders.refund", "customers.read"],
+    ),
     "Auditor": ("Read-only access to the audit log and reports", ["audit.read", "analytics.read"]),
 }
 
@@ -26,7 +32,11 @@ async def _seed(session: AsyncSession) -> list[str]:
     meta = identity.RequestMeta(ip=None, user_agent="mercato demo")
     try:
         await identity.create_staff(
-            session, email=DEMO_STAFF_EMAIL, password=DEMO_STAFF_PASSWORD, name="Demo admin", is_superuser=True
+            session,
+            email=DEMO_STAFF_EMAIL,
+            password=DEMO_STAFF_PASSWORD,
+            name="Demo admin",
+            is_superuser=True,
         )
         created.append(f"staff {DEMO_STAFF_EMAIL}")
     except identity.StaffEmailTaken:
@@ -34,7 +44,9 @@ async def _seed(session: AsyncSession) -> list[str]:
     system = identity.Actor(staff_id=None, label="demo")
     for name, (description, permissions) in DEMO_ROLES.items():
         try:
-            await identity.create_role(session, name=name, description=description, permissions=permissions, actor=system)
+            await identity.create_role(
+                session, name=name, description=description, permissions=permissions, actor=system
+            )
             created.append(f"role {name}")
         except identity.RoleNameTaken:
             pass

@@ -60,7 +60,9 @@ class StaffAuth:
     actor: identity.Actor
 
 
-async def _resolve(request: Request, session: AsyncSession, *, cookie: str, kind: str) -> identity.ResolvedToken:
+async def _resolve(
+    request: Request, session: AsyncSession, *, cookie: str, kind: str
+) -> identity.ResolvedToken:
     token, via_cookie = _credentials(request, cookie)
     if token is None:
         raise Unauthenticated()

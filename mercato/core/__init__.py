@@ -1,1 +1,4 @@
-"""Shared plumbing: settings, database, money, events, jobs, cache, errors, i18n. No business rules; imports no domain."""
+"""Shared plumbing: settings, database, money, events, jobs, cache, errors, i18n.
+
+No business rules; imports no domain.
+"""

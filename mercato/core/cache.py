@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from mercato.core.errors import RateLimited
 from mercato.core.settings import Settings, get_settings
@@ -139,6 +139,7 @@ def _build(settings: Settings) -> tuple[Cache, RateLimiter]:
     if settings.redis_url:
         uri = "async+" + settings.redis_url
         storage = storage_from_string(uri, implementation="redispy")  # redis-py, which we already use
+        assert isinstance(storage, Storage)  # an async+ scheme always gives an asyncio storage
         return RedisCache(settings.redis_url), RateLimiter(storage)
     return MemoryCache(), RateLimiter(MemoryStorage())
 

@@ -152,7 +152,11 @@ async def deliver_pending(limit: int = 200) -> int:
                     await _deliver_one(envelope, sub)
                 except Exception as exc:  # a failing handler must not stop the others
                     log.warning(
-                        "event.handler_failed", event_id=event_id, event_name=name, handler=sub.handler_name, error=repr(exc)
+                        "event.handler_failed",
+                        event_id=event_id,
+                        event_name=name,
+                        handler=sub.handler_name,
+                        error=repr(exc),
                     )
                     error = f"{sub.handler_name}: {exc!r}"[:2000]
         async with uow() as session:

@@ -86,7 +86,7 @@ def set_locale(locale: str) -> None:
     _current.set(locale)
 
 
-def gettext(message: str, locale: str | None = None, **params: object) -> str:
+def gettext(message: str, locale: str | None = None, /, **params: object) -> str:
     """Translate ``message`` into ``locale`` (the current one by default) and format it."""
     text = translations(locale or current_locale()).gettext(message)
     return text.format(**params) if params else text
@@ -94,4 +94,6 @@ def gettext(message: str, locale: str | None = None, **params: object) -> str:
 
 def format_datetime(value: dt.datetime, tz: dt.tzinfo, locale: str | None = None) -> str:
     """Format a UTC datetime in the shop's time zone for ``locale``."""
-    return dates.format_datetime(value.astimezone(tz), format="medium", locale=Locale.parse(locale or current_locale()))
+    return dates.format_datetime(
+        value.astimezone(tz), format="medium", locale=Locale.parse(locale or current_locale())
+    )

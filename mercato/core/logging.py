@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -11,15 +12,23 @@ from structlog.types import EventDict, WrappedLogger
 
 from mercato.core.security import mask_email, mask_free_text, mask_phone, mask_text
 
-_PII_KEYS = {
+def _mask_address(value: str | None) -> str | None:
+    return mask_text(value, keep=3)
+
+
+def _mask_id_number(value: str | None) -> str | None:
+    return mask_text(value, keep=2)
+
+
+_PII_KEYS: dict[str, Callable[[str | None], str | None]] = {
     "phone": mask_phone,
     "mobile": mask_phone,
     "email": mask_email,
     "recipient": mask_text,
     "name": mask_text,
-    "address": lambda v: mask_text(v, keep=3),
-    "detail": lambda v: mask_text(v, keep=3),
-    "id_number": lambda v: mask_text(v, keep=2),
+    "address": _mask_address,
+    "detail": _mask_address,
+    "id_number": _mask_id_number,
 }
 _SECRET_KEYS = {"password", "token", "code", "secret", "authorization", "cookie", "otp"}
 

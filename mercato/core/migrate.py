@@ -37,7 +37,9 @@ async def pending(url: str) -> bool:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            current = await conn.run_sync(lambda sync: set(MigrationContext.configure(sync).get_current_heads()))
+            current = await conn.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            )
     finally:
         await engine.dispose()
     return current != heads

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from mercato.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited, Unauthenticated
+from mercato.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
 
 
 class InvalidCredentials(Unauthenticated):

@@ -32,7 +32,9 @@ class Consent(IdMixin, Base):
 
     __tablename__ = "identity_consent"
 
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True
+    )
     policy: Mapped[str] = mapped_column(String(40))
     policy_version: Mapped[str] = mapped_column(String(40))
     granted: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -82,7 +84,9 @@ class Address(IdMixin, Base):
 
     __tablename__ = "identity_address"
 
-    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True
+    )
     recipient: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))
     province: Mapped[str] = mapped_column(String(30))
@@ -126,8 +130,12 @@ class StaffRole(IdMixin, Base):
     __tablename__ = "identity_staff_role"
     __table_args__ = (UniqueConstraint("staff_id", "role_id"),)
 
-    staff_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_staff.id", ondelete="CASCADE"), index=True)
-    role_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_role.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_staff.id", ondelete="CASCADE"), index=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_role.id", ondelete="CASCADE"), index=True
+    )
 
 
 class AuditEntry(IdMixin, Base):

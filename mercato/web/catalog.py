@@ -52,7 +52,8 @@ def collect() -> dict[str, str]:
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             found.setdefault(msgid, f"mercato/{filename}:{lineno}")
-    for cls in [DomainError, *_subclasses(DomainError)]:
+    classes: list[type[DomainError]] = [DomainError, *_subclasses(DomainError)]
+    for cls in classes:
         if "message" in cls.__dict__:
             found.setdefault(cls.message, f"{cls.__module__}.{cls.__qualname__}")
     for key, msgid in FIELD_MESSAGES.items():
@@ -80,7 +81,13 @@ def update(locale: str) -> list[str]:
     fresh = Catalog(locale=locale, project="Mercato", fuzzy=False)
     for msgid, where in sorted(messages.items()):
         old = catalog.get(msgid)
-        fresh.add(msgid, old.string if old is not None else "", locations=[(where, 0)] if ":" not in where else [(where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]))])
+        fresh.add(
+            msgid,
+            old.string if old is not None else "",
+            locations=[(where, 0)]
+            if ":" not in where
+            else [(where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]))],
+        )
     path = _po_path(locale)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:

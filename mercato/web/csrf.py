@@ -35,7 +35,12 @@ def csrf_token(request: Request, response: Response | None = None) -> str:
         request.state.csrf_cookie = value
     if response is not None and request.cookies.get(COOKIE) != value:
         response.set_cookie(
-            COOKIE, value, httponly=True, samesite="lax", secure=get_settings().secure_cookies, max_age=60 * 60 * 24 * 365
+            COOKIE,
+            value,
+            httponly=True,
+            samesite="lax",
+            secure=get_settings().secure_cookies,
+            max_age=60 * 60 * 24 * 365,
         )
     return _expected(value)
 

@@ -30,7 +30,8 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
     ),
 }
 # Swagger UI loads its assets from a CDN; it only gets a looser policy on its own page.
@@ -69,7 +70,10 @@ class RequestContextMiddleware:
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             response = problem(
-                Request(scope), status=413, code="core.body_too_large", detail=gettext("The request body is too large.")
+                Request(scope),
+                status=413,
+                code="core.body_too_large",
+                detail=gettext("The request body is too large."),
             )
             await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
             return
@@ -89,7 +93,10 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, self._wrap_send(send, request_id, path, status_holder))
         except BodyTooLarge:
             response = problem(
-                Request(scope), status=413, code="core.body_too_large", detail=gettext("The request body is too large.")
+                Request(scope),
+                status=413,
+                code="core.body_too_large",
+                detail=gettext("The request body is too large."),
             )
             await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
         finally:

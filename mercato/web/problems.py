@@ -110,9 +110,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DomainError)
     status = STATUS[exc.kind]
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    errors = [
-        {"loc": list(f.loc), "code": f.code, "message": gettext(f.message)} for f in exc.fields
-    ]
+    errors = [{"loc": list(f.loc), "code": f.code, "message": gettext(f.message)} for f in exc.fields]
     return problem(
         request,
         status=status,
@@ -127,13 +125,23 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     if any(e["type"] == "json_invalid" for e in raw):
-        return problem(request, status=400, code="core.malformed_json", detail=gettext("The body is not valid JSON."))
+        return problem(
+            request, status=400, code="core.malformed_json", detail=gettext("The body is not valid JSON.")
+        )
     errors = [
-        {"loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]], "code": e["type"], "message": _field_message(e)}
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
+            "code": e["type"],
+            "message": _field_message(e),
+        }
         for e in raw
     ]
     return problem(
-        request, status=422, code="core.validation_failed", detail=gettext("Some fields are not valid."), errors=errors
+        request,
+        status=422,
+        code="core.validation_failed",
+        detail=gettext("Some fields are not valid."),
+        errors=errors,
     )
 
 
@@ -147,11 +155,13 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     }
     code = codes.get(exc.status_code, f"core.http_{exc.status_code}")
     detail = gettext(details.get(exc.status_code, N_("The request cannot be processed.")))
-    return problem(request, status=exc.status_code, code=code, detail=detail, headers=getattr(exc, "headers", None))
+    return problem(
+        request, status=exc.status_code, code=code, detail=detail, headers=getattr(exc, "headers", None)
+    )
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("request.unhandled_error", path=request.url.path, error=repr(exc))
+    log.error("request.unhandled_error", path=request.url.path, error=repr(exc), exc_info=exc)
     return problem(
         request, status=500, code="core.internal_error", detail=gettext("Something went wrong on our side.")
     )

@@ -16,14 +16,18 @@ def test_every_table_prefix_matches_its_owning_package() -> None:
         table = mapper.local_table.name
         prefix = table.split("_", 1)[0]
         assert prefix in OWNERS, f"{table}: unknown prefix {prefix}"
-        assert mapper.class_.__module__.startswith(OWNERS[prefix] + "."), f"{table} defined in {mapper.class_.__module__}"
+        assert mapper.class_.__module__.startswith(OWNERS[prefix] + "."), (
+            f"{table} defined in {mapper.class_.__module__}"
+        )
 
 
 async def test_migrated_schema_equals_the_models() -> None:
     """No drift: autogenerate against the migrated test database finds nothing to do."""
 
     def diff(sync_conn: object) -> list[object]:
-        context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "compare_server_default": True})  # type: ignore[arg-type]
+        context = MigrationContext.configure(
+            sync_conn, opts={"compare_type": True, "compare_server_default": True}
+        )  # type: ignore[arg-type]
         return list(compare_metadata(context, metadata))
 
     async with get_database().engine.connect() as conn:

@@ -14,10 +14,14 @@ MERCATO = [sys.executable, "-m", "mercato"]
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")
-    } | {"MERCATO_VAR_DIR": str(tmp_path), "MERCATO_LOG_LEVEL": "WARNING"} | env
-    return subprocess.run(MERCATO + args, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False)
+    environment = (
+        {k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")}
+        | {"MERCATO_VAR_DIR": str(tmp_path), "MERCATO_LOG_LEVEL": "WARNING"}
+        | env
+    )
+    return subprocess.run(
+        MERCATO + args, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_check_lists_each_problem_on_its_own_line(tmp_path: Path) -> None:
@@ -59,7 +63,10 @@ def test_check_reports_pending_migrations_then_passes(tmp_path: Path, migrated: 
     before = run(["check"], tmp_path)
     after = run(["check"], migrated)
 
-    assert (before.returncode, before.stdout.strip()) == (1, "database: migrations are pending; run `mercato migrate`")
+    assert (before.returncode, before.stdout.strip()) == (
+        1,
+        "database: migrations are pending; run `mercato migrate`",
+    )
     assert after.returncode == 0
     assert after.stdout.startswith("ok: embedded mode, database sqlite+aiosqlite:///")
 
@@ -79,13 +86,16 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
     probe = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "cli" / "sign_in_probe.py")],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")} | {"MERCATO_VAR_DIR": str(tmp_path)},
+        env={k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")}
+        | {"MERCATO_VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert probe.stdout.split() == ["staff=200", "customer_phone=200", "customer_email=200", "customers=1"], probe.stderr
+    assert probe.stdout.split() == ["staff=200", "customer_phone=200", "customer_email=200", "customers=1"], (
+        probe.stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,12 +35,18 @@ async def make_customer(
 async def customer_token(customer_id: int) -> str:
     async with uow() as session:
         issued = await identity.issue_token(
-            session, subject_kind="customer", subject_id=customer_id, kind="bearer", meta=identity.RequestMeta()
+            session,
+            subject_kind="customer",
+            subject_id=customer_id,
+            kind="bearer",
+            meta=identity.RequestMeta(),
         )
     return issued.token
 
 
-async def signed_in_customer(client: AsyncClient, **kwargs: object) -> tuple[identity.CustomerRead, dict[str, str]]:
+async def signed_in_customer(
+    client: AsyncClient, **kwargs: object
+) -> tuple[identity.CustomerRead, dict[str, str]]:
     """A customer plus the Authorization header of a live bearer token."""
     customer = await make_customer(**kwargs)  # type: ignore[arg-type]
     return customer, {"Authorization": f"Bearer {await customer_token(customer.id)}"}

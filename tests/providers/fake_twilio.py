@@ -38,16 +38,31 @@ class FakeTwilio:
         if auth != expected or request.path_params["sid"] != ACCOUNT_SID:
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
         if self.fail_with is not None:
-            return JSONResponse({"code": 30001, "message": "Queue overflow", "status": self.fail_with}, status_code=self.fail_with)
+            return JSONResponse(
+                {"code": 30001, "message": "Queue overflow", "status": self.fail_with},
+                status_code=self.fail_with,
+            )
         form = await request.form()
         to, body = str(form.get("To", "")), str(form.get("Body", ""))
         if not to.startswith("+") or not to[1:].isdigit():
-            return JSONResponse({"code": 21211, "message": f"The 'To' number {to} is not a valid phone number.", "status": 400}, status_code=400)
+            return JSONResponse(
+                {
+                    "code": 21211,
+                    "message": f"The 'To' number {to} is not a valid phone number.",
+                    "status": 400,
+                },
+                status_code=400,
+            )
         if not body:
-            return JSONResponse({"code": 21602, "message": "Message body is required.", "status": 400}, status_code=400)
+            return JSONResponse(
+                {"code": 21602, "message": "Message body is required.", "status": 400}, status_code=400
+            )
         sid = f"SM{next(self._ids):032d}"
         self.messages.append({"sid": sid, "to": to, "from": str(form.get("From", "")), "body": body})
-        return JSONResponse({"sid": sid, "status": "queued", "to": to, "body": body, "account_sid": ACCOUNT_SID}, status_code=201)
+        return JSONResponse(
+            {"sid": sid, "status": "queued", "to": to, "body": body, "account_sid": ACCOUNT_SID},
+            status_code=201,
+        )
 
 
 def free_port() -> int:
@@ -59,11 +74,15 @@ def free_port() -> int:
 @asynccontextmanager
 async def running_fake_twilio() -> AsyncIterator[FakeTwilio]:
     fake = FakeTwilio()
-    app = Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", fake.create_message, methods=["POST"])])
+    app = Starlette(
+        routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", fake.create_message, methods=["POST"])]
+    )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.01)
     fake.base_url = f"http://127.0.0.1:{port}"
     try:

@@ -21,7 +21,9 @@ async def fake() -> AsyncIterator[FakeTwilio]:
 
 
 def _client(base_url: str, token: str = AUTH_TOKEN) -> identity.TwilioSms:
-    return identity.TwilioSms(account_sid=ACCOUNT_SID, auth_token=token, from_number="+15005550006", base_url=base_url)
+    return identity.TwilioSms(
+        account_sid=ACCOUNT_SID, auth_token=token, from_number="+15005550006", base_url=base_url
+    )
 
 
 async def test_sends_a_message(fake: FakeTwilio) -> None:
@@ -31,11 +33,17 @@ async def test_sends_a_message(fake: FakeTwilio) -> None:
     await sms.aclose()
 
     assert sid == "SM" + "1".zfill(32)
-    assert fake.messages == [{"sid": sid, "to": "+8613900000900", "from": "+15005550006", "body": "code 123456"}]
+    assert fake.messages == [
+        {"sid": sid, "to": "+8613900000900", "from": "+15005550006", "body": "code 123456"}
+    ]
 
 
-@pytest.mark.parametrize(("_case", "token", "fail_with"), [("bad credentials", "wrong", None), ("provider error", AUTH_TOKEN, 500)])
-async def test_refusal_is_a_delivery_failure(fake: FakeTwilio, _case: str, token: str, fail_with: int | None) -> None:
+@pytest.mark.parametrize(
+    ("_case", "token", "fail_with"), [("bad credentials", "wrong", None), ("provider error", AUTH_TOKEN, 500)]
+)
+async def test_refusal_is_a_delivery_failure(
+    fake: FakeTwilio, _case: str, token: str, fail_with: int | None
+) -> None:
     fake.fail_with = fail_with
     sms = _client(fake.base_url, token)
 
@@ -74,5 +82,5 @@ async def test_provider_failure_is_a_503_problem(client: AsyncClient, fake: Fake
     assert response.json()["code"] == "identity.sms_delivery_failed"
     assert response.json()["detail"] == "短信发送失败，请稍后重试。"
     async with uow(write=False) as s:
-        # the code row committed before the send; unusable since nobody received it, and it expires in 5 minutes
+        # the code row committed before the send; nobody received it and it expires in 5 minutes
         assert (await s.execute(select(func.count()).select_from(OneTimeCode))).scalar_one() == 1

@@ -27,15 +27,21 @@ async def send_code(data: identity.SendCode, session: DbSession, meta: Meta) -> 
 async def register(data: identity.RegisterCustomer, session: DbSession, meta: Meta) -> identity.SignedIn:
     """Create an account with a mobile number + SMS code, or an email + password; returns a bearer token."""
     customer = await identity.register_customer(session, data=data, meta=meta)
-    token = await identity.issue_token(session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta)
+    token = await identity.issue_token(
+        session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta
+    )
     return identity.SignedIn(customer=customer, token=token)
 
 
 @router.post("/login/password")
-async def login_with_password(data: identity.PasswordLogin, session: DbSession, meta: Meta) -> identity.SignedIn:
+async def login_with_password(
+    data: identity.PasswordLogin, session: DbSession, meta: Meta
+) -> identity.SignedIn:
     """Sign in with a mobile number or email and a password; returns a bearer token."""
     customer = await identity.authenticate_with_password(session, data=data, meta=meta)
-    token = await identity.issue_token(session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta)
+    token = await identity.issue_token(
+        session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta
+    )
     return identity.SignedIn(customer=customer, token=token)
 
 
@@ -43,7 +49,9 @@ async def login_with_password(data: identity.PasswordLogin, session: DbSession, 
 async def login_with_code(data: identity.CodeLogin, session: DbSession, meta: Meta) -> identity.SignedIn:
     """Sign in with a mobile number and the SMS code sent to it; returns a bearer token."""
     customer = await identity.authenticate_with_code(session, data=data)
-    token = await identity.issue_token(session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta)
+    token = await identity.issue_token(
+        session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta
+    )
     return identity.SignedIn(customer=customer, token=token)
 
 
@@ -62,9 +70,13 @@ async def logout_everywhere(auth: CurrentCustomer, session: DbSession) -> Respon
 
 
 @router.post("/password")
-async def change_password(data: identity.ChangePassword, auth: CurrentCustomer, session: DbSession) -> identity.CustomerRead:
+async def change_password(
+    data: identity.ChangePassword, auth: CurrentCustomer, session: DbSession
+) -> identity.CustomerRead:
     """Change the password; every other session and token is revoked."""
-    return await identity.change_password(session, customer_id=auth.customer.id, data=data, keep_token_id=auth.token_id)
+    return await identity.change_password(
+        session, customer_id=auth.customer.id, data=data, keep_token_id=auth.token_id
+    )
 
 
 @router.post("/password-reset", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

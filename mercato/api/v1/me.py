@@ -19,7 +19,9 @@ async def get_me(auth: CurrentCustomer) -> identity.CustomerRead:
 
 
 @router.patch("")
-async def update_me(data: identity.UpdateProfile, auth: CurrentCustomer, session: DbSession) -> identity.CustomerRead:
+async def update_me(
+    data: identity.UpdateProfile, auth: CurrentCustomer, session: DbSession
+) -> identity.CustomerRead:
     return await identity.update_profile(session, customer_id=auth.customer.id, data=data)
 
 
@@ -35,7 +37,9 @@ async def list_addresses(auth: CurrentCustomer, session: DbSession) -> list[iden
 
 
 @router.post("/addresses", status_code=status.HTTP_201_CREATED)
-async def add_address(data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession) -> identity.AddressRead:
+async def add_address(
+    data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
+) -> identity.AddressRead:
     return await identity.add_address(session, customer_id=auth.customer.id, data=data)
 
 
@@ -48,7 +52,9 @@ async def get_address(address_id: int, auth: CurrentCustomer, session: DbSession
 async def update_address(
     address_id: int, data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
 ) -> identity.AddressRead:
-    return await identity.update_address(session, customer_id=auth.customer.id, address_id=address_id, data=data)
+    return await identity.update_address(
+        session, customer_id=auth.customer.id, address_id=address_id, data=data
+    )
 
 
 @router.delete("/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

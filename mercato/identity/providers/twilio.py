@@ -33,7 +33,10 @@ class TwilioSms:
         self._sid = account_sid
         self._from = from_number
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), auth=(account_sid, auth_token), timeout=timeout, transport=transport
+            base_url=base_url.rstrip("/"),
+            auth=(account_sid, auth_token),
+            timeout=timeout,
+            transport=transport,
         )
 
     async def send(self, *, phone: str, text: str) -> str:

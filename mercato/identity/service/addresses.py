@@ -32,7 +32,9 @@ async def list_addresses(session: AsyncSession, *, customer_id: int) -> list[Add
 
 async def _owned(session: AsyncSession, customer_id: int, address_id: int) -> Address:
     row = (
-        await session.execute(select(Address).where(Address.id == address_id, Address.customer_id == customer_id))
+        await session.execute(
+            select(Address).where(Address.id == address_id, Address.customer_id == customer_id)
+        )
     ).scalar_one_or_none()
     if row is None:
         raise AddressNotFound()
@@ -59,7 +61,9 @@ async def add_address(session: AsyncSession, *, customer_id: int, data: AddressW
         AddressLimitReached: the customer already has 20 addresses.
     """
     phone = normalize_phone(data.phone)
-    count = (await session.execute(select(func.count()).where(Address.customer_id == customer_id))).scalar_one()
+    count = (
+        await session.execute(select(func.count()).where(Address.customer_id == customer_id))
+    ).scalar_one()
     if count >= MAX_ADDRESSES:
         raise AddressLimitReached(limit=MAX_ADDRESSES)
     is_default = data.is_default or count == 0
@@ -79,7 +83,9 @@ async def add_address(session: AsyncSession, *, customer_id: int, data: AddressW
     return AddressRead.model_validate(row)
 
 
-async def update_address(session: AsyncSession, *, customer_id: int, address_id: int, data: AddressWrite) -> AddressRead:
+async def update_address(
+    session: AsyncSession, *, customer_id: int, address_id: int, data: AddressWrite
+) -> AddressRead:
     """Replace an address. Unsetting the only default is ignored (one default must remain).
 
     Raises:

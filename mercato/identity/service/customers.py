@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
-from mercato.core.i18n import N_
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.errors import FieldError
 from mercato.core.events import record_event
+from mercato.core.i18n import N_
 from mercato.core.security import hash_password, needs_rehash, verify_password
 from mercato.core.settings import get_settings
 from mercato.identity.errors import (
@@ -47,12 +47,31 @@ from mercato.identity.service.normalize import normalize_email, normalize_identi
 from mercato.identity.service.tokens import revoke_all_tokens
 
 #: Lockout: 5 failures in 15 minutes locks the identifier; 20 in a day locks it for the day.
-FAILS_PER_ACCOUNT = (Limit("identity.login.account_15m", "5/15minutes"), Limit("identity.login.account_day", "20/day"))
+FAILS_PER_ACCOUNT = (
+    Limit("identity.login.account_15m", "5/15minutes"),
+    Limit("identity.login.account_day", "20/day"),
+)
 #: Backoff per IP address: 30 failures in 15 minutes blocks the address.
 FAILS_PER_IP = Limit("identity.login.ip_15m", "30/15minutes")
 COMMON_PASSWORDS = frozenset(
-    {"12345678", "123456789", "1234567890", "password", "password1", "qwerty123", "11111111", "abc12345",
-     "a1234567", "iloveyou1", "88888888", "66666666", "woaini1314", "qwertyui", "1qaz2wsx", "passw0rd"}
+    {
+        "12345678",
+        "123456789",
+        "1234567890",
+        "password",
+        "password1",
+        "qwerty123",
+        "11111111",
+        "abc12345",
+        "a1234567",
+        "iloveyou1",
+        "88888888",
+        "66666666",
+        "woaini1314",
+        "qwertyui",
+        "1qaz2wsx",
+        "passw0rd",
+    }
 )
 
 
@@ -69,7 +88,9 @@ def to_read(row: Customer) -> CustomerRead:
     )
 
 
-def check_password_strength(password: str, *, field: str = "password", personal: tuple[str | None, ...] = ()) -> None:
+def check_password_strength(
+    password: str, *, field: str = "password", personal: tuple[str | None, ...] = ()
+) -> None:
     """Refuse short, letter-only or digit-only, common or personal passwords.
 
     Raises:
@@ -104,7 +125,9 @@ async def get_customer(session: AsyncSession, *, customer_id: int) -> CustomerRe
     return to_read(await _load(session, customer_id))
 
 
-async def register_customer(session: AsyncSession, *, data: RegisterCustomer, meta: RequestMeta) -> CustomerRead:
+async def register_customer(
+    session: AsyncSession, *, data: RegisterCustomer, meta: RequestMeta
+) -> CustomerRead:
     """Create an account from a verified mobile number (SMS code) or an email and password.
 
     Consent to the current privacy policy is required and recorded with time and IP.
@@ -117,7 +140,9 @@ async def register_customer(session: AsyncSession, *, data: RegisterCustomer, me
         raise IdentifierRequired()
     if not data.accept_privacy_policy:
         raise ConsentRequired(
-            fields=[FieldError(("body", "accept_privacy_policy"), ConsentRequired.code, ConsentRequired.message)]
+            fields=[
+                FieldError(("body", "accept_privacy_policy"), ConsentRequired.code, ConsentRequired.message)
+            ]
         )
     phone = normalize_phone(data.phone) if data.phone else None
     email = normalize_email(data.email) if data.email else None
@@ -130,7 +155,9 @@ async def register_customer(session: AsyncSession, *, data: RegisterCustomer, me
             raise IdentifierRequired(
                 N_("Enter the verification code sent to your mobile."),
                 code="identity.code_required",
-                fields=[FieldError(("body", "code"), "identity.code_required", N_("This field is required."))],
+                fields=[
+                    FieldError(("body", "code"), "identity.code_required", N_("This field is required."))
+                ],
             )
         await verify_code(session, destination=phone, purpose=CodePurpose.register, code=data.code)
     return await create_customer(
@@ -210,7 +237,9 @@ async def _count_failure(identifier: str, meta: RequestMeta) -> None:
         await limiter.count(FAILS_PER_IP, meta.ip)
 
 
-async def authenticate_with_password(session: AsyncSession, *, data: PasswordLogin, meta: RequestMeta) -> CustomerRead:
+async def authenticate_with_password(
+    session: AsyncSession, *, data: PasswordLogin, meta: RequestMeta
+) -> CustomerRead:
     """Check an identifier (mobile or email) and password.
 
     Raises:
@@ -223,7 +252,9 @@ async def authenticate_with_password(session: AsyncSession, *, data: PasswordLog
     await _guard_attempts(identifier, meta)
     column = Customer.email if "@" in identifier else Customer.phone
     row = (
-        await session.execute(select(Customer).where(column == identifier, Customer.status == CustomerStatus.active.value))
+        await session.execute(
+            select(Customer).where(column == identifier, Customer.status == CustomerStatus.active.value)
+        )
     ).scalar_one_or_none()
     if not verify_password(row.password_hash if row else None, data.password) or row is None:
         await _count_failure(identifier, meta)
@@ -245,7 +276,9 @@ async def authenticate_with_code(session: AsyncSession, *, data: CodeLogin) -> C
     phone = normalize_phone(data.phone)
     await verify_code(session, destination=phone, purpose=CodePurpose.login, code=data.code)
     row = (
-        await session.execute(select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value))
+        await session.execute(
+            select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value)
+        )
     ).scalar_one_or_none()
     if row is None:
         raise InvalidCredentials()
@@ -268,12 +301,20 @@ async def change_password(
         raise InvalidCredentials(
             N_("The current password is incorrect."),
             code="identity.password_incorrect",
-            fields=[FieldError(("body", "current_password"), "identity.password_incorrect", N_("The current password is incorrect."))],
+            fields=[
+                FieldError(
+                    ("body", "current_password"),
+                    "identity.password_incorrect",
+                    N_("The current password is incorrect."),
+                )
+            ],
         )
     check_password_strength(data.new_password, field="new_password", personal=(row.phone, row.email))
     row.password_hash = hash_password(data.new_password)
     await session.flush()
-    await revoke_all_tokens(session, subject_kind="customer", subject_id=row.id, except_token_id=keep_token_id)
+    await revoke_all_tokens(
+        session, subject_kind="customer", subject_id=row.id, except_token_id=keep_token_id
+    )
     return to_read(row)
 
 
@@ -288,7 +329,9 @@ async def reset_password(session: AsyncSession, *, data: ResetPassword) -> None:
     check_password_strength(data.new_password, field="new_password", personal=(phone,))
     await verify_code(session, destination=phone, purpose=CodePurpose.reset_password, code=data.code)
     row = (
-        await session.execute(select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value))
+        await session.execute(
+            select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value)
+        )
     ).scalar_one_or_none()
     if row is None:
         raise InvalidCredentials()

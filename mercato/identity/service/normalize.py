@@ -22,9 +22,13 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     try:
         number = phonenumbers.parse(raw, get_settings().default_region)
     except NumberParseException as exc:
-        raise PhoneInvalid(fields=[FieldError(("body", field), "identity.phone_invalid", PhoneInvalid.message)]) from exc
+        raise PhoneInvalid(
+            fields=[FieldError(("body", field), "identity.phone_invalid", PhoneInvalid.message)]
+        ) from exc
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        raise PhoneInvalid(fields=[FieldError(("body", field), "identity.phone_invalid", PhoneInvalid.message)])
+        raise PhoneInvalid(
+            fields=[FieldError(("body", field), "identity.phone_invalid", PhoneInvalid.message)]
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -37,10 +41,14 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise EmailInvalid(fields=[FieldError(("body", field), "identity.email_invalid", EmailInvalid.message)]) from exc
+        raise EmailInvalid(
+            fields=[FieldError(("body", field), "identity.email_invalid", EmailInvalid.message)]
+        ) from exc
     return result.normalized.lower()
 
 
 def normalize_identifier(raw: str) -> str:
     """An identifier with ``@`` is an email, otherwise a mobile number."""
-    return normalize_email(raw, field="identifier") if "@" in raw else normalize_phone(raw, field="identifier")
+    return (
+        normalize_email(raw, field="identifier") if "@" in raw else normalize_phone(raw, field="identifier")
+    )

@@ -12,12 +12,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
-from mercato.core.i18n import N_
 from mercato.core.events import record_event
+from mercato.core.i18n import N_
 from mercato.core.security import verify_password
 from mercato.identity.errors import InvalidCredentials
 from mercato.identity.events import CustomerDeleted
-from mercato.identity.models import Address, AuthToken, Consent, Customer
+from mercato.identity.models import Address, AuthToken, Consent
 from mercato.identity.schemas import CodePurpose, ConsentRead, CustomerExport, CustomerStatus, DeleteAccount
 from mercato.identity.service.addresses import list_addresses
 from mercato.identity.service.codes import verify_code
@@ -68,7 +68,11 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, data: Dele
     await session.execute(delete(Address).where(Address.customer_id == customer_id))
     await session.execute(
         update(AuthToken)
-        .where(AuthToken.subject_kind == "customer", AuthToken.subject_id == customer_id, AuthToken.revoked_at.is_(None))
+        .where(
+            AuthToken.subject_kind == "customer",
+            AuthToken.subject_id == customer_id,
+            AuthToken.revoked_at.is_(None),
+        )
         .values(revoked_at=now)
     )
     await session.execute(

@@ -15,7 +15,12 @@ from mercato.identity.models import AuthToken
 from mercato.identity.schemas import IssuedToken, RequestMeta, TokenRead
 
 #: Prefixes make leaked tokens recognisable by secret scanners.
-PREFIX = {("customer", "session"): "mcs_", ("customer", "bearer"): "mct_", ("staff", "session"): "mss_", ("staff", "bearer"): "mst_"}
+PREFIX = {
+    ("customer", "session"): "mcs_",
+    ("customer", "bearer"): "mct_",
+    ("staff", "session"): "mss_",
+    ("staff", "bearer"): "mst_",
+}
 _TOUCH_EVERY = dt.timedelta(minutes=10)
 
 
@@ -74,7 +79,9 @@ async def touch_token(session: AsyncSession, *, token_id: int) -> None:
 
 async def revoke_token(session: AsyncSession, *, token_id: int) -> None:
     await session.execute(
-        update(AuthToken).where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None)).values(revoked_at=clock.now())
+        update(AuthToken)
+        .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
     )
 
 
@@ -83,7 +90,9 @@ async def revoke_all_tokens(
 ) -> int:
     """Revoke every live token of the subject (sign out everywhere); return how many."""
     stmt = update(AuthToken).where(
-        AuthToken.subject_kind == subject_kind, AuthToken.subject_id == subject_id, AuthToken.revoked_at.is_(None)
+        AuthToken.subject_kind == subject_kind,
+        AuthToken.subject_id == subject_id,
+        AuthToken.revoked_at.is_(None),
     )
     if except_token_id is not None:
         stmt = stmt.where(AuthToken.id != except_token_id)

@@ -31,7 +31,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "MERCATO_LOG_LEVEL": "ERROR",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "mercato", "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "mercato", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -63,18 +68,31 @@ def _token(base: str, path: str, body: dict[str, str]) -> str:
 @pytest.mark.parametrize("_case", ["customer", "staff"])
 def test_no_input_produces_a_server_error(server: str, _case: str) -> None:
     if _case == "customer":
-        token = _token(server, "/api/v1/auth/login/password", {"identifier": DEMO_CUSTOMER_EMAIL, "password": DEMO_CUSTOMER_PASSWORD})
+        token = _token(
+            server,
+            "/api/v1/auth/login/password",
+            {"identifier": DEMO_CUSTOMER_EMAIL, "password": DEMO_CUSTOMER_PASSWORD},
+        )
     else:
-        token = _token(server, "/api/v1/staff/auth/login", {"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD})
+        token = _token(
+            server, "/api/v1/staff/auth/login", {"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD}
+        )
 
     result = subprocess.run(
         [
-            SCHEMATHESIS, "run", f"{server}/api/openapi.json",
-            "--checks", "not_a_server_error",
-            "--max-examples", "12",
-            "--seed", "20261122",
-            "--header", f"Authorization: Bearer {token}",
-            "--request-timeout", "20",
+            SCHEMATHESIS,
+            "run",
+            f"{server}/api/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "12",
+            "--seed",
+            "20261122",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--request-timeout",
+            "20",
         ],
         cwd=ROOT,
         capture_output=True,

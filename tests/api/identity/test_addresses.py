@@ -29,18 +29,25 @@ async def test_first_address_becomes_default_and_a_new_default_replaces_it(clien
     _customer, headers = await signed_in_customer(client)
 
     first = await client.post("/api/v1/me/addresses", headers=headers, json=ADDRESS)
-    second = await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": "二号楼", "is_default": True})
+    second = await client.post(
+        "/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": "二号楼", "is_default": True}
+    )
     listed = await client.get("/api/v1/me/addresses", headers=headers)
 
     assert first.status_code == second.status_code == 201
     assert first.json()["phone"] == "+8613912345678"
-    assert [(a["detail"], a["is_default"]) for a in listed.json()] == [("二号楼", True), ("科技园南区 1 栋 101", False)]
+    assert [(a["detail"], a["is_default"]) for a in listed.json()] == [
+        ("二号楼", True),
+        ("科技园南区 1 栋 101", False),
+    ]
 
 
 async def test_deleting_the_default_promotes_the_newest(client: AsyncClient) -> None:
     _customer, headers = await signed_in_customer(client)
     ids = [
-        (await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": f"{n} 号"})).json()["id"]
+        (
+            await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": f"{n} 号"})
+        ).json()["id"]
         for n in range(3)
     ]
 
@@ -56,17 +63,25 @@ async def test_update_replaces_fields(client: AsyncClient) -> None:
     created = (await client.post("/api/v1/me/addresses", headers=headers, json=ADDRESS)).json()
 
     response = await client.put(
-        f"/api/v1/me/addresses/{created['id']}", headers=headers, json={**ADDRESS, "recipient": "李华", "city": "广州市"}
+        f"/api/v1/me/addresses/{created['id']}",
+        headers=headers,
+        json={**ADDRESS, "recipient": "李华", "city": "广州市"},
     )
 
     assert response.status_code == 200
-    assert (response.json()["recipient"], response.json()["city"], response.json()["is_default"]) == ("李华", "广州市", True)
+    assert (response.json()["recipient"], response.json()["city"], response.json()["is_default"]) == (
+        "李华",
+        "广州市",
+        True,
+    )
 
 
 async def test_refuses_the_twenty_first_address(client: AsyncClient) -> None:
     _customer, headers = await signed_in_customer(client)
     for n in range(20):
-        assert (await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": f"{n}"})).status_code == 201
+        assert (
+            await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "detail": f"{n}"})
+        ).status_code == 201
 
     response = await client.post("/api/v1/me/addresses", headers=headers, json=ADDRESS)
 
@@ -81,7 +96,9 @@ async def test_another_customers_address_is_not_found_and_untouched(client: Asyn
     address_id = (await client.post("/api/v1/me/addresses", headers=owner_headers, json=ADDRESS)).json()["id"]
 
     read = await client.get(f"/api/v1/me/addresses/{address_id}", headers=intruder_headers)
-    write = await client.put(f"/api/v1/me/addresses/{address_id}", headers=intruder_headers, json={**ADDRESS, "detail": "x"})
+    write = await client.put(
+        f"/api/v1/me/addresses/{address_id}", headers=intruder_headers, json={**ADDRESS, "detail": "x"}
+    )
     delete = await client.delete(f"/api/v1/me/addresses/{address_id}", headers=intruder_headers)
 
     assert [r.status_code for r in (read, write, delete)] == [404, 404, 404]
@@ -94,7 +111,9 @@ async def test_another_customers_address_is_not_found_and_untouched(client: Asyn
 async def test_refuses_an_invalid_recipient_phone(client: AsyncClient) -> None:
     _customer, headers = await signed_in_customer(client)
 
-    response = await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "phone": "010-1234"})
+    response = await client.post(
+        "/api/v1/me/addresses", headers=headers, json={**ADDRESS, "phone": "010-1234"}
+    )
 
     assert response.status_code == 422
     assert response.json()["code"] == "identity.phone_invalid"

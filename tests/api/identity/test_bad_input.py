@@ -26,22 +26,66 @@ async def _rows() -> tuple[int, int, int, int]:
     [
         ("malformed json", b'{"email": ', 400, "core.malformed_json", None),
         ("not an object", b"[1, 2]", 422, "core.validation_failed", ["body"]),
-        ("wrong type", {**VALID, "accept_privacy_policy": "maybe"}, 422, "core.validation_failed", ["body", "accept_privacy_policy"]),
+        (
+            "wrong type",
+            {**VALID, "accept_privacy_policy": "maybe"},
+            422,
+            "core.validation_failed",
+            ["body", "accept_privacy_policy"],
+        ),
         ("overlong string", {**VALID, "name": "名" * 61}, 422, "core.validation_failed", ["body", "name"]),
         ("unknown field", {**VALID, "is_admin": True}, 422, "core.validation_failed", ["body", "is_admin"]),
-        ("invalid email", {**VALID, "email": "not-an-email"}, 422, "identity.email_invalid", ["body", "email"]),
-        ("invalid phone", {**VALID, "email": None, "phone": "+86 123"}, 422, "identity.phone_invalid", ["body", "phone"]),
-        ("no identifier", {"password": "s3cret-horse", "accept_privacy_policy": True}, 422, "identity.identifier_required", None),
-        ("weak password", {**VALID, "password": "password1"}, 422, "identity.weak_password", ["body", "password"]),
-        ("phone without code", {"phone": "13900000800", "accept_privacy_policy": True}, 422, "identity.code_required", ["body", "code"]),
-        ("code not digits", {"phone": "13900000800", "code": "abcdef", "accept_privacy_policy": True}, 422, "core.validation_failed", ["body", "code"]),
+        (
+            "invalid email",
+            {**VALID, "email": "not-an-email"},
+            422,
+            "identity.email_invalid",
+            ["body", "email"],
+        ),
+        (
+            "invalid phone",
+            {**VALID, "email": None, "phone": "+86 123"},
+            422,
+            "identity.phone_invalid",
+            ["body", "phone"],
+        ),
+        (
+            "no identifier",
+            {"password": "s3cret-horse", "accept_privacy_policy": True},
+            422,
+            "identity.identifier_required",
+            None,
+        ),
+        (
+            "weak password",
+            {**VALID, "password": "password1"},
+            422,
+            "identity.weak_password",
+            ["body", "password"],
+        ),
+        (
+            "phone without code",
+            {"phone": "13900000800", "accept_privacy_policy": True},
+            422,
+            "identity.code_required",
+            ["body", "code"],
+        ),
+        (
+            "code not digits",
+            {"phone": "13900000800", "code": "abcdef", "accept_privacy_policy": True},
+            422,
+            "core.validation_failed",
+            ["body", "code"],
+        ),
     ],
 )
 async def test_registration_refuses(
     client: AsyncClient, _case: str, body: object, status: int, code: str, loc: list[str] | None
 ) -> None:
     if isinstance(body, bytes):
-        response = await client.post("/api/v1/auth/register", content=body, headers={"Content-Type": "application/json"})
+        response = await client.post(
+            "/api/v1/auth/register", content=body, headers={"Content-Type": "application/json"}
+        )
     else:
         response = await client.post("/api/v1/auth/register", json=body)
 
@@ -70,7 +114,9 @@ async def test_detail_follows_accept_language(client: AsyncClient) -> None:
 
 
 async def test_field_errors_are_translated(client: AsyncClient) -> None:
-    response = await client.post("/api/v1/auth/register", json={**VALID, "name": "x" * 61}, headers={"Accept-Language": "zh"})
+    response = await client.post(
+        "/api/v1/auth/register", json={**VALID, "name": "x" * 61}, headers={"Accept-Language": "zh"}
+    )
 
     assert response.json()["detail"] == "部分字段无效。"
     assert response.json()["errors"] == [
@@ -86,7 +132,9 @@ async def test_field_errors_are_translated(client: AsyncClient) -> None:
         ("non-integer id", "GET", "/api/v1/me/addresses/abc", 401, "core.unauthenticated"),
     ],
 )
-async def test_http_errors_are_problems(client: AsyncClient, _case: str, method: str, path: str, status: int, code: str) -> None:
+async def test_http_errors_are_problems(
+    client: AsyncClient, _case: str, method: str, path: str, status: int, code: str
+) -> None:
     response = await client.request(method, path)
 
     assert response.status_code == status
@@ -96,7 +144,9 @@ async def test_http_errors_are_problems(client: AsyncClient, _case: str, method:
 
 async def test_oversized_body_is_refused(client: AsyncClient) -> None:
     response = await client.post(
-        "/api/v1/auth/register", content=b"{" + b" " * (3 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+        "/api/v1/auth/register",
+        content=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
     )
 
     assert response.status_code == 413

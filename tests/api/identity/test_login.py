@@ -30,7 +30,9 @@ async def _token_count() -> int:
 async def test_signs_in_with_password(client: AsyncClient, _case: str, identifier: str) -> None:
     customer = await make_customer(phone="+8613900000777", email="bob@example.com")
 
-    response = await client.post("/api/v1/auth/login/password", json={"identifier": identifier, "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": identifier, "password": PASSWORD}
+    )
 
     assert response.status_code == 200
     assert response.json()["customer"]["id"] == customer.id
@@ -43,8 +45,12 @@ async def test_signs_in_with_password(client: AsyncClient, _case: str, identifie
 async def test_unknown_account_and_wrong_password_get_the_same_answer(client: AsyncClient) -> None:
     await make_customer(phone="+8613900000778")
 
-    wrong = await client.post("/api/v1/auth/login/password", json={"identifier": "13900000778", "password": "nope-1234"})
-    unknown = await client.post("/api/v1/auth/login/password", json={"identifier": "13900000779", "password": "nope-1234"})
+    wrong = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "13900000778", "password": "nope-1234"}
+    )
+    unknown = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "13900000779", "password": "nope-1234"}
+    )
 
     assert wrong.status_code == unknown.status_code == 401
     assert {k: v for k, v in wrong.json().items() if k != "request_id"} == {
@@ -59,7 +65,9 @@ async def test_locks_the_account_after_five_failures(client: AsyncClient) -> Non
     body = {"identifier": "13900000780", "password": "wrong-pass-1"}
 
     failures = [await client.post("/api/v1/auth/login/password", json=body) for _ in range(5)]
-    locked = await client.post("/api/v1/auth/login/password", json={"identifier": "13900000780", "password": PASSWORD})
+    locked = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "13900000780", "password": PASSWORD}
+    )
 
     assert [r.status_code for r in failures] == [401] * 5
     assert locked.status_code == 429
@@ -80,14 +88,17 @@ async def test_blocks_an_ip_after_thirty_failures_across_accounts(client: AsyncC
     statuses = [
         (
             await client.post(
-                "/api/v1/auth/login/password", json={"identifier": f"1390000{i:04d}", "password": "wrong-pass-1"}
+                "/api/v1/auth/login/password",
+                json={"identifier": f"1390000{i:04d}", "password": "wrong-pass-1"},
             )
         ).status_code
         for i in range(31)
     ]
 
     assert statuses == [401] * 30 + [429]
-    last = await client.post("/api/v1/auth/login/password", json={"identifier": "13900009999", "password": "x"})
+    last = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "13900009999", "password": "x"}
+    )
     assert last.json()["code"] == "identity.ip_blocked"
 
 
@@ -123,7 +134,9 @@ async def test_code_expires_after_five_minutes(client: AsyncClient, sms: identit
     assert await _token_count() == 0
 
 
-async def test_code_for_another_purpose_does_not_sign_in(client: AsyncClient, sms: identity.ConsoleSms) -> None:
+async def test_code_for_another_purpose_does_not_sign_in(
+    client: AsyncClient, sms: identity.ConsoleSms
+) -> None:
     await make_customer(phone="+8613900000784")
     await client.post("/api/v1/auth/codes", json={"phone": "13900000784", "purpose": "reset_password"})
 
@@ -147,7 +160,9 @@ async def test_codes_are_rate_limited_per_number(client: AsyncClient, sms: ident
 
 async def test_codes_are_rate_limited_per_ip(client: AsyncClient, sms: identity.ConsoleSms) -> None:
     statuses = [
-        (await client.post("/api/v1/auth/codes", json={"phone": f"1390001{i:04d}", "purpose": "login"})).status_code
+        (
+            await client.post("/api/v1/auth/codes", json={"phone": f"1390001{i:04d}", "purpose": "login"})
+        ).status_code
         for i in range(21)
     ]
 
@@ -204,13 +219,17 @@ async def test_change_password_keeps_this_session_and_ends_the_others(client: As
     other = {"Authorization": f"Bearer {await customer_token(customer.id)}"}
 
     response = await client.post(
-        "/api/v1/auth/password", headers=headers, json={"current_password": PASSWORD, "new_password": "brand-new-77"}
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"current_password": PASSWORD, "new_password": "brand-new-77"},
     )
 
     assert response.status_code == 200
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
     assert (await client.get("/api/v1/me", headers=other)).status_code == 401
-    old = await client.post("/api/v1/auth/login/password", json={"identifier": "carol@example.com", "password": PASSWORD})
+    old = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "carol@example.com", "password": PASSWORD}
+    )
     new = await client.post(
         "/api/v1/auth/login/password", json={"identifier": "carol@example.com", "password": "brand-new-77"}
     )
@@ -221,10 +240,14 @@ async def test_change_password_refuses_wrong_current_or_weak_new(client: AsyncCl
     _customer, headers = await signed_in_customer(client)
 
     wrong = await client.post(
-        "/api/v1/auth/password", headers=headers, json={"current_password": "nope-1234", "new_password": "brand-new-77"}
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"current_password": "nope-1234", "new_password": "brand-new-77"},
     )
     weak = await client.post(
-        "/api/v1/auth/password", headers=headers, json={"current_password": PASSWORD, "new_password": "12345678"}
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"current_password": PASSWORD, "new_password": "12345678"},
     )
 
     assert (wrong.status_code, wrong.json()["code"]) == (401, "identity.password_incorrect")
@@ -233,7 +256,9 @@ async def test_change_password_refuses_wrong_current_or_weak_new(client: AsyncCl
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
 
 
-async def test_reset_password_with_code_revokes_all_sessions(client: AsyncClient, sms: identity.ConsoleSms) -> None:
+async def test_reset_password_with_code_revokes_all_sessions(
+    client: AsyncClient, sms: identity.ConsoleSms
+) -> None:
     customer, headers = await signed_in_customer(client, phone="+8613900000786")
     await client.post("/api/v1/auth/codes", json={"phone": "13900000786", "purpose": "reset_password"})
 

@@ -9,13 +9,14 @@ from mercato import identity
 from mercato.core.db import uow
 from mercato.core.events import OutboxEvent
 from mercato.identity.models import Address, AuthToken, Consent, Customer
-from tests.factories.identity import PASSWORD, signed_in_customer
 from tests.api.identity.test_addresses import ADDRESS
+from tests.factories.identity import PASSWORD, signed_in_customer
 
 
 async def test_lists_the_consent_given_at_registration(client: AsyncClient) -> None:
     response = await client.post(
-        "/api/v1/auth/register", json={"email": "dan@example.com", "password": "s3cret-horse", "accept_privacy_policy": True}
+        "/api/v1/auth/register",
+        json={"email": "dan@example.com", "password": "s3cret-horse", "accept_privacy_policy": True},
     )
     headers = {"Authorization": f"Bearer {response.json()['token']['token']}"}
 
@@ -54,15 +55,25 @@ async def test_deletion_erases_personal_data_and_keeps_an_anonymous_record(clien
         addresses = (await s.execute(select(Address))).scalars().all()
         consent = (await s.execute(select(Consent))).scalar_one()
         tokens = (await s.execute(select(AuthToken))).scalars().all()
-        events = (await s.execute(select(OutboxEvent.name, OutboxEvent.payload).order_by(OutboxEvent.id))).all()
+        events = (
+            await s.execute(select(OutboxEvent.name, OutboxEvent.payload).order_by(OutboxEvent.id))
+        ).all()
     assert row is not None
-    assert (row.phone, row.email, row.name, row.password_hash, row.status) == (None, None, "deleted", None, "deleted")
+    assert (row.phone, row.email, row.name, row.password_hash, row.status) == (
+        None,
+        None,
+        "deleted",
+        None,
+        "deleted",
+    )
     assert addresses == []
     assert (consent.policy_version, consent.ip) == ("2026-11-01", None)
     assert all(t.revoked_at is not None and t.ip is None for t in tokens)
     assert events[-1] == ("identity.customer_deleted.v1", {"customer_id": customer.id})
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
-    login = await client.post("/api/v1/auth/login/password", json={"identifier": "fay@example.com", "password": PASSWORD})
+    login = await client.post(
+        "/api/v1/auth/login/password", json={"identifier": "fay@example.com", "password": PASSWORD}
+    )
     assert login.status_code == 401
 
 
@@ -91,6 +102,7 @@ async def test_deletion_refused_without_confirmation_changes_nothing(client: Asy
     async with uow(write=False) as s:
         row = await s.get(Customer, customer.id)
         names = (await s.execute(select(OutboxEvent.name))).scalars().all()
-    assert row is not None and (row.phone, row.status) == ("+8613900000793", "active")
+    assert row is not None
+    assert (row.phone, row.status) == ("+8613900000793", "active")
     assert names == ["identity.customer_registered.v1"]
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 200

@@ -48,7 +48,11 @@ async def test_registers_with_phone_and_code(client: AsyncClient, sms: identity.
     async with uow(write=False) as s:
         consent = (await s.execute(select(Consent))).scalar_one()
         event = (await s.execute(select(OutboxEvent))).scalar_one()
-    assert (consent.policy, consent.policy_version, consent.ip) == ("privacy_policy", "2026-11-01", "203.0.113.7")
+    assert (consent.policy, consent.policy_version, consent.ip) == (
+        "privacy_policy",
+        "2026-11-01",
+        "203.0.113.7",
+    )
     assert event.name == "identity.customer_registered.v1"
     assert event.payload == {"customer_id": body["customer"]["id"], "channel": "phone"}
 
@@ -66,7 +70,8 @@ async def test_registers_with_email_and_password(client: AsyncClient) -> None:
 
 async def test_refuses_without_consent_and_changes_nothing(client: AsyncClient) -> None:
     response = await client.post(
-        "/api/v1/auth/register", json={"email": "a@example.com", "password": "s3cret-horse", "accept_privacy_policy": False}
+        "/api/v1/auth/register",
+        json={"email": "a@example.com", "password": "s3cret-horse", "accept_privacy_policy": False},
     )
 
     assert response.status_code == 422
@@ -76,14 +81,17 @@ async def test_refuses_without_consent_and_changes_nothing(client: AsyncClient) 
     assert await _counts() == (0, 0, 0)
 
 
-async def test_refuses_wrong_code_and_counts_the_attempt(client: AsyncClient, sms: identity.ConsoleSms) -> None:
+async def test_refuses_wrong_code_and_counts_the_attempt(
+    client: AsyncClient, sms: identity.ConsoleSms
+) -> None:
     await client.post("/api/v1/auth/codes", json={"phone": "13800138002", "purpose": "register"})
     code = _code(sms, "+8613800138002")
     wrong = "000000" if code != "000000" else "111111"
 
     responses = [
         await client.post(
-            "/api/v1/auth/register", json={"phone": "13800138002", "code": wrong, "accept_privacy_policy": True}
+            "/api/v1/auth/register",
+            json={"phone": "13800138002", "code": wrong, "accept_privacy_policy": True},
         )
         for _ in range(5)
     ]
@@ -104,7 +112,8 @@ async def test_refuses_duplicate_phone(client: AsyncClient, sms: identity.Consol
         await client.post("/api/v1/auth/codes", json={"phone": "13800138003", "purpose": "register"})
         code = _code(sms, "+8613800138003")
         response = await client.post(
-            "/api/v1/auth/register", json={"phone": "13800138003", "code": code, "accept_privacy_policy": True}
+            "/api/v1/auth/register",
+            json={"phone": "13800138003", "code": code, "accept_privacy_policy": True},
         )
 
     assert response.status_code == 409

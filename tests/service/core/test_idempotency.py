@@ -66,10 +66,13 @@ async def test_unfinished_first_request_is_reported_in_progress() -> None:
 
 
 async def test_a_rolled_back_claim_leaves_the_key_free() -> None:
-    with pytest.raises(RuntimeError):
+    async def failing_use_case() -> None:
         async with uow() as s:
             await claim(s, scope="checkout", key="k-4", payload={})
             raise RuntimeError("the use case failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_use_case()
 
     async with uow() as s:
         assert await claim(s, scope="checkout", key="k-4", payload={}) is None

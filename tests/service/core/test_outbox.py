@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato import identity
 from mercato.core import clock, events
 from mercato.core.db import uow
-from mercato.core.events import DomainEvent, EventDelivery, EventEnvelope, OutboxEvent, deliver_pending, record_event
+from mercato.core.events import (
+    DomainEvent,
+    EventDelivery,
+    EventEnvelope,
+    OutboxEvent,
+    deliver_pending,
+    record_event,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +46,9 @@ async def _effects(label: str) -> list[str]:
     from mercato.identity.models import AuditEntry  # noqa: PLC0415 - test reads the effect table
 
     async with uow(write=False) as s:
-        rows = await s.execute(select(AuditEntry.object_id).where(AuditEntry.actor_label == label).order_by(AuditEntry.id))
+        rows = await s.execute(
+            select(AuditEntry.object_id).where(AuditEntry.actor_label == label).order_by(AuditEntry.id)
+        )
     return list(rows.scalars())
 
 
@@ -77,10 +86,13 @@ async def test_event_of_a_rolled_back_transaction_is_never_delivered() -> None:
         await _effect(session, envelope, "a")
 
     events.subscribe(ThingHappened, handler, name="tests.a")
-    with pytest.raises(RuntimeError):
+    async def failing_change() -> None:
         async with uow() as s:
             await record_event(s, ThingHappened(thing_id=7))
             raise RuntimeError("the business change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
 
     assert await deliver_pending() == 0
     assert await _effects("a") == []
@@ -150,7 +162,9 @@ async def test_interrupted_delivery_never_runs_a_completed_handler_twice() -> No
     assert await _effects("b") == ["4"]
     assert runs == {"a": 1, "b": 2}
     async with uow(write=False) as s:
-        handlers = (await s.execute(select(EventDelivery.handler).order_by(EventDelivery.handler))).scalars().all()
+        handlers = (
+            (await s.execute(select(EventDelivery.handler).order_by(EventDelivery.handler))).scalars().all()
+        )
     assert handlers == ["tests.a", "tests.b"]
     assert await _pending() == 0
 

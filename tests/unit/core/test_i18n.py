@@ -29,4 +29,7 @@ def test_negotiates_a_supported_locale(_case: str, header: str | None, expected:
 def test_translates_into_chinese_and_formats_params() -> None:
     assert gettext("Not found.", "zh_CN") == "未找到。"
     assert gettext("Not found.", "en") == "Not found."
-    assert gettext("Too many attempts. Try again in {seconds} seconds.", "zh_CN", seconds=30) == "尝试次数过多，请在 30 秒后重试。"
+    assert (
+        gettext("Too many attempts. Try again in {seconds} seconds.", "zh_CN", seconds=30)
+        == "尝试次数过多，请在 30 秒后重试。"
+    )

@@ -12,7 +12,7 @@ from mercato.core.money import CurrencyMismatch, Money, allocate, exponent
 
 
 @given(
-    total=st.integers(min_value=-10**12, max_value=10**12),
+    total=st.integers(min_value=-(10**12), max_value=10**12),
     weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=50),
 )
 def test_allocation_parts_always_sum_to_the_total(total: int, weights: list[int]) -> None:
