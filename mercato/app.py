@@ -63,7 +63,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     for router in (auth_api.router, me_api.router, staff_api.router):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router)
     app.include_router(health_api.router)
 
     swagger = VENDOR / "swagger-ui-dist"

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import structlog
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +21,13 @@ from mercato.core.settings import get_settings
 from mercato.web.problems import problem
 
 log = structlog.get_logger("mercato.access")
+REQUESTS = Counter("mercato_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "mercato_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 SECURITY_HEADERS = {
@@ -100,12 +108,17 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, self._wrap_send(send, request_id, path, status_holder))
         finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope.get("method", "")
+            REQUESTS.labels(method, route, str(status_holder["status"])).inc()
+            LATENCY.labels(method, route).observe(elapsed)
             log.info(
                 "request",
-                method=scope.get("method"),
+                method=method,
                 path=path,
                 status_code=status_holder["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                duration_ms=round(elapsed * 1000, 1),
             )
 
     @staticmethod

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request, Response, status
 
 from mercato import identity
 from mercato.api.deps import CurrentCustomer, DbSession, Meta
+from mercato.api.v1 import PREFIX
 from mercato.core.schemas import ReadModel
 from mercato.web.csrf import csrf_token
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
 
 
 class CsrfToken(ReadModel):

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response, status
 
 from mercato import identity
 from mercato.api.deps import CurrentCustomer, DbSession
+from mercato.api.v1 import PREFIX
 
-router = APIRouter(prefix="/me", tags=["account"])
+router = APIRouter(prefix=f"{PREFIX}/me", tags=["account"])
 
 
 @router.get("")

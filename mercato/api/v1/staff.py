@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response, status
 
 from mercato import identity
 from mercato.api.deps import CurrentStaff, DbSession, Meta
+from mercato.api.v1 import PREFIX
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix=f"{PREFIX}/staff", tags=["staff"])
 
 
 @router.post("/auth/login")

@@ -171,3 +171,11 @@ async def test_readiness_checks_the_database(client: AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+async def test_metrics_count_requests_by_route_template(client: AsyncClient) -> None:
+    await client.get("/api/v1/me/addresses/123")
+
+    metrics = (await client.get("/metrics")).text
+
+    assert 'mercato_http_requests_total{method="GET",route="/api/v1/me/addresses/{address_id}",status="401"}' in metrics
