@@ -9,16 +9,18 @@ import sys
 import typer
 
 from mercato.core.settings import Mode, get_settings
+from mercato.demo import (
+    DEMO_CUSTOMER_EMAIL,
+    DEMO_CUSTOMER_PASSWORD,
+    DEMO_CUSTOMER_PHONE,
+    DEMO_STAFF_EMAIL,
+    DEMO_STAFF_PASSWORD,
+    seed,
+)
 
 app = typer.Typer(
     help="Mercato: a self-operated e-commerce platform.", no_args_is_help=True, add_completion=False
 )
-
-DEMO_STAFF_EMAIL = "admin@example.com"
-DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
-DEMO_CUSTOMER_PHONE = "+8613800138000"
-DEMO_CUSTOMER_EMAIL = "shopper@example.com"
-DEMO_CUSTOMER_PASSWORD = "mercato-shop-2026"  # noqa: S105 - printed demo login, embedded mode only
 
 
 def _fail_on_problems() -> None:
@@ -45,7 +47,6 @@ def demo(force: bool = typer.Option(False, help="Allow seeding in production mod
     if get_settings().mode is Mode.production and not force:
         typer.echo("refusing to load demo data in production mode (use --force)", err=True)
         raise typer.Exit(code=1)
-    from mercato.demo import seed  # noqa: PLC0415
 
     created = asyncio.run(seed())
     typer.echo("demo data: " + (", ".join(created) if created else "already present"))
@@ -86,8 +87,6 @@ def run(
     settings = get_settings()
     upgrade()
     if settings.mode is Mode.embedded:
-        from mercato.demo import seed  # noqa: PLC0415
-
         asyncio.run(seed())
         _print_logins()
     uvicorn.run(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import identity
-from mercato.cli import (
-    DEMO_CUSTOMER_EMAIL,
-    DEMO_CUSTOMER_PASSWORD,
-    DEMO_CUSTOMER_PHONE,
-    DEMO_STAFF_EMAIL,
-    DEMO_STAFF_PASSWORD,
-)
 from mercato.core.db import reset_database, uow
+
+DEMO_STAFF_EMAIL = "admin@example.com"
+DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
+DEMO_CUSTOMER_PHONE = "+8613800138000"
+DEMO_CUSTOMER_EMAIL = "shopper@example.com"
+DEMO_CUSTOMER_PASSWORD = "mercato-shop-2026"  # noqa: S105 - printed demo login, embedded mode only
 
 DEMO_ROLES = {
     "Catalog manager": (

@@ -88,7 +88,7 @@ def migrated_database() -> Iterator[str]:
     if _PG_BASE:
         _in_thread(lambda: asyncio.run(_recreate_pg_database()))
     _in_thread(upgrade)
-    yield DATABASE_URL
+    return DATABASE_URL
 
 
 _TABLES = [table.name for table in reversed(metadata.sorted_tables)]
@@ -101,7 +101,9 @@ async def _empty_tables() -> None:
             for name in _TABLES:
                 await conn.execute(text(f'DELETE FROM "{name}"'))
         else:
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in _TABLES) + " RESTART IDENTITY CASCADE"))
+            await conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{n}"' for n in _TABLES) + " RESTART IDENTITY CASCADE")
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from structlog.types import EventDict, WrappedLogger
 
 from mercato.core.security import mask_email, mask_free_text, mask_phone, mask_text
 
+
 def _mask_address(value: str | None) -> str | None:
     return mask_text(value, keep=3)
 

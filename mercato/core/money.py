@@ -48,7 +48,7 @@ class Money:
     @classmethod
     def from_decimal(cls, value: Decimal | str, currency: str, rounding: str = ROUND_HALF_UP) -> Money:
         """Build from a major-unit decimal such as ``Decimal("12.34")`` (never a float)."""
-        if isinstance(value, float):
+        if isinstance(value, float):  # type: ignore[unreachable]  # a runtime guard for untyped callers
             raise TypeError("floats are not accepted for money")
         scaled = (Decimal(value) * (10 ** exponent(currency))).quantize(Decimal(1), rounding=rounding)
         return cls(int(scaled), currency)

@@ -8,7 +8,7 @@ import asyncio
 from httpx import ASGITransport, AsyncClient
 
 from mercato.app import create_app
-from mercato.cli import (
+from mercato.demo import (
     DEMO_CUSTOMER_EMAIL,
     DEMO_CUSTOMER_PASSWORD,
     DEMO_CUSTOMER_PHONE,

@@ -15,7 +15,9 @@ router = APIRouter(prefix=f"{PREFIX}/staff", tags=["staff"])
 async def login(data: identity.StaffLogin, session: DbSession, meta: Meta) -> identity.StaffSignedIn:
     """Sign in with a staff email and password; returns a staff bearer token."""
     staff = await identity.authenticate_staff(session, data=data, meta=meta)
-    token = await identity.issue_token(session, subject_kind="staff", subject_id=staff.id, kind="bearer", meta=meta)
+    token = await identity.issue_token(
+        session, subject_kind="staff", subject_id=staff.id, kind="bearer", meta=meta
+    )
     return identity.StaffSignedIn(staff=staff, token=token)
 
 

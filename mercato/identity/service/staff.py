@@ -26,7 +26,10 @@ from mercato.identity.schemas import Actor, RequestMeta, StaffLogin, StaffRead
 from mercato.identity.service.customers import check_password_strength
 from mercato.identity.service.normalize import normalize_email
 
-STAFF_FAILS = (Limit("identity.staff_login.account_15m", "5/15minutes"), Limit("identity.staff_login.account_day", "20/day"))
+STAFF_FAILS = (
+    Limit("identity.staff_login.account_15m", "5/15minutes"),
+    Limit("identity.staff_login.account_day", "20/day"),
+)
 STAFF_FAILS_PER_IP = Limit("identity.staff_login.ip_15m", "30/15minutes")
 
 
@@ -84,7 +87,11 @@ async def authenticate_staff(session: AsyncSession, *, data: StaffLogin, meta: R
     if meta.ip:
         await limiter.check(STAFF_FAILS_PER_IP, meta.ip, error=IpBlocked)
     row = (await session.execute(select(Staff).where(Staff.email == email))).scalar_one_or_none()
-    if not verify_password(row.password_hash if row else None, data.password) or row is None or not row.is_active:
+    if (
+        not verify_password(row.password_hash if row else None, data.password)
+        or row is None
+        or not row.is_active
+    ):
         for limit in STAFF_FAILS:
             await limiter.count(limit, email)
         if meta.ip:
@@ -96,7 +103,13 @@ async def authenticate_staff(session: AsyncSession, *, data: StaffLogin, meta: R
 
 
 async def create_staff(
-    session: AsyncSession, *, email: str, password: str, name: str = "", is_superuser: bool = False, actor: Actor | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    is_superuser: bool = False,
+    actor: Actor | None = None,
 ) -> StaffRead:
     """Create a staff account (the CLI's createadmin, or a staff.manage holder via the API).
 

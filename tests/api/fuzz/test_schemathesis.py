@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mercato.cli import DEMO_CUSTOMER_EMAIL, DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from mercato.demo import DEMO_CUSTOMER_EMAIL, DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
 from tests.providers.fake_twilio import free_port
 
 ROOT = Path(__file__).resolve().parents[3]

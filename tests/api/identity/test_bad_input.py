@@ -178,4 +178,7 @@ async def test_metrics_count_requests_by_route_template(client: AsyncClient) -> 
 
     metrics = (await client.get("/metrics")).text
 
-    assert 'mercato_http_requests_total{method="GET",route="/api/v1/me/addresses/{address_id}",status="401"}' in metrics
+    assert (
+        'mercato_http_requests_total{method="GET",route="/api/v1/me/addresses/{address_id}",status="401"}'
+        in metrics
+    )

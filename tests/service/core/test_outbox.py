@@ -86,6 +86,7 @@ async def test_event_of_a_rolled_back_transaction_is_never_delivered() -> None:
         await _effect(session, envelope, "a")
 
     events.subscribe(ThingHappened, handler, name="tests.a")
+
     async def failing_change() -> None:
         async with uow() as s:
             await record_event(s, ThingHappened(thing_id=7))
