@@ -12,8 +12,11 @@ schemas):
 - addresses: ``list_addresses``, ``get_address``, ``add_address``, ``update_address``,
   ``delete_address``
 - privacy: ``list_consents``, ``export_customer_data``, ``delete_customer``
-- staff: ``authenticate_staff``, ``get_staff``, ``create_staff``, ``require_permission``,
-  ``record_audit`` and the role/staff/audit management functions
+- staff: ``authenticate_staff``, ``get_staff`` (active, for sign-in), ``get_staff_member``,
+  ``list_staff``, ``create_staff``, ``update_staff``, ``require_permission``
+- roles: ``list_permissions``, ``list_roles``, ``get_role``, ``create_role``, ``update_role``,
+  ``delete_role`` (no one grants a permission they do not hold)
+- audit: ``record_audit`` (same transaction as the write), ``list_audit_entries``
 - ``PERMISSIONS``: the permission catalogue
 
 Events emitted: ``CustomerRegistered``, ``CustomerDeleted``. Events consumed: none.
@@ -25,6 +28,7 @@ from mercato.identity.errors import (
     AccountLocked,
     AddressLimitReached,
     AddressNotFound,
+    CannotGrant,
     CodeAttemptsExceeded,
     CodeExpired,
     CodeInvalid,
@@ -42,6 +46,7 @@ from mercato.identity.errors import (
     SessionInvalid,
     StaffEmailTaken,
     StaffNotFound,
+    SuperuserRequired,
     UnknownPermission,
     WeakPassword,
 )
@@ -55,6 +60,7 @@ from mercato.identity.schemas import (
     Actor,
     AddressRead,
     AddressWrite,
+    AuditEntryRead,
     ChangePassword,
     CodeLogin,
     CodePurpose,
@@ -65,14 +71,20 @@ from mercato.identity.schemas import (
     DeleteAccount,
     IssuedToken,
     PasswordLogin,
+    PermissionRead,
     RegisterCustomer,
     RequestMeta,
     ResetPassword,
+    RoleRead,
+    RoleUpdate,
+    RoleWrite,
     SendCode,
     SignedIn,
+    StaffCreate,
     StaffLogin,
     StaffRead,
     StaffSignedIn,
+    StaffUpdate,
     TokenRead,
     UpdateProfile,
 )
@@ -84,6 +96,7 @@ from mercato.identity.service.addresses import (
     list_addresses,
     update_address,
 )
+from mercato.identity.service.audit import list_audit_entries, record_audit
 from mercato.identity.service.codes import send_code, verify_code
 from mercato.identity.service.customers import (
     authenticate_with_code,
@@ -97,12 +110,24 @@ from mercato.identity.service.customers import (
 )
 from mercato.identity.service.normalize import normalize_email, normalize_phone
 from mercato.identity.service.privacy import delete_customer, export_customer_data, list_consents
+from mercato.identity.service.roles import (
+    create_role,
+    create_role_from,
+    delete_role,
+    get_role,
+    list_permissions,
+    list_roles,
+    update_role,
+)
 from mercato.identity.service.staff import (
     authenticate_staff,
     create_staff,
+    create_staff_from,
     get_staff,
-    record_audit,
+    get_staff_member,
+    list_staff,
     require_permission,
+    update_staff,
 )
 from mercato.identity.service.tokens import (
     ResolvedToken,
@@ -124,6 +149,8 @@ __all__ = [
     "AddressNotFound",
     "AddressRead",
     "AddressWrite",
+    "AuditEntryRead",
+    "CannotGrant",
     "ChangePassword",
     "CodeAttemptsExceeded",
     "CodeExpired",
@@ -147,6 +174,7 @@ __all__ = [
     "IssuedToken",
     "MissingPermission",
     "PasswordLogin",
+    "PermissionRead",
     "PhoneInvalid",
     "RegisterCustomer",
     "RequestMeta",
@@ -154,17 +182,23 @@ __all__ = [
     "ResolvedToken",
     "RoleNameTaken",
     "RoleNotFound",
+    "RoleRead",
+    "RoleUpdate",
+    "RoleWrite",
     "SelfLockout",
     "SendCode",
     "SessionInvalid",
     "SignedIn",
     "SmsDeliveryFailed",
     "SmsSender",
+    "StaffCreate",
     "StaffEmailTaken",
     "StaffLogin",
     "StaffNotFound",
     "StaffRead",
     "StaffSignedIn",
+    "StaffUpdate",
+    "SuperuserRequired",
     "TokenRead",
     "TwilioSms",
     "UnknownPermission",
@@ -176,18 +210,28 @@ __all__ = [
     "authenticate_with_password",
     "change_password",
     "create_customer",
+    "create_role",
+    "create_role_from",
     "create_staff",
+    "create_staff_from",
     "delete_address",
     "delete_customer",
+    "delete_role",
     "export_customer_data",
     "get_address",
     "get_customer",
+    "get_role",
     "get_sms_sender",
     "get_staff",
+    "get_staff_member",
     "issue_token",
     "list_addresses",
+    "list_audit_entries",
     "list_consents",
     "list_live_tokens",
+    "list_permissions",
+    "list_roles",
+    "list_staff",
     "normalize_email",
     "normalize_phone",
     "record_audit",
@@ -202,5 +246,7 @@ __all__ = [
     "touch_token",
     "update_address",
     "update_profile",
+    "update_role",
+    "update_staff",
     "verify_code",
 ]

@@ -149,3 +149,13 @@ class UnknownPermission(InvalidInput):
 class SelfLockout(Conflict):
     code = "identity.self_lockout"
     message = "You cannot remove your own superuser status or deactivate yourself."
+
+
+class SuperuserRequired(PermissionDenied):
+    code = "identity.superuser_required"
+    message = "Only a superuser can do this."
+
+
+class CannotGrant(PermissionDenied):
+    code = "identity.cannot_grant"
+    message = "You cannot grant a permission you do not hold: {permission}."

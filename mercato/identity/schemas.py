@@ -194,3 +194,71 @@ class Actor(ReadModel):
     label: str
     ip: str | None = None
     request_id: str | None = None
+
+
+PermissionCode = Annotated[str, Field(min_length=3, max_length=60)]
+RoleName = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class PermissionRead(ReadModel):
+    """One entry of the permission catalogue."""
+
+    code: str
+    description: str
+
+
+class RoleRead(ReadModel):
+    id: int
+    name: str
+    description: str
+    permissions: list[str]
+    created_at: dt.datetime
+
+
+class RoleWrite(InputModel):
+    """A new role: a name and the permissions it grants (codes from the catalogue)."""
+
+    name: RoleName
+    description: Annotated[str, Field(max_length=300)] = ""
+    permissions: Annotated[list[PermissionCode], Field(max_length=100)] = []
+
+
+class RoleUpdate(InputModel):
+    """A partial change to a role; fields left out stay as they are."""
+
+    name: RoleName | None = None
+    description: Annotated[str | None, Field(max_length=300)] = None
+    permissions: Annotated[list[PermissionCode] | None, Field(max_length=100)] = None
+
+
+class StaffCreate(InputModel):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    password: Password
+    name: Annotated[str, Field(max_length=60)] = ""
+    is_superuser: bool = False
+    role_ids: Annotated[list[int], Field(max_length=50)] = []
+
+
+class StaffUpdate(InputModel):
+    """A partial change to a staff member; ``role_ids`` replaces the roles when given."""
+
+    name: Annotated[str | None, Field(max_length=60)] = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    role_ids: Annotated[list[int] | None, Field(max_length=50)] = None
+
+
+class AuditEntryRead(ReadModel):
+    """One staff write: who, what, which object, the state before and after, from where, when."""
+
+    id: int
+    actor_id: int | None
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip: str | None
+    request_id: str | None
+    created_at: dt.datetime

@@ -53,10 +53,26 @@ async def signed_in_customer(
 
 
 async def make_staff(
-    *, email: str = "staff@example.com", password: str = PASSWORD, is_superuser: bool = False
+    *,
+    email: str = "staff@example.com",
+    password: str = PASSWORD,
+    is_superuser: bool = False,
+    permissions: list[str] | None = None,
 ) -> identity.StaffRead:
+    """A staff member; with ``permissions``, also a role granting exactly those, given to them."""
     async with uow() as session:
-        return await identity.create_staff(session, email=email, password=password, is_superuser=is_superuser)
+        role_ids = []
+        if permissions is not None:
+            role = await identity.create_role(
+                session, name=f"role of {email}", permissions=permissions, actor=SYSTEM
+            )
+            role_ids.append(role.id)
+        return await identity.create_staff(
+            session, email=email, password=password, is_superuser=is_superuser, role_ids=role_ids
+        )
+
+
+SYSTEM = identity.Actor(staff_id=None, label="tests")
 
 
 async def staff_headers(staff_id: int) -> dict[str, str]:
