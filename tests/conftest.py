@@ -9,7 +9,9 @@ instead of rolling back a wrapping transaction: that keeps concurrency and outbo
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _TMP = Path(tempfile.mkdtemp(prefix=f"mercato-test-{_WORKER}-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 _PG_BASE = os.environ.get("MERCATO_TEST_DATABASE_URL", "")
 
 os.environ["MERCATO_VAR_DIR"] = str(_TMP)
