@@ -1,0 +1,58 @@
+"""Lookups other domains make: SKU references, and the stock read model kept from inventory events."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.catalog.errors import SkuNotFound
+from mercato.catalog.models import Product, Sku
+from mercato.catalog.schemas import SkuRef
+from mercato.core import clock
+
+
+async def get_sku_refs(session: AsyncSession, *, sku_ids: Collection[int]) -> dict[int, SkuRef]:
+    """Return every requested SKU by id.
+
+    Raises:
+        SkuNotFound (404 catalog.sku_not_found): naming the ids that do not exist.
+    """
+    wanted = set(sku_ids)
+    if not wanted:
+        return {}
+    rows = (await session.execute(select(Sku).where(Sku.id.in_(wanted)))).scalars()
+    found = {row.id: SkuRef.model_validate(row) for row in rows}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise SkuNotFound(sku_ids=", ".join(map(str, missing)))
+    return found
+
+
+async def apply_stock_level(session: AsyncSession, *, sku_id: int, available: int, version: int) -> bool:
+    """Record a SKU's sellable units over all warehouses, unless a newer figure is already held.
+
+    Called by the handler of ``inventory.stock_level_changed``: deliveries are at least once and
+    may arrive out of order, so the figure carries ``version`` (the ledger entry id behind it)
+    and one conditional UPDATE keeps only the newest. The product's ``in_stock`` flag follows.
+    Returns whether the figure was applied.
+    """
+    result = await session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock_version < version)
+        .values(available_quantity=available, stock_version=version)
+        .returning(Sku.product_id)
+    )
+    product_id = result.scalar_one_or_none()
+    if product_id is None:
+        return False
+    any_available = exists().where(
+        Sku.product_id == product_id, Sku.status == "active", Sku.available_quantity > 0
+    )
+    await session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(in_stock=select(any_available).scalar_subquery(), updated_at=clock.now())
+    )
+    return True
