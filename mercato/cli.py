@@ -174,5 +174,33 @@ def check() -> None:
     typer.echo(f"ok: {settings.mode.value} mode, database {settings.effective_database_url.split('@')[-1]}")
 
 
+inventory_app = typer.Typer(help="Inventory tools.", no_args_is_help=True)
+app.add_typer(inventory_app, name="inventory")
+
+
+@inventory_app.command("verify")
+def inventory_verify() -> None:
+    """Prove every stock level equals its ledger and its active holds; one line per difference."""
+    from mercato import inventory  # noqa: PLC0415
+    from mercato.core.db import reset_database, uow  # noqa: PLC0415
+
+    async def run() -> inventory.VerifyReport:
+        try:
+            async with uow(write=False) as session:
+                return await inventory.verify_stock(session)
+        finally:
+            await reset_database()
+
+    report = asyncio.run(run())
+    for p in report.problems:
+        typer.echo(
+            f"sku {p.sku_id} warehouse {p.warehouse_id}: {p.problem}: expected {p.expected}, "
+            f"found {p.actual}"
+        )
+    if report.problems:
+        raise typer.Exit(code=1)
+    typer.echo(f"ok: {report.stock_rows} stock rows match {report.ledger_entries} ledger entries")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -11,18 +11,20 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato.core import jobs
+from mercato import inventory
+from mercato.catalog import handlers as catalog_handlers
+from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
+from mercato.inventory import tasks as inventory_tasks
 
 log = structlog.get_logger(__name__)
 
 
 def register() -> None:
     """Import every domain's tasks and subscribe every handler (idempotent)."""
-    # Domains add their task modules and handler subscriptions here as they grow:
-    #   from mercato.orders import tasks as _orders_tasks
-    #   events.subscribe(PaymentCaptured, orders_handlers.on_payment_captured)
     _ = jobs.deliver_outbox
+    _ = inventory_tasks.expire_due_reservations
+    events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -1,6 +1,138 @@
 """Inventory: warehouses, stock per SKU per warehouse, reservations, receipts, adjustments,
 transfers, the append-only stock ledger, and warehouse choice for a destination.
 
+Public API (service functions take an ``AsyncSession`` first, keyword arguments after, and return
+schemas):
+
+- warehouses: ``create_warehouse``, ``get_warehouse``, ``list_warehouses``, ``update_warehouse``
+- staff stock operations (audited): ``receive_stock``, ``adjust_stock``, ``transfer_stock``,
+  ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list),
+  ``get_stock_levels``, ``list_ledger``, ``sellable_units``
+- orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
+  ``reserve_allocations`` (all or nothing), ``release_reservations``, ``consume_reservations``,
+  ``expire_reservations`` (the ``inventory-expire-reservations`` job), ``list_reservations``
+- ``verify_stock``: levels equal the ledger and the active holds (``mercato inventory verify``)
+
+Invariant: ``0 <= reserved <= on_hand`` on every row, kept by single conditional UPDATEs (see
+``service/levels.py``) and CHECK constraints: stock never goes negative, nothing is oversold.
+
+Events emitted: ``StockLevelChanged``, ``StockRanLow``. Events consumed: none.
 Depends on: core, identity (audit), catalog (SKU references). Glossary: CONTEXT.md (仓库, 前置仓,
 库存, 预占, 安全库存, 库存流水).
 """
+
+from mercato.inventory.errors import (
+    BelowReserved,
+    InsufficientStock,
+    NotDeliverable,
+    SameWarehouse,
+    WarehouseCodeTaken,
+    WarehouseInactive,
+    WarehouseNotFound,
+)
+from mercato.inventory.events import StockLevelChanged, StockRanLow
+from mercato.inventory.schemas import (
+    AdjustmentReason,
+    AdjustStock,
+    Allocation,
+    AllocationRequest,
+    DemandLine,
+    LedgerEntryRead,
+    LedgerKind,
+    ReceiveStock,
+    ReleaseReservations,
+    ReservationRead,
+    ReservationStatus,
+    SetSafetyStock,
+    StockRead,
+    TransferStock,
+    VerifyProblem,
+    VerifyReport,
+    WarehouseKind,
+    WarehouseRead,
+    WarehouseUpdate,
+    WarehouseWrite,
+)
+from mercato.inventory.service.allocation import allocate, choose_warehouses
+from mercato.inventory.service.levels import sellable_units
+from mercato.inventory.service.reservations import (
+    DEFAULT_HOLD,
+    ReservationRace,
+    consume_reservations,
+    expire_reservations,
+    list_reservations,
+    release_reservations,
+    reserve_allocations,
+    reserve_stock,
+)
+from mercato.inventory.service.stock import (
+    adjust_stock,
+    get_stock_levels,
+    list_ledger,
+    list_stock,
+    receive_stock,
+    set_safety_stock,
+    transfer_stock,
+)
+from mercato.inventory.service.verify import verify_stock
+from mercato.inventory.service.warehouses import (
+    create_warehouse,
+    get_warehouse,
+    list_warehouses,
+    update_warehouse,
+)
+
+__all__ = [
+    "DEFAULT_HOLD",
+    "AdjustStock",
+    "AdjustmentReason",
+    "Allocation",
+    "AllocationRequest",
+    "BelowReserved",
+    "DemandLine",
+    "InsufficientStock",
+    "LedgerEntryRead",
+    "LedgerKind",
+    "NotDeliverable",
+    "ReceiveStock",
+    "ReleaseReservations",
+    "ReservationRace",
+    "ReservationRead",
+    "ReservationStatus",
+    "SameWarehouse",
+    "SetSafetyStock",
+    "StockLevelChanged",
+    "StockRanLow",
+    "StockRead",
+    "TransferStock",
+    "VerifyProblem",
+    "VerifyReport",
+    "WarehouseCodeTaken",
+    "WarehouseInactive",
+    "WarehouseKind",
+    "WarehouseNotFound",
+    "WarehouseRead",
+    "WarehouseUpdate",
+    "WarehouseWrite",
+    "adjust_stock",
+    "allocate",
+    "choose_warehouses",
+    "consume_reservations",
+    "create_warehouse",
+    "expire_reservations",
+    "get_stock_levels",
+    "get_warehouse",
+    "list_ledger",
+    "list_reservations",
+    "list_stock",
+    "list_warehouses",
+    "receive_stock",
+    "release_reservations",
+    "reserve_allocations",
+    "reserve_stock",
+    "sellable_units",
+    "set_safety_stock",
+    "transfer_stock",
+    "update_warehouse",
+    "verify_stock",
+]

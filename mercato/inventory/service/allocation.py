@@ -1,0 +1,83 @@
+"""Warehouse choice for a destination: which warehouses a line ships from.
+
+Rules, in order: the warehouse must be active, serve the destination province and hold
+available units; one warehouse that can ship the whole line beats splitting it; among equals the
+lowest ``priority``, then the lowest handling ``cost_amount``, then the oldest warehouse wins.
+When no single warehouse can, the line is split across warehouses in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.inventory.errors import InsufficientStock, NotDeliverable
+from mercato.inventory.models import Stock
+from mercato.inventory.schemas import Allocation, DemandLine, WarehouseRead
+from mercato.inventory.service.warehouses import list_warehouses
+
+
+def choose_warehouses(
+    *,
+    lines: Sequence[DemandLine],
+    province: str,
+    warehouses: Sequence[WarehouseRead],
+    available: Mapping[tuple[int, int], int],
+) -> list[Allocation]:
+    """Pure: allocate every line, or raise.
+
+    ``available`` maps (sku_id, warehouse_id) to available units.
+
+    Raises:
+        NotDeliverable: no active warehouse serving ``province`` has the SKU at all.
+        InsufficientStock: together they have fewer units than the line needs.
+    """
+    demand: dict[int, int] = {}
+    for line in lines:
+        demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
+    serving = sorted(
+        (w for w in warehouses if w.is_active and w.serves(province)),
+        key=lambda w: (w.priority, w.cost_amount, w.id),
+    )
+    allocations: list[Allocation] = []
+    for sku_id, quantity in demand.items():
+        stocked = [(w, available.get((sku_id, w.id), 0)) for w in serving]
+        stocked = [(w, units) for w, units in stocked if units > 0]
+        if not stocked:
+            raise NotDeliverable(sku_id=sku_id, province=province)
+        whole = next((w for w, units in stocked if units >= quantity), None)
+        if whole is not None:
+            allocations.append(Allocation(sku_id=sku_id, warehouse_id=whole.id, quantity=quantity))
+            continue
+        if sum(units for _w, units in stocked) < quantity:
+            raise InsufficientStock(sku_id=sku_id)
+        left = quantity
+        for warehouse, units in stocked:
+            take = min(units, left)
+            allocations.append(Allocation(sku_id=sku_id, warehouse_id=warehouse.id, quantity=take))
+            left -= take
+            if left == 0:
+                break
+    return allocations
+
+
+async def allocate(session: AsyncSession, *, lines: Sequence[DemandLine], province: str) -> list[Allocation]:
+    """Choose warehouses for ``lines`` shipped to ``province`` from current stock.
+
+    This is a proposal: reserving the allocations (``reserve_allocations``) is what holds units;
+    if stock moved in between, the reservation answers ``inventory.insufficient_stock``.
+
+    Raises:
+        NotDeliverable, InsufficientStock.
+    """
+    warehouses = await list_warehouses(session, active_only=True)
+    sku_ids = sorted({line.sku_id for line in lines})
+    rows = await session.execute(
+        select(Stock.sku_id, Stock.warehouse_id, Stock.on_hand - Stock.reserved).where(
+            Stock.sku_id.in_(sku_ids)
+        )
+    )
+    available = {(sku_id, warehouse_id): int(units) for sku_id, warehouse_id, units in rows}
+    return choose_warehouses(lines=lines, province=province, warehouses=warehouses, available=available)
