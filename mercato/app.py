@@ -15,18 +15,23 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
+from mercato.admin.routes import console as console_pages
 from mercato.api.v1 import auth as auth_api
 from mercato.api.v1 import health as health_api
+from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
 from mercato.api.v1 import staff as staff_api
 from mercato.core.db import reset_database
 from mercato.core.logging import configure_logging
 from mercato.core.settings import Mode, get_settings
-from mercato.web import problems
+from mercato.storefront.routes import account as account_pages
+from mercato.storefront.routes import home as home_pages
+from mercato.web import html_errors, problems
 from mercato.web.middleware import RequestContextMiddleware
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "node_modules"
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 
 @asynccontextmanager
@@ -60,15 +65,19 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    html_errors.install(app)  # pages get HTML error pages; /api keeps problem+json
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (auth_api.router, me_api.router, staff_api.router):
+    for router in (auth_api.router, me_api.router, staff_api.router, inventory_api.router):
         app.include_router(router)
     app.include_router(health_api.router)
+    for router in (home_pages.router, account_pages.router, console_pages.router):
+        app.include_router(router)
 
     swagger = VENDOR / "swagger-ui-dist"
     if swagger.exists():
         app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:

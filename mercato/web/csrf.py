@@ -29,7 +29,7 @@ def _expected(cookie_value: str) -> str:
 
 def csrf_token(request: Request, response: Response | None = None) -> str:
     """Return the token for this browser, setting the cookie on ``response`` if it is new."""
-    value = request.cookies.get(COOKIE) or request.state.__dict__.get("csrf_cookie")
+    value = request.cookies.get(COOKIE) or getattr(request.state, "csrf_cookie", None)
     if not value:
         value = secrets.token_urlsafe(32)
         request.state.csrf_cookie = value

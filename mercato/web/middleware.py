@@ -1,4 +1,5 @@
-"""ASGI middleware: request id, locale negotiation, access log, security headers, body limit.
+"""ASGI middleware: request id, locale (the ``mercato_locale`` cookie, else Accept-Language),
+access log, security headers, body limit.
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming and background work are not buffered.
 """
@@ -13,10 +14,10 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mercato.core.i18n import gettext, negotiate, set_locale
+from mercato.core.i18n import SUPPORTED, gettext, negotiate, set_locale
 from mercato.core.settings import get_settings
 from mercato.web.problems import problem
 
@@ -29,6 +30,8 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: The language chosen with the switch in the page header; it wins over Accept-Language.
+LOCALE_COOKIE = "mercato_locale"
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -49,6 +52,11 @@ DOCS_CSP = (
 )
 
 
+def _cookie_locale(headers: Headers) -> str | None:
+    value = cookie_parser(headers.get("cookie", "")).get(LOCALE_COOKIE)
+    return value if value in SUPPORTED else None
+
+
 class RequestContextMiddleware:
     """Give each request an id (or keep a sane incoming X-Request-ID), pick its language,
     log it once, and add security headers to every response."""
@@ -64,7 +72,7 @@ class RequestContextMiddleware:
         headers = Headers(scope=scope)
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        locale = negotiate(headers.get("accept-language"), get_settings().locale)
+        locale = _cookie_locale(headers) or negotiate(headers.get("accept-language"), get_settings().locale)
         set_locale(locale)
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id

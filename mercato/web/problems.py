@@ -7,6 +7,7 @@ Body: ``type``, ``title``, ``status``, ``detail`` (in the request's language), `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -95,15 +96,21 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _field_message(error: dict[str, Any]) -> str:
+def field_message(error: Mapping[str, Any], locale: str | None = None) -> str:
+    """The message of one pydantic error, translated into ``locale`` (the request's by default)."""
     template = FIELD_MESSAGES.get(error["type"])
     if template is None:
         return str(error.get("msg", ""))
     ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int)}
     try:
-        return gettext(template, **ctx)
+        return gettext(template, locale, **ctx)
     except (KeyError, IndexError):
         return str(error.get("msg", ""))
+
+
+def domain_detail(exc: DomainError, locale: str | None = None) -> str:
+    """The ``detail`` of a domain error, translated into ``locale`` (the request's by default)."""
+    return gettext(exc.message, locale, **exc.params)
 
 
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -115,7 +122,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
         request,
         status=status,
         code=exc.code,
-        detail=gettext(exc.message, **exc.params),
+        detail=domain_detail(exc),
         errors=errors or None,
         headers=headers,
     )
@@ -132,7 +139,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
         {
             "loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]],
             "code": e["type"],
-            "message": _field_message(e),
+            "message": field_message(e),
         }
         for e in raw
     ]

@@ -1,0 +1,1 @@
+"""Storefront routers, one per area; included by ``mercato.app``."""

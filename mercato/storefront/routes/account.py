@@ -1,0 +1,285 @@
+"""The customer's account pages: sign-in (password or SMS code), registration, the account
+overview, sign-out (here or everywhere) and the data download.
+
+Every POST checks the CSRF token before anything else, runs in one writing unit of work, and
+answers with a 303 redirect on success (post-redirect-get) or the form again with its errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from mercato import identity
+from mercato.core.db import uow
+from mercato.core.settings import get_settings
+from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
+from mercato.web.session import (
+    CUSTOMER_COOKIE,
+    CUSTOMER_COOKIE_PATH,
+    SESSION_KIND,
+    clear_session_cookie,
+    current_customer,
+    login_redirect,
+    request_meta,
+    safe_next,
+    set_session_cookie,
+)
+from mercato.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+ACCOUNT = "/account"
+LOGIN = "/account/login"
+LOGIN_PAGE = "storefront/account/login.html"
+CODE_PAGE = "storefront/account/login_code.html"
+REGISTER_PAGE = "storefront/account/register.html"
+#: Notices a redirect may ask the sign-in page to show (by key, never free text from the URL).
+NOTICES = frozenset({"signed_out", "signed_out_everywhere"})
+
+
+def _register_page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    policy_version = get_settings().privacy_policy_version
+    return render(request, REGISTER_PAGE, status_code, privacy_policy_version=policy_version, **context)
+
+
+def _signed_in(issued: identity.IssuedToken, next_url: str) -> RedirectResponse:
+    response = RedirectResponse(next_url, status_code=303)
+    set_session_cookie(response, CUSTOMER_COOKIE, issued, path=CUSTOMER_COOKIE_PATH)
+    return response
+
+
+def _signed_out(location: str) -> RedirectResponse:
+    response = RedirectResponse(location, status_code=303)
+    clear_session_cookie(response, CUSTOMER_COOKIE, path=CUSTOMER_COOKIE_PATH)
+    return response
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    response = login_redirect(LOGIN, request)
+    if CUSTOMER_COOKIE in request.cookies:
+        clear_session_cookie(response, CUSTOMER_COOKIE, path=CUSTOMER_COOKIE_PATH)
+    return response
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+@router.get("/account/login")
+async def login_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), ACCOUNT)
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+    if auth is not None:
+        return RedirectResponse(next_url, status_code=303)
+    notice = request.query_params.get("notice")
+    return render(
+        request, LOGIN_PAGE, next_url=next_url, notice=notice if notice in NOTICES else None, values={}
+    )
+
+
+@router.post("/account/login")
+async def login_with_password(request: Request) -> Response:
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    meta = request_meta(request)
+    try:
+        data = validate(identity.PasswordLogin, values, "identifier", "password")
+        async with uow() as session:
+            customer = await identity.authenticate_with_password(session, data=data, meta=meta)
+            issued = await identity.issue_token(
+                session, subject_kind="customer", subject_id=customer.id, kind=SESSION_KIND, meta=meta
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return render(
+            request,
+            LOGIN_PAGE,
+            problem.status,
+            headers=problem.headers,
+            next_url=next_url,
+            password_problem=problem,
+            values=values,
+        )
+    return _signed_in(issued, next_url)
+
+
+@router.post("/account/login/code/send")
+async def send_login_code(request: Request) -> Response:
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    try:
+        data = validate(
+            identity.SendCode, {**values, "purpose": identity.CodePurpose.login}, "phone", "purpose"
+        )
+        async with uow() as session:
+            await identity.send_code(
+                session, phone=data.phone, purpose=data.purpose, meta=request_meta(request)
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return render(
+            request,
+            LOGIN_PAGE,
+            problem.status,
+            headers=problem.headers,
+            next_url=next_url,
+            code_problem=problem,
+            values=values,
+        )
+    return render(request, CODE_PAGE, next_url=next_url, values={"phone": data.phone}, code_sent=True)
+
+
+@router.post("/account/login/code")
+async def login_with_code(request: Request) -> Response:
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    try:
+        data = validate(identity.CodeLogin, values, "phone", "code")
+        async with uow() as session:
+            customer = await identity.authenticate_with_code(session, data=data)
+            issued = await identity.issue_token(
+                session,
+                subject_kind="customer",
+                subject_id=customer.id,
+                kind=SESSION_KIND,
+                meta=request_meta(request),
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return render(
+            request,
+            CODE_PAGE,
+            problem.status,
+            headers=problem.headers,
+            next_url=next_url,
+            problem=problem,
+            values=values,
+        )
+    return _signed_in(issued, next_url)
+
+
+# -- registration ----------------------------------------------------------------------------
+
+
+@router.get("/account/register")
+async def register_page(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+    if auth is not None:
+        return RedirectResponse(ACCOUNT, status_code=303)
+    return _register_page(request, values={}, code_sent=False)
+
+
+@router.post("/account/register/code/send")
+async def send_register_code(request: Request) -> Response:
+    values = await read_form(request)
+    try:
+        data = validate(
+            identity.SendCode, {**values, "purpose": identity.CodePurpose.register}, "phone", "purpose"
+        )
+        async with uow() as session:
+            await identity.send_code(
+                session, phone=data.phone, purpose=data.purpose, meta=request_meta(request)
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return _register_page(
+            request,
+            problem.status,
+            headers=problem.headers,
+            phone_problem=problem,
+            values=values,
+            code_sent=False,
+        )
+    return _register_page(request, values={"phone": data.phone}, code_sent=True)
+
+
+@router.post("/account/register")
+async def register(request: Request) -> Response:
+    values = await read_form(request)
+    by_phone = values.get("channel") == "phone"
+    fields = ("phone", "code", "name") if by_phone else ("email", "password", "name")
+    meta = request_meta(request)
+    try:
+        data = validate(identity.RegisterCustomer, values, *fields, checkboxes=("accept_privacy_policy",))
+        async with uow() as session:
+            customer = await identity.register_customer(session, data=data, meta=meta)
+            issued = await identity.issue_token(
+                session, subject_kind="customer", subject_id=customer.id, kind=SESSION_KIND, meta=meta
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return _register_page(
+            request,
+            problem.status,
+            headers=problem.headers,
+            values=values,
+            code_sent=by_phone,
+            phone_problem=problem if by_phone else None,
+            email_problem=None if by_phone else problem,
+        )
+    return _signed_in(issued, ACCOUNT)
+
+
+# -- the account -----------------------------------------------------------------------------
+
+
+@router.get("/account")
+async def account(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return _to_login(request)
+        addresses = await identity.list_addresses(session, customer_id=auth.customer.id)
+        sessions = await identity.list_live_tokens(
+            session, subject_kind="customer", subject_id=auth.customer.id
+        )
+    return render(
+        request,
+        "storefront/account/overview.html",
+        customer=auth.customer,
+        current_token_id=auth.token_id,
+        addresses=addresses,
+        sessions=sessions,
+    )
+
+
+@router.get("/account/export.json")
+async def export_data(request: Request) -> Response:
+    """Everything held about the signed-in customer, as a JSON download (data portability)."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return _to_login(request)
+        export = await identity.export_customer_data(session, customer_id=auth.customer.id)
+    return Response(
+        export.model_dump_json(indent=2),
+        media_type="application/json",
+        headers={
+            "content-disposition": 'attachment; filename="mercato-my-data.json"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+@router.post("/account/logout")
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    async with uow() as session:
+        auth = await current_customer(request, session)
+        if auth is not None:
+            await identity.revoke_token(session, token_id=auth.token_id)
+    return _signed_out(f"{LOGIN}?notice=signed_out")
+
+
+@router.post("/account/logout-all")
+async def logout_everywhere(request: Request) -> Response:
+    await read_form(request)
+    async with uow() as session:
+        auth = await current_customer(request, session)
+        if auth is not None:
+            await identity.revoke_all_tokens(session, subject_kind="customer", subject_id=auth.customer.id)
+    return _signed_out(f"{LOGIN}?notice=signed_out_everywhere")

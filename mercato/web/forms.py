@@ -1,0 +1,95 @@
+"""HTML form posts: read the body, check CSRF first, validate into an input model, and turn a
+refusal (pydantic or domain error) into messages for the re-rendered form.
+
+Routes use it like this::
+
+    values = await read_form(request)            # CsrfFailed (403 page) before anything else
+    try:
+        data = validate(identity.PasswordLogin, values, "identifier", "password")
+        async with uow() as session:
+            ...                                  # persist_changes errors still commit
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return render(request, "...", problem.status, errors=problem, values=values)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from mercato.core.errors import DomainError
+from mercato.core.i18n import DEFAULT_LOCALE, gettext
+from mercato.web.csrf import FIELD, verify_csrf
+from mercato.web.problems import STATUS, domain_detail, field_message
+
+M = TypeVar("M", bound=BaseModel)
+#: What a form post may be refused with; catch these around validation and the use case.
+FORM_ERRORS = (ValidationError, DomainError)
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    """Why a form was refused: a summary, messages per field, and the status of the page."""
+
+    status: int
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"retry-after": str(self.retry_after)} if self.retry_after else {}
+
+
+def locale_of(request: Request) -> str:
+    value = getattr(request.state, "locale", None)
+    return value if isinstance(value, str) else DEFAULT_LOCALE
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted fields (first value of each, files ignored), once the CSRF token is checked.
+
+    Raises:
+        CsrfFailed (403): the ``csrf_token`` field is missing or does not match the cookie.
+    """
+    form = await request.form()
+    submitted = form.get(FIELD)
+    verify_csrf(request, submitted if isinstance(submitted, str) else None)
+    values: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if name != FIELD and isinstance(value, str):
+            values.setdefault(name, value)
+    return values
+
+
+def validate(model: type[M], values: dict[str, str], *names: str, checkboxes: tuple[str, ...] = ()) -> M:
+    """Build ``model`` from the named fields; a blank field counts as not given.
+
+    ``checkboxes`` are booleans: ticked when present in the form, unticked otherwise.
+
+    Raises:
+        pydantic.ValidationError: a field is missing, too long, or malformed.
+    """
+    data: dict[str, object] = {name: values[name] for name in names if values.get(name, "").strip()}
+    for name in checkboxes:
+        data[name] = name in values
+    return model.model_validate(data)
+
+
+def form_problem(exc: ValidationError | DomainError, locale: str) -> FormProblem:
+    """Messages for the re-rendered form, in ``locale``, with the status the API would answer."""
+    if isinstance(exc, ValidationError):
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][-1]) if error["loc"] else ""
+            fields.setdefault(name, field_message(error, locale))
+        return FormProblem(422, gettext("Some fields are not valid.", locale), fields)
+    fields = {}
+    for item in exc.fields:
+        name = str(item.loc[-1]) if item.loc else ""
+        fields.setdefault(name, gettext(item.message, locale))
+    return FormProblem(STATUS[exc.kind], domain_detail(exc, locale), fields, exc.retry_after)

@@ -1,0 +1,124 @@
+"""The one Jinja2 environment of the HTML pages, its filters, and ``render()``.
+
+Templates are found by namespaced paths: ``storefront/...`` under
+``mercato/storefront/templates``, ``admin/...`` under ``mercato/admin/templates``, and the shared
+``base.html``, ``error.html`` and ``_forms.html`` under ``mercato/web/templates``. Autoescaping
+is on for HTML. ``_()`` and ``{% trans %}`` translate into the request's locale (gettext
+new-style: placeholders are ``%(name)s``, and their values are escaped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from mercato.core.i18n import DEFAULT_LOCALE, format_datetime, gettext, translations
+from mercato.core.security import mask_email, mask_phone
+from mercato.core.settings import get_settings
+from mercato.web.csrf import csrf_token
+
+PACKAGE = Path(__file__).resolve().parents[1]
+SEARCH_PATH = [
+    PACKAGE / "storefront" / "templates",
+    PACKAGE / "admin" / "templates",
+    PACKAGE / "web" / "templates",
+]
+#: The value of ``<html lang>`` for each supported locale (BCP 47).
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+
+def _locale(context: Context) -> str:
+    value = context.get("locale")
+    return value if isinstance(value, str) else DEFAULT_LOCALE
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return gettext(message, _locale(context))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(_locale(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _datetime(context: Context, value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, get_settings().tz, _locale(context))
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, str) and value:
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def audit_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """``(key, old, new)`` for every key whose value differs; ``—`` marks a side that is absent."""
+    old, new = before or {}, after or {}
+    keys = list(dict.fromkeys([*old, *new]))
+    return [
+        (key, _show(old[key]) if key in old else "—", _show(new[key]) if key in new else "—")
+        for key in keys
+        if key not in old or key not in new or old[key] != new[key]
+    ]
+
+
+def _build() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(path) for path in SEARCH_PATH]),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["mask_phone"] = mask_phone
+    env.filters["mask_email"] = mask_email
+    env.filters["datetime"] = _datetime
+    env.globals["audit_changes"] = audit_changes
+    return env
+
+
+templates = _build()
+
+
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` for this request, with ``csrf_token``, ``locale`` and ``request``.
+
+    Pages are per browser (they carry a CSRF token, often personal data): never cached.
+    """
+    locale = getattr(request.state, "locale", DEFAULT_LOCALE)
+    response = HTMLResponse(status_code=status_code, headers={"cache-control": "no-store", **(headers or {})})
+    token = csrf_token(request, response)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = templates.get_template(template).render(
+        request=request,
+        here=here,
+        csrf_token=token,
+        locale=locale,
+        html_lang=HTML_LANG.get(locale, locale),
+        **context,
+    )
+    response.body = response.render(html)
+    response.headers["content-length"] = str(len(response.body))
+    return response
