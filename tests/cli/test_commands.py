@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,10 @@ def test_createadmin(migrated: Path, _case: str, password: str, code: int, messa
 
     assert result.returncode == code
     assert message in (result.stdout + result.stderr)
+
+
+def test_inventory_verify_says_ok_when_levels_match_the_ledger(migrated: Path) -> None:
+    result = run(["inventory", "verify"], migrated)
+
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"ok: \d+ stock rows match \d+ ledger entries", result.stdout.strip())
