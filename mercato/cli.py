@@ -194,8 +194,7 @@ def inventory_verify() -> None:
     report = asyncio.run(run())
     for p in report.problems:
         typer.echo(
-            f"sku {p.sku_id} warehouse {p.warehouse_id}: {p.problem}: expected {p.expected}, "
-            f"found {p.actual}"
+            f"sku {p.sku_id} warehouse {p.warehouse_id}: {p.problem}: expected {p.expected}, found {p.actual}"
         )
     if report.problems:
         raise typer.Exit(code=1)
