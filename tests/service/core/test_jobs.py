@@ -25,15 +25,19 @@ def no_subscriptions() -> Iterator[None]:
     events.unsubscribe_all()
 
 
-async def test_outbox_delivery_is_on_the_schedule() -> None:
+async def test_every_periodic_job_is_on_the_schedule() -> None:
     from taskiq.schedule_sources import LabelScheduleSource  # noqa: PLC0415
 
+    from mercato.worker import register  # noqa: PLC0415
+
+    register()
     source = LabelScheduleSource(broker)
     await source.startup()
     schedules = await source.get_schedules()
 
-    assert [(s.task_name, s.interval, s.schedule_id) for s in schedules] == [
-        ("core.deliver_outbox", 2, "core-deliver-outbox")
+    assert sorted((s.task_name, s.interval, s.schedule_id) for s in schedules) == [
+        ("core.deliver_outbox", 2, "core-deliver-outbox"),
+        ("inventory.expire_reservations", 60, "inventory-expire-reservations"),
     ]
 
 
