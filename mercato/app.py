@@ -17,6 +17,8 @@ from starlette.responses import Response
 
 from mercato.admin.routes import console as console_pages
 from mercato.api.v1 import auth as auth_api
+from mercato.api.v1 import catalog as catalog_api
+from mercato.api.v1 import catalog_media as catalog_media_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
@@ -71,6 +73,9 @@ def create_app() -> FastAPI:
     for router in (auth_api.router, me_api.router, staff_api.router, inventory_api.router):
         app.include_router(router)
     app.include_router(health_api.router)
+    app.include_router(catalog_media_api.router)
+    app.include_router(catalog_api.admin_router)
+    app.include_router(catalog_api.storefront_router)
     for router in (home_pages.router, account_pages.router, console_pages.router):
         app.include_router(router)
 
@@ -78,6 +83,7 @@ def create_app() -> FastAPI:
     if swagger.exists():
         app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/media", catalog_media_api.media_files, name="media")  # local disk media, read-only
 
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:

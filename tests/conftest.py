@@ -95,6 +95,12 @@ def migrated_database() -> Iterator[str]:
 
 
 _TABLES = [table.name for table in reversed(metadata.sorted_tables)]
+#: Self-referencing foreign keys (the category tree): SQLite applies ON DELETE RESTRICT row by row,
+#: so these columns are cleared before their table is emptied.
+_SELF_REFERENCES = {
+    table.name: [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    for table in metadata.sorted_tables
+}
 
 
 async def _empty_tables() -> None:
@@ -102,6 +108,8 @@ async def _empty_tables() -> None:
     async with database.engine.begin() as conn:
         if database.is_sqlite:
             for name in _TABLES:
+                for column in _SELF_REFERENCES[name]:
+                    await conn.execute(text(f'UPDATE "{name}" SET "{column}" = NULL'))
                 await conn.execute(text(f'DELETE FROM "{name}"'))
         else:
             await conn.execute(

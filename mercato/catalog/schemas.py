@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mercato.core.schemas import ReadModel
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+
+from mercato.catalog.states import ListingStatus, SkuStatus
+from mercato.core.schemas import InputModel, ReadModel
 
 
 class SkuRef(ReadModel):
@@ -16,3 +23,592 @@ class SkuRef(ReadModel):
     price_amount: int
     weight_grams: int
     status: str
+
+
+# --- Media (product images, brand logos) ----------------------------------------------------
+
+
+class ProductImageRead(ReadModel):
+    """A product image: the re-encoded original and its thumbnail (at most 400 px a side)."""
+
+    id: int
+    product_id: int
+    url: str
+    thumbnail_url: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    alt: str
+    position: int
+    created_at: dt.datetime
+
+
+class ProductImageOrder(InputModel):
+    """Every image id of the product, in the order the images are shown."""
+
+    image_ids: list[int] = Field(max_length=200)
+
+
+class BrandLogoRead(ReadModel):
+    brand_id: int
+    url: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+
+
+# --- Categories, brands, product types, products, SKUs, listing, storefront ------------------
+#
+# Inputs refuse unknown fields, NUL characters and unpaired surrogates (which PostgreSQL cannot
+# store). Updates are partial: a field left out keeps its value; a nullable field sent as null
+# is cleared. Money is integer minor units (``*_amount``) in the product's ``currency``.
+
+MAX_AMOUNT = 10**12  # minor units: ten billion yuan, far above any real price
+MAX_ID = 2**63 - 1
+
+CatalogId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Name = Annotated[str, Field(min_length=1, max_length=60)]
+OptionalName = Annotated[str, Field(max_length=60)]
+Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+ProductSlug = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+SeoTitle = Annotated[str, Field(max_length=120)]
+SeoDescription = Annotated[str, Field(max_length=300)]
+Position = Annotated[int, Field(ge=0, le=1_000_000)]
+AttributeCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+#: ``;`` and ``=`` are the separators of a SKU's canonical ``spec_key``.
+AttributeValueText = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^;=]+$")]
+ParamValue = Annotated[str, Field(min_length=1, max_length=200)]
+StorageKey = Annotated[str, Field(min_length=1, max_length=200)]
+Tag = Annotated[str, Field(min_length=1, max_length=20)]
+SkuCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Barcode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
+CostAmount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+Grams = Annotated[int, Field(ge=0, le=1_000_000)]
+Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+def _storable(value: Any) -> Any:
+    """Refuse text PostgreSQL cannot store: NUL characters and unpaired surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("unpaired surrogate") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _storable(item)
+    return value
+
+
+class CatalogInput(InputModel):
+    """Base of catalog inputs: every text must be storable on both databases."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _check_storable(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+# -- categories
+
+
+class CategoryCreate(CatalogInput):
+    name: Name
+    name_en: OptionalName = ""
+    slug: Slug | None = Field(default=None, description="Default: c-<id>")
+    parent_id: CatalogId | None = None
+    position: Position = 0
+    is_high_risk: bool = False
+    is_active: bool = True
+    seo_title: SeoTitle = ""
+    seo_description: SeoDescription = ""
+
+
+class CategoryUpdate(CatalogInput):
+    name: Name | None = None
+    name_en: OptionalName | None = None
+    slug: Slug | None = None
+    is_high_risk: bool | None = None
+    is_active: bool | None = None
+    seo_title: SeoTitle | None = None
+    seo_description: SeoDescription | None = None
+
+
+class CategoryMove(CatalogInput):
+    """Re-parent a category (``parent_id`` null: make it a root), with its whole subtree."""
+
+    parent_id: CatalogId | None
+    position: Position | None = Field(default=None, description="Default: after the last sibling")
+
+
+class CategoryReorder(CatalogInput):
+    """Every child of ``parent_id`` (null: the roots), in the order they are shown."""
+
+    parent_id: CatalogId | None = None
+    category_ids: list[CatalogId] = Field(max_length=1000)
+
+
+class CategoryRead(ReadModel):
+    id: int
+    parent_id: int | None
+    name: str
+    name_en: str
+    slug: str
+    position: int
+    path: str
+    depth: int
+    is_high_risk: bool
+    is_active: bool
+    seo_title: str
+    seo_description: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CategoryNode(CategoryRead):
+    """A category with its children, ordered by position, then name."""
+
+    children: list[CategoryNode] = Field(default_factory=list)
+
+
+# -- brands
+
+
+class BrandCreate(CatalogInput):
+    name: Name
+    name_en: OptionalName = ""
+    slug: Slug | None = Field(default=None, description="Default: b-<id>")
+    authorization_keys: list[StorageKey] = Field(default_factory=list, max_length=20)
+    authorization_expires_on: dt.date | None = None
+
+
+class BrandUpdate(CatalogInput):
+    name: Name | None = None
+    name_en: OptionalName | None = None
+    slug: Slug | None = None
+    authorization_keys: list[StorageKey] | None = Field(default=None, max_length=20)
+    authorization_expires_on: dt.date | None = None
+
+
+class BrandRead(ReadModel):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    logo_key: str | None
+    authorization_keys: list[str]
+    authorization_expires_on: dt.date | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# -- product types and attributes
+
+
+class AttributeKind(StrEnum):
+    """What an attribute of a product type does."""
+
+    spec = "spec"  # one value per SKU; the chosen values generate the SKUs (colour, size)
+    param = "param"  # shown on the product page only (material, origin)
+
+
+class AttributeValueWrite(CatalogInput):
+    value: AttributeValueText
+    value_en: Annotated[str, Field(max_length=60)] = ""
+    position: Position = 0
+
+
+class AttributeCreate(CatalogInput):
+    code: AttributeCode
+    name: Name
+    name_en: OptionalName = ""
+    kind: AttributeKind
+    position: Position = 0
+    values: list[AttributeValueWrite] = Field(default_factory=list, max_length=200)
+
+
+class ProductTypeCreate(CatalogInput):
+    name: Name
+    name_en: OptionalName = ""
+    attributes: list[AttributeCreate] = Field(default_factory=list, max_length=50)
+
+
+class ProductTypeUpdate(CatalogInput):
+    name: Name | None = None
+    name_en: OptionalName | None = None
+
+
+class AttributeValueRead(ReadModel):
+    id: int
+    value: str
+    value_en: str
+    position: int
+
+
+class AttributeRead(ReadModel):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: AttributeKind
+    position: int
+    values: list[AttributeValueRead]
+
+
+class ProductTypeRead(ReadModel):
+    id: int
+    name: str
+    name_en: str
+    attributes: list[AttributeRead]
+    created_at: dt.datetime
+
+
+# -- products
+
+
+class ProductCreate(CatalogInput):
+    product_type_id: CatalogId
+    category_id: CatalogId
+    brand_id: CatalogId | None = None
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    title_en: Annotated[str, Field(max_length=120)] = ""
+    subtitle: Annotated[str, Field(max_length=200)] = ""
+    description_html: Annotated[str, Field(max_length=100_000)] = Field(
+        default="", description="Sanitised: only safe tags and attributes are kept"
+    )
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    params: dict[AttributeCode, ParamValue] = Field(
+        default_factory=dict, max_length=50, description="Parameter attribute code -> value"
+    )
+    seo_title: SeoTitle = ""
+    seo_description: SeoDescription = ""
+    min_order_quantity: Quantity = 1
+    is_presale: bool = False
+    presale_ships_on: dt.date | None = None
+    slug: ProductSlug | None = Field(default=None, description="Default: p-<id>")
+
+
+class ProductUpdate(CatalogInput):
+    category_id: CatalogId | None = None
+    brand_id: CatalogId | None = None
+    title: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    title_en: Annotated[str, Field(max_length=120)] | None = None
+    subtitle: Annotated[str, Field(max_length=200)] | None = None
+    description_html: Annotated[str, Field(max_length=100_000)] | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    params: dict[AttributeCode, ParamValue] | None = Field(default=None, max_length=50)
+    seo_title: SeoTitle | None = None
+    seo_description: SeoDescription | None = None
+    min_order_quantity: Quantity | None = None
+    is_presale: bool | None = None
+    presale_ships_on: dt.date | None = None
+    slug: ProductSlug | None = None
+
+
+class ProductRead(ReadModel):
+    id: int
+    product_type_id: int
+    category_id: int
+    brand_id: int | None
+    seller_id: int | None
+    slug: str
+    title: str
+    title_en: str
+    subtitle: str
+    description_html: str
+    tags: list[str]
+    params: dict[str, str]
+    seo_title: str
+    seo_description: str
+    status: ListingStatus
+    min_order_quantity: int
+    is_presale: bool
+    presale_ships_on: dt.date | None
+    currency: str
+    min_price_amount: int
+    max_price_amount: int
+    sales_count: int
+    in_stock: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    published_at: dt.datetime | None
+
+
+# -- SKUs
+
+
+class SkuCodeChoice(CatalogInput):
+    """The code to give the SKU of one spec combination (instead of ``<product id>-<n>``)."""
+
+    spec: dict[AttributeCode, AttributeValueText] = Field(max_length=10)
+    code: SkuCode
+
+
+class SpecsWrite(CatalogInput):
+    """The spec values the product is sold in; their combinations are its SKUs.
+
+    ``{}`` makes one SKU without specs. SKUs of combinations still chosen are kept as they are;
+    the others are disabled (never deleted) and come back if their values are chosen again.
+    """
+
+    specs: dict[AttributeCode, Annotated[list[AttributeValueText], Field(min_length=1, max_length=100)]] = (
+        Field(max_length=10)
+    )
+    sku_codes: list[SkuCodeChoice] = Field(default_factory=list, max_length=600)
+
+
+class PriceBreakWrite(CatalogInput):
+    min_quantity: Annotated[int, Field(ge=2, le=1_000_000)]
+    unit_price_amount: Amount
+
+
+class SkuUpdate(CatalogInput):
+    code: SkuCode | None = None
+    barcode: Barcode | None = None
+    price_amount: Amount | None = None
+    market_price_amount: Amount | None = Field(default=None, description="划线价; null clears it")
+    cost_price_amount: CostAmount | None = None
+    weight_grams: Grams | None = None
+    status: SkuStatus | None = None
+    price_breaks: list[PriceBreakWrite] | None = Field(
+        default=None, max_length=10, description="Replaces all of the SKU's price breaks"
+    )
+
+
+class PriceBreakRead(ReadModel):
+    min_quantity: int
+    unit_price_amount: int
+
+
+class SkuRead(ReadModel):
+    id: int
+    product_id: int
+    code: str
+    barcode: str | None
+    spec: dict[str, str]
+    spec_key: str
+    currency: str
+    price_amount: int
+    market_price_amount: int | None
+    cost_price_amount: int | None
+    weight_grams: int
+    status: SkuStatus
+    available_quantity: int
+    price_breaks: list[PriceBreakRead]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# -- listing workflow and compliance
+
+
+class ListingFinding(ReadModel):
+    """One result of the automatic listing checks.
+
+    ``field`` names the product field (or the SKU field, with ``sku_id``); ``term`` is the banned
+    term found. Blocking findings refuse the submission; the others are notes for the reviewer.
+    """
+
+    code: str
+    field: str
+    message: str
+    term: str | None = None
+    sku_id: int | None = None
+    blocking: bool = True
+
+
+class RejectListing(CatalogInput):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TakeOffSale(CatalogInput):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class ListingStatusChangeRead(ReadModel):
+    id: int
+    product_id: int
+    from_status: ListingStatus
+    to_status: ListingStatus
+    actor_id: int | None
+    actor_label: str
+    reason: str
+    findings: list[ListingFinding]
+    created_at: dt.datetime
+
+
+class ReviewQueueItem(ReadModel):
+    """A product waiting for review, with what the reviewer needs to decide."""
+
+    product: ProductRead
+    category_names: list[str]  # from the root down
+    is_high_risk: bool  # the category or one of its ancestors is marked high-risk
+    submitted_at: dt.datetime
+    submitted_by: str
+    findings: list[ListingFinding]
+
+
+class TermLanguage(StrEnum):
+    """How a banned term is matched."""
+
+    zh = "zh"  # as a substring anywhere
+    en = "en"  # case-insensitively, as whole words
+
+
+class BannedTermCreate(CatalogInput):
+    term: Annotated[str, Field(min_length=1, max_length=60)]
+    language: TermLanguage
+
+
+class BannedTermRead(ReadModel):
+    id: int
+    term: str
+    language: TermLanguage
+    rule: str
+    is_active: bool
+    created_at: dt.datetime
+
+
+# -- storefront
+
+
+class ProductSort(StrEnum):
+    """Orders of the storefront product list."""
+
+    newest = "newest"  # most recently published first
+    price_asc = "price_asc"  # lowest "from" price first
+    price_desc = "price_desc"  # highest "from" price first
+    sales = "sales"  # best-selling first
+
+
+class StorefrontCategory(ReadModel):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    seo_title: str
+    seo_description: str
+    children: list[StorefrontCategory] = Field(default_factory=list)
+
+
+class ImageRef(ReadModel):
+    storage_key: str
+    thumbnail_key: str
+    width: int
+    height: int
+    alt: str
+
+
+class ProductCard(ReadModel):
+    """A product in a storefront grid."""
+
+    id: int
+    slug: str
+    title: str
+    title_en: str
+    subtitle: str
+    category_id: int
+    brand_id: int | None
+    currency: str
+    min_price_amount: int
+    max_price_amount: int
+    in_stock: bool
+    is_presale: bool
+    sales_count: int
+    image: ImageRef | None
+    published_at: dt.datetime | None
+
+
+class ProductCardPage(ReadModel):
+    """One numbered page of the storefront product list (offset pagination: a grid has pages)."""
+
+    items: list[ProductCard]
+    page: int
+    page_size: int
+    total: int
+
+
+class Breadcrumb(ReadModel):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+
+
+class BrandSummary(ReadModel):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    logo_key: str | None
+
+
+class ParamRead(ReadModel):
+    code: str
+    name: str
+    name_en: str
+    value: str
+
+
+class SpecValueRead(ReadModel):
+    value: str
+    value_en: str
+
+
+class SpecOption(ReadModel):
+    """A spec the shopper chooses (colour, size) with the values its active SKUs offer."""
+
+    code: str
+    name: str
+    name_en: str
+    values: list[SpecValueRead]
+
+
+class StorefrontSku(ReadModel):
+    id: int
+    code: str
+    spec: dict[str, str]
+    currency: str
+    price_amount: int
+    market_price_amount: int | None
+    available_quantity: int
+    price_breaks: list[PriceBreakRead]
+
+
+class ProductDetail(ReadModel):
+    """Everything the storefront product page shows (only products on sale have one)."""
+
+    id: int
+    slug: str
+    title: str
+    title_en: str
+    subtitle: str
+    description_html: str
+    tags: list[str]
+    seo_title: str
+    seo_description: str
+    currency: str
+    min_price_amount: int
+    max_price_amount: int
+    min_order_quantity: int
+    is_presale: bool
+    presale_ships_on: dt.date | None
+    in_stock: bool
+    sales_count: int
+    category_id: int
+    breadcrumbs: list[Breadcrumb]
+    brand: BrandSummary | None
+    images: list[ImageRef]
+    params: list[ParamRead]
+    specs: list[SpecOption]
+    skus: list[StorefrontSku]
+    published_at: dt.datetime | None

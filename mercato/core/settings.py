@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     token_days: Annotated[int, Field(ge=1, le=3650)] = 90
     privacy_policy_version: str = "2026-11-01"
     secure_cookies: bool = False
+    # Media (product images, brand logos): local disk under var/media unless media_dir is set
+    media_dir: Path | None = None
+    media_url: str = "/media/"
+    max_image_bytes: Annotated[int, Field(ge=64 * 1024, le=100 * 1024 * 1024)] = 10 * 1024 * 1024
+    # Demo data (embedded mode): how many products `mercato demo` creates
+    demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
     # Jobs
     outbox_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 2
     run_jobs_in_web: bool = True
@@ -73,6 +79,11 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.var_dir / "mercato.sqlite3"
+
+    @property
+    def media_root(self) -> Path:
+        """Where local media files live: ``media_dir``, else ``<var_dir>/media``."""
+        return self.media_dir or self.var_dir / "media"
 
     @property
     def effective_database_url(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,10 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Upload routes may send more than the global body limit: an image of up to ``max_image_bytes``
+#: plus room for the multipart envelope (boundary, part headers, the other form fields).
+UPLOAD_PATH = re.compile(r"/api/v1/admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)/?")
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
 #: The language chosen with the switch in the page header; it wins over Accept-Language.
 LOCALE_COOKIE = "mercato_locale"
 
@@ -65,6 +70,12 @@ class RequestContextMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
+    def body_limit(self, path: str) -> int:
+        """The most bytes a request to ``path`` may send: more for uploads, the default otherwise."""
+        if UPLOAD_PATH.fullmatch(path):
+            return max(self.max_body_bytes, get_settings().max_image_bytes + UPLOAD_ENVELOPE_BYTES)
+        return self.max_body_bytes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -82,9 +93,10 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500}
         path = scope.get("path", "")
+        limit = self.body_limit(path)
 
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared and declared.isdigit() and int(declared) > limit:
             response = problem(
                 Request(scope),
                 status=413,
@@ -101,7 +113,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 
@@ -146,5 +158,12 @@ class RequestContextMiddleware:
         return wrapped
 
 
-class BodyTooLarge(Exception):
-    """Raised while reading a body that exceeds the limit."""
+class BodyTooLarge(HTTPException):
+    """Raised while reading a body that exceeds the limit.
+
+    An HTTPException (413), because FastAPI answers any other error raised while it parses a body
+    with 400; the problem handlers render it as ``core.body_too_large``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(413)

@@ -17,7 +17,7 @@ MERCATO = [sys.executable, "-m", "mercato"]
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = (
         {k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")}
-        | {"MERCATO_VAR_DIR": str(tmp_path), "MERCATO_LOG_LEVEL": "WARNING"}
+        | {"MERCATO_VAR_DIR": str(tmp_path), "MERCATO_LOG_LEVEL": "WARNING", "MERCATO_DEMO_PRODUCTS": "24"}
         | env
     )
     return subprocess.run(
@@ -80,7 +80,7 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0] == (
         "demo data: staff admin@example.com, role Catalog manager, role Customer service, role Auditor, "
-        "customer +8613800138000"
+        "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses"
     )
     assert second.stdout.splitlines()[0] == "demo data: already present"
     assert "admin@example.com / mercato-admin-2026" in first.stdout

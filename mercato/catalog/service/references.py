@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.catalog.errors import SkuNotFound
 from mercato.catalog.models import Product, Sku
 from mercato.catalog.schemas import SkuRef
+from mercato.catalog.service.caching import invalidate_products
 from mercato.core import clock
 
 
@@ -55,4 +56,5 @@ async def apply_stock_level(session: AsyncSession, *, sku_id: int, available: in
         .where(Product.id == product_id)
         .values(in_stock=select(any_available).scalar_subquery(), updated_at=clock.now())
     )
+    await invalidate_products(session, [product_id])  # the product page shows availability
     return True

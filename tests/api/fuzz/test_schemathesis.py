@@ -29,6 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "MERCATO_VAR_DIR": str(tmp_path_factory.mktemp("fuzz")),
         "MERCATO_PORT": str(port),
         "MERCATO_LOG_LEVEL": "ERROR",
+        "MERCATO_DEMO_PRODUCTS": "24",  # the whole assortment shape, a tenth of the size
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "mercato", "run"],

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import identity
+from mercato import identity, inventory
 from mercato.core.db import reset_database, uow
+from mercato.core.events import deliver_pending
+from mercato.core.settings import get_settings
+from mercato.demo.catalog import seed_catalog
+from mercato.demo.content import CATEGORIES, WAREHOUSES
+from mercato.worker import register
 
 DEMO_STAFF_EMAIL = "admin@example.com"
 DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
 DEMO_CUSTOMER_PHONE = "+8613800138000"
 DEMO_CUSTOMER_EMAIL = "shopper@example.com"
 DEMO_CUSTOMER_PASSWORD = "mercato-shop-2026"  # noqa: S105 - printed demo login, embedded mode only
+
+DEMO_WAREHOUSE = WAREHOUSES[0][0]
 
 DEMO_ROLES = {
     "Catalog manager": (
@@ -78,10 +85,26 @@ async def _seed(session: AsyncSession) -> list[str]:
     return created
 
 
+async def _seed_catalog() -> list[str]:
+    """The demo assortment, once: skipped when its warehouses already exist."""
+    count = get_settings().demo_products
+    async with uow() as session:
+        existing = {w.code for w in await inventory.list_warehouses(session)}
+        if DEMO_WAREHOUSE in existing or count == 0:
+            return []
+        await seed_catalog(session, count=count)
+    # Settle the read models now (in-stock flags) instead of waiting for the first job run.
+    register()
+    while await deliver_pending(limit=1000):
+        pass
+    return [f"{count} products in {len(CATEGORIES)} categories with stock in 3 warehouses"]
+
+
 async def seed() -> list[str]:
     """Create what is missing of the demo data; return what was created."""
     try:
         async with uow() as session:
-            return await _seed(session)
+            created = await _seed(session)
+        return created + await _seed_catalog()
     finally:
         await reset_database()

@@ -1,0 +1,493 @@
+"""Product images and brand logos: uploads proved to be images, cleaned, stored, and recorded.
+
+An upload is trusted for nothing it claims: its size is checked before it is decoded, Pillow
+decides its format from its content (only JPEG, PNG and WebP plugins may open it), its header
+dimensions are checked before any pixel is decoded (so a decompression bomb is refused whatever
+``Image.MAX_IMAGE_PIXELS`` holds), and it is re-encoded from its pixels, which drops EXIF, XMP,
+ICC, text chunks and anything else riding along. Decoding runs in a worker thread, at most two
+at a time per process (an 8000 × 8000 RGBA image is 256 MB of pixels).
+
+Files are written before the row that points at them. If the row cannot be written the files
+are deleted at once; if the transaction rolls back later, an ``after_rollback`` hook on the
+session deletes them; files of a removed image or a replaced logo are deleted only after the
+commit. So a failed request leaves no orphan and a committed row never points at nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from PIL import Image, ImageOps
+from sqlalchemy import case, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
+
+from mercato import identity
+from mercato.catalog.errors import (
+    BrandNotFound,
+    ImageAltTooLong,
+    ImageDimensionsTooLarge,
+    ImageInvalid,
+    ImageOrderMismatch,
+    ImageTooLarge,
+    ProductImageNotFound,
+    ProductNotFound,
+)
+from mercato.catalog.models import Brand, Product, ProductImage
+from mercato.catalog.schemas import BrandLogoRead, ProductImageRead
+from mercato.catalog.service.caching import invalidate_products
+from mercato.core import clock
+from mercato.core.db import after_commit
+from mercato.core.errors import DomainError
+from mercato.core.settings import get_settings
+from mercato.core.storage import MediaStorage, get_storage
+
+log = structlog.get_logger(__name__)
+
+#: The largest width and height accepted, in pixels.
+MAX_SIDE = 8000
+#: Thumbnails fit in a square of this side, keeping the aspect ratio.
+THUMBNAIL_SIDE = 400
+MAX_ALT_LENGTH = 200
+#: Decoded format -> (file extension, content type).
+FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+_DECODE_SLOTS = threading.BoundedSemaphore(2)
+_WRITTEN = "catalog.media_written"  # session.info key: files to delete if the transaction rolls back
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """An upload proved, cleaned and re-encoded (plus its thumbnail, when one was asked for)."""
+
+    extension: str
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+    thumbnail: bytes | None
+
+
+# --- Decoding (worker thread) -------------------------------------------------------------
+
+
+def _check_size(data: bytes) -> None:
+    limit = get_settings().max_image_bytes
+    if len(data) > limit:
+        raise ImageTooLarge(max_megabytes=f"{limit / (1024 * 1024):g}")
+
+
+def _check_dimensions(size: tuple[int, int]) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageInvalid()
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ImageDimensionsTooLarge(max_side=MAX_SIDE)
+
+
+def _open(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    _check_dimensions(image.size)  # from the header, before a single pixel is decoded
+    return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "RGBa", "LA", "La", "PA"} or "transparency" in image.info
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """A copy holding the pixels, upright, in RGB or RGBA, with no metadata at all."""
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block: keep the image as it is, the block is dropped anyway
+        upright = image.copy()
+    clean = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
+    clean.info = {}
+    return clean
+
+
+def _save(image: Image.Image, image_format: str) -> bytes:
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        image.save(out, "JPEG", quality=90)
+    elif image_format == "PNG":
+        image.save(out, "PNG")
+    else:
+        image.save(out, "WEBP", quality=90)
+    return out.getvalue()
+
+
+def _encode(data: bytes, *, with_thumbnail: bool) -> _Encoded:
+    """Prove ``data`` is a JPEG, PNG or WebP image and re-encode it (CPU-bound: run in a thread).
+
+    Raises:
+        ImageDimensionsTooLarge (422 catalog.image_invalid): wider or taller than MAX_SIDE.
+        ImageInvalid (422 catalog.image_invalid): any other format, or a damaged file.
+    """
+    with _DECODE_SLOTS:
+        try:
+            with _open(data) as probe:
+                probe.verify()  # checksums and structure; the image cannot be used afterwards
+            with _open(data) as image:
+                image_format = str(image.format)
+                image.load()
+                clean = _pixels_only(image)
+            thumbnail = None
+            if with_thumbnail:
+                small = clean.copy()
+                small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+                thumbnail = _save(small, image_format)
+            encoded = _save(clean, image_format)
+        except DomainError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageDimensionsTooLarge(max_side=MAX_SIDE) from exc
+        except Exception as exc:  # whatever a decoder raises on hostile input, the file is not an image
+            raise ImageInvalid() from exc
+    extension, content_type = FORMATS[image_format]
+    return _Encoded(extension, content_type, encoded, clean.width, clean.height, thumbnail)
+
+
+# --- Files and the transaction ------------------------------------------------------------
+
+
+def _printable(value: str | None, limit: int) -> str:
+    return "".join(ch for ch in (value or "") if ch.isprintable()).strip()[:limit]
+
+
+async def _delete_files(storage: MediaStorage, keys: Sequence[str]) -> None:
+    for key in keys:
+        try:
+            await storage.delete(key)
+        except Exception:  # best effort: never hide the error that made us clean up
+            log.warning("media.delete_failed", key=key, exc_info=True)
+
+
+async def _save_files(storage: MediaStorage, files: Sequence[tuple[str, bytes, str]]) -> None:
+    """Write every file or none: a failure deletes those already written."""
+    written: list[str] = []
+    try:
+        for key, data, content_type in files:
+            await storage.save(key, data, content_type)
+            written.append(key)
+    except BaseException:
+        await _delete_files(storage, written)
+        raise
+
+
+def _delete_if_rolled_back(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Delete ``keys`` if this transaction rolls back instead of committing."""
+    written: list[str] | None = session.info.get(_WRITTEN)
+    if written is None:
+        written = session.info[_WRITTEN] = []
+        event.listen(session.sync_session, "after_commit", _forget_written)
+        event.listen(session.sync_session, "after_rollback", _delete_written)
+    written.extend(keys)
+
+
+def _forget_written(sync_session: Session) -> None:
+    sync_session.info.get(_WRITTEN, []).clear()
+
+
+def _delete_written(sync_session: Session) -> None:
+    written: list[str] = sync_session.info.get(_WRITTEN, [])
+    keys = list(written)
+    written.clear()
+    if keys:
+        # The AsyncSession runs this hook inside its greenlet, where awaiting is allowed.
+        await_only(_delete_files(get_storage(), keys))
+
+
+def _after_commit_delete(session: AsyncSession, keys: Sequence[str]) -> None:
+    storage = get_storage()
+
+    async def delete_files() -> None:
+        await _delete_files(storage, keys)
+
+    after_commit(session, delete_files)
+
+
+# --- Product images -----------------------------------------------------------------------
+
+
+def _image_read(row: ProductImage, storage: MediaStorage) -> ProductImageRead:
+    return ProductImageRead(
+        id=row.id,
+        product_id=row.product_id,
+        url=storage.url(row.storage_key),
+        thumbnail_url=storage.url(row.thumbnail_key),
+        content_type=row.content_type,
+        size_bytes=row.size_bytes,
+        width=row.width,
+        height=row.height,
+        alt=row.alt,
+        position=row.position,
+        created_at=row.created_at,
+    )
+
+
+def _image_view(row: ProductImage) -> dict[str, Any]:
+    return {
+        "image_id": row.id,
+        "storage_key": row.storage_key,
+        "thumbnail_key": row.thumbnail_key,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+        "width": row.width,
+        "height": row.height,
+        "alt": row.alt,
+        "position": row.position,
+    }
+
+
+async def _check_product(session: AsyncSession, product_id: int) -> None:
+    found = await session.scalar(select(Product.id).where(Product.id == product_id))
+    if found is None:
+        raise ProductNotFound()
+
+
+async def add_product_image(
+    session: AsyncSession,
+    *,
+    product_id: int,
+    data: bytes,
+    filename: str,
+    declared_type: str | None,
+    alt: str,
+    actor: identity.Actor,
+) -> ProductImageRead:
+    """Store an uploaded image and its thumbnail as the product's last image.
+
+    ``filename`` and ``declared_type`` are recorded in the audit log only: the format comes from
+    the content, the storage key from a random id. Control characters are dropped from ``alt``.
+
+    Raises:
+        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes`` (not decoded).
+        ImageAltTooLong (422 catalog.image_alt_too_long): ``alt`` over 200 characters.
+        ProductNotFound (404 catalog.product_not_found).
+        ImageInvalid, ImageDimensionsTooLarge (422 catalog.image_invalid).
+    """
+    _check_size(data)
+    alt = _printable(alt, MAX_ALT_LENGTH + 1)
+    if len(alt) > MAX_ALT_LENGTH:
+        raise ImageAltTooLong(max_length=MAX_ALT_LENGTH)
+    await _check_product(session, product_id)
+    encoded = await asyncio.to_thread(_encode, data, with_thumbnail=True)
+    assert encoded.thumbnail is not None
+
+    storage = get_storage()
+    stem = f"products/{product_id}/{uuid.uuid4().hex}"
+    key, thumbnail_key = f"{stem}.{encoded.extension}", f"{stem}-thumb.{encoded.extension}"
+    await _save_files(
+        storage,
+        [(key, encoded.data, encoded.content_type), (thumbnail_key, encoded.thumbnail, encoded.content_type)],
+    )
+    next_position = (
+        select(func.coalesce(func.max(ProductImage.position) + 1, 0))
+        .where(ProductImage.product_id == product_id)
+        .scalar_subquery()
+    )
+    try:
+        row = (
+            await session.scalars(
+                insert(ProductImage)
+                .values(
+                    product_id=product_id,
+                    storage_key=key,
+                    thumbnail_key=thumbnail_key,
+                    content_type=encoded.content_type,
+                    size_bytes=len(encoded.data),
+                    width=encoded.width,
+                    height=encoded.height,
+                    alt=alt,
+                    position=next_position,
+                    created_at=clock.now(),
+                )
+                .returning(ProductImage)
+            )
+        ).one()
+    except BaseException as exc:
+        await _delete_files(storage, [key, thumbnail_key])
+        if isinstance(exc, IntegrityError):  # the product was deleted meanwhile
+            raise ProductNotFound() from exc
+        raise
+    _delete_if_rolled_back(session, [key, thumbnail_key])
+    await invalidate_products(session, [product_id])  # the product page lists its images
+    await identity.record_audit(
+        session,
+        actor=actor,
+        action="product.image_add",
+        object_type="product",
+        object_id=str(product_id),
+        after=_image_view(row)
+        | {"filename": _printable(filename, 200), "declared_type": _printable(declared_type, 100)},
+    )
+    return _image_read(row, storage)
+
+
+async def list_product_images(session: AsyncSession, *, product_id: int) -> list[ProductImageRead]:
+    """The product's images in display order.
+
+    Raises:
+        ProductNotFound (404 catalog.product_not_found).
+    """
+    await _check_product(session, product_id)
+    rows = await session.scalars(
+        select(ProductImage)
+        .where(ProductImage.product_id == product_id)
+        .order_by(ProductImage.position, ProductImage.id)
+    )
+    storage = get_storage()
+    return [_image_read(row, storage) for row in rows]
+
+
+async def remove_product_image(
+    session: AsyncSession, *, product_id: int, image_id: int, actor: identity.Actor
+) -> None:
+    """Delete an image of the product; its files are deleted once the transaction commits.
+
+    Raises:
+        ProductImageNotFound (404 catalog.product_image_not_found): no such image on this product.
+    """
+    row = (
+        await session.scalars(
+            delete(ProductImage)
+            .where(ProductImage.id == image_id, ProductImage.product_id == product_id)
+            .returning(ProductImage)
+        )
+    ).one_or_none()
+    if row is None:
+        raise ProductImageNotFound()
+    _after_commit_delete(session, [row.storage_key, row.thumbnail_key])
+    await invalidate_products(session, [product_id])  # the product page lists its images
+    await identity.record_audit(
+        session,
+        actor=actor,
+        action="product.image_remove",
+        object_type="product",
+        object_id=str(product_id),
+        before=_image_view(row),
+    )
+
+
+async def reorder_product_images(
+    session: AsyncSession, *, product_id: int, image_ids: Sequence[int], actor: identity.Actor
+) -> list[ProductImageRead]:
+    """Show the product's images in the order of ``image_ids`` (positions 0, 1, 2, …).
+
+    Raises:
+        ProductNotFound (404 catalog.product_not_found).
+        ImageOrderMismatch (422 catalog.image_order_mismatch): ``image_ids`` is not every image
+            of the product exactly once.
+    """
+    await _check_product(session, product_id)
+    current = list(
+        await session.scalars(
+            select(ProductImage.id)
+            .where(ProductImage.product_id == product_id)
+            .order_by(ProductImage.position, ProductImage.id)
+        )
+    )
+    wanted = list(image_ids)
+    if len(set(wanted)) != len(wanted) or set(wanted) != set(current):
+        raise ImageOrderMismatch()
+    if wanted:
+        await session.execute(
+            update(ProductImage)
+            .where(ProductImage.product_id == product_id, ProductImage.id.in_(wanted))
+            .values(
+                position=case(
+                    {image_id: index for index, image_id in enumerate(wanted)}, value=ProductImage.id
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+    await invalidate_products(session, [product_id])  # the product page lists its images
+    await identity.record_audit(
+        session,
+        actor=actor,
+        action="product.image_reorder",
+        object_type="product",
+        object_id=str(product_id),
+        before={"image_ids": current},
+        after={"image_ids": wanted},
+    )
+    return await list_product_images(session, product_id=product_id)
+
+
+# --- Brand logos --------------------------------------------------------------------------
+
+
+async def set_brand_logo(
+    session: AsyncSession,
+    *,
+    brand_id: int,
+    data: bytes,
+    filename: str,
+    declared_type: str | None,
+    actor: identity.Actor,
+) -> BrandLogoRead:
+    """Store an uploaded logo for the brand; the logo it replaces is deleted after the commit.
+
+    Raises:
+        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes`` (not decoded).
+        BrandNotFound (404 catalog.brand_not_found).
+        ImageInvalid, ImageDimensionsTooLarge (422 catalog.image_invalid).
+    """
+    _check_size(data)
+    # Lock the brand (PostgreSQL; SQLite's write transaction already excludes other writers) so
+    # two uploads cannot both replace the same old logo and orphan one of the new files.
+    old = (
+        await session.execute(select(Brand.id, Brand.logo_key).where(Brand.id == brand_id).with_for_update())
+    ).one_or_none()
+    if old is None:
+        raise BrandNotFound()
+    old_key = old.logo_key
+    encoded = await asyncio.to_thread(_encode, data, with_thumbnail=False)
+
+    storage = get_storage()
+    key = f"brands/{brand_id}/{uuid.uuid4().hex}.{encoded.extension}"
+    await _save_files(storage, [(key, encoded.data, encoded.content_type)])
+    try:
+        await session.execute(
+            update(Brand).where(Brand.id == brand_id).values(logo_key=key, updated_at=clock.now())
+        )
+    except BaseException:
+        await _delete_files(storage, [key])
+        raise
+    _delete_if_rolled_back(session, [key])
+    if old_key:
+        _after_commit_delete(session, [old_key])
+    await identity.record_audit(
+        session,
+        actor=actor,
+        action="brand.logo_set",
+        object_type="brand",
+        object_id=str(brand_id),
+        before={"logo_key": old_key},
+        after={
+            "logo_key": key,
+            "content_type": encoded.content_type,
+            "size_bytes": len(encoded.data),
+            "width": encoded.width,
+            "height": encoded.height,
+            "filename": _printable(filename, 200),
+            "declared_type": _printable(declared_type, 100),
+        },
+    )
+    return BrandLogoRead(
+        brand_id=brand_id,
+        url=storage.url(key),
+        content_type=encoded.content_type,
+        size_bytes=len(encoded.data),
+        width=encoded.width,
+        height=encoded.height,
+    )
