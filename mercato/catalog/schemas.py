@@ -501,8 +501,10 @@ class StorefrontCategory(ReadModel):
 
 
 class ImageRef(ReadModel):
-    storage_key: str
-    thumbnail_key: str
+    """An image as the storefront shows it: where to fetch it and its thumbnail."""
+
+    url: str
+    thumbnail_url: str
     width: int
     height: int
     alt: str

@@ -47,6 +47,7 @@ from mercato.catalog.service.product_types import load_attributes
 from mercato.catalog.states import ListingStatus, SkuStatus
 from mercato.core.errors import FieldError
 from mercato.core.i18n import N_
+from mercato.core.storage import get_storage
 
 ATTRIBUTE_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_PAGE_SIZE = 60
@@ -201,9 +202,10 @@ async def list_storefront_products(
 
 
 def _image(row: ProductImage) -> ImageRef:
+    storage = get_storage()
     return ImageRef(
-        storage_key=row.storage_key,
-        thumbnail_key=row.thumbnail_key,
+        url=storage.url(row.storage_key),
+        thumbnail_url=storage.url(row.thumbnail_key),
         width=row.width,
         height=row.height,
         alt=row.alt,
