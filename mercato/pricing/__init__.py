@@ -1,0 +1,57 @@
+"""Pricing: the one price calculation every cart, checkout and order uses.
+
+Public API:
+
+- ``calculate(lines=..., context=..., providers=..., shipping=...) -> PriceResult``: pure and
+  deterministic (see ``engine.py`` for the steps: price breaks, promotions, shipping, tax)
+- ``PromotionProvider``: the interface coupons and campaigns implement (issue "promotions"):
+  ``name`` and ``propose(lines=..., context=...) -> [Proposal]``; ``LineState`` is what they see
+- ``shipping_fee`` and ``rule_for``: shipping templates (by destination, pieces or weight,
+  free over a threshold), also used to show "再买 ¥12 包邮"
+
+Depends on: core only. No database, no clock: the callers load what it needs.
+"""
+
+from mercato.pricing.engine import LineState, PromotionProvider, calculate, unit_price
+from mercato.pricing.schemas import (
+    Adjustment,
+    AdjustmentTarget,
+    Delivery,
+    LineIn,
+    LineOut,
+    PriceBreakIn,
+    PriceResult,
+    PricingContext,
+    Proposal,
+    Reason,
+    ShippingBasis,
+    ShippingRule,
+    ShippingTemplate,
+    Stacking,
+    TaxMode,
+)
+from mercato.pricing.shipping import rule_for, shipping_fee
+
+__all__ = [
+    "Adjustment",
+    "AdjustmentTarget",
+    "Delivery",
+    "LineIn",
+    "LineOut",
+    "LineState",
+    "PriceBreakIn",
+    "PriceResult",
+    "PricingContext",
+    "PromotionProvider",
+    "Proposal",
+    "Reason",
+    "ShippingBasis",
+    "ShippingRule",
+    "ShippingTemplate",
+    "Stacking",
+    "TaxMode",
+    "calculate",
+    "rule_for",
+    "shipping_fee",
+    "unit_price",
+]
