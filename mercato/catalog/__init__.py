@@ -4,8 +4,9 @@ the listing workflow with its compliance checks, and the storefront read API.
 Public API (service functions take an ``AsyncSession`` first, keyword arguments after, and return
 schemas):
 
-- references for other domains: ``get_sku_refs``; ``apply_stock_level`` (the stock read model,
-  fed by ``inventory.stock_level_changed`` through ``handlers.on_stock_level_changed``)
+- references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``;
+  ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
+  ``handlers.on_stock_level_changed``)
 - media: ``add_product_image``, ``list_product_images``, ``remove_product_image``,
   ``reorder_product_images``, ``set_brand_logo`` (files in ``core.storage``, proved and
   re-encoded with Pillow; audited)
@@ -24,6 +25,8 @@ schemas):
 - compliance: ``check_listing`` (dry run), ``ensure_default_banned_terms`` (idempotent seed for
   the demo loader and new shops), ``load_default_banned_terms``, ``list_banned_terms``,
   ``add_banned_term``, ``deactivate_banned_term``; ``compliance.AUTO_APPROVE_LOW_RISK``
+- spreadsheets (``service/spreadsheets.py``): ``import_products`` (CSV/XLSX, all or nothing, bulk
+  writes, one ``catalog.import`` audit entry), ``export_products`` (round-trippable)
 - storefront (only products on sale; tree and pages cached): ``get_storefront_category_tree``,
   ``list_storefront_products``, ``get_storefront_product``, ``get_storefront_product_by_slug``,
   ``invalidate_product_cache`` (for writes that change a product page outside these services)
@@ -58,6 +61,7 @@ from mercato.catalog.errors import (
     ImageInvalid,
     ImageOrderMismatch,
     ImageTooLarge,
+    ImportRejected,
     InvalidAttributes,
     ListingChecksFailed,
     NameTaken,
@@ -106,6 +110,7 @@ from mercato.catalog.schemas import (
     ProductDetail,
     ProductImageOrder,
     ProductImageRead,
+    ProductImportResult,
     ProductRead,
     ProductSort,
     ProductTypeCreate,
@@ -115,6 +120,7 @@ from mercato.catalog.schemas import (
     RejectListing,
     ReviewQueueItem,
     SkuCodeChoice,
+    SkuLabel,
     SkuRead,
     SkuRef,
     SkuUpdate,
@@ -182,8 +188,14 @@ from mercato.catalog.service.products import (
     list_products,
     update_product,
 )
-from mercato.catalog.service.references import apply_stock_level, get_sku_refs
+from mercato.catalog.service.references import (
+    apply_stock_level,
+    get_sku_ids_by_code,
+    get_sku_labels,
+    get_sku_refs,
+)
 from mercato.catalog.service.skus import list_skus, set_product_specs, update_sku
+from mercato.catalog.service.spreadsheets import export_products, import_products
 from mercato.catalog.service.storefront import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
@@ -342,3 +354,18 @@ __all__ += [
     "update_product_type",
     "update_sku",
 ]
+
+__all__ += [
+    "ImportRejected",
+    "ProductImportResult",
+    "SkuLabel",
+    "export_products",
+    "get_sku_ids_by_code",
+    "get_sku_labels",
+    "import_products",
+]
+
+from mercato.catalog.schemas import SellableSku  # noqa: E402 - grouped with its function
+from mercato.catalog.service.sellable import get_sellable_skus  # noqa: E402
+
+__all__ += ["SellableSku", "get_sellable_skus"]

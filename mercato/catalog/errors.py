@@ -21,7 +21,8 @@ Codes of the catalog management, listing and storefront services::
                       catalog.listing_checks_failed (one field error per blocking finding:
                       catalog.banned_term, catalog.required, catalog.no_active_sku,
                       catalog.price_not_positive, catalog.price_above_market_price),
-                      catalog.banned_term_invalid, catalog.invalid_filter
+                      catalog.banned_term_invalid, catalog.invalid_filter,
+                      catalog.import_rejected (one field error per problem row and column)
 """
 
 from __future__ import annotations
@@ -226,3 +227,15 @@ class ImageAltTooLong(InvalidInput):
 class ImageOrderMismatch(InvalidInput):
     code = "catalog.image_order_mismatch"
     message = "List every image of the product exactly once."
+
+
+# --- Spreadsheet import (service/spreadsheets.py) --------------------------------------------
+
+
+class ImportRejected(InvalidInput):
+    """A product file with problems: nothing was imported. Each problem is a field error at
+    ``("row", <row number>, <column>)`` (or ``("header", <column>)``); see service/spreadsheets.py
+    for the codes."""
+
+    code = "catalog.import_rejected"
+    message = "The file has {count} problem(s); nothing was imported."

@@ -614,3 +614,53 @@ class ProductDetail(ReadModel):
     specs: list[SpecOption]
     skus: list[StorefrontSku]
     published_at: dt.datetime | None
+
+
+# -- spreadsheet import and export
+
+
+class ProductImportResult(ReadModel):
+    """What a product import did (with ``dry_run``: what it would do; nothing was written).
+
+    ``products_updated`` counts existing products whose content changed or that got new SKUs;
+    ``skus_updated`` existing SKUs whose code-keyed fields (prices, barcode, weight) changed.
+    """
+
+    rows: int
+    products_created: int
+    products_updated: int
+    skus_created: int
+    skus_updated: int
+    dry_run: bool
+
+
+class SkuLabel(ReadModel):
+    """How a SKU is named to people (stock lists, exports): its code, product title and spec."""
+
+    id: int
+    code: str
+    product_id: int
+    product_title: str
+    spec: dict[str, str]
+
+
+class SellableSku(ReadModel):
+    """A SKU as the cart and checkout see it now (see ``get_sellable_skus``)."""
+
+    sku_id: int
+    code: str
+    product_id: int
+    product_slug: str
+    title: str
+    title_en: str
+    spec: dict[str, str]
+    currency: str
+    price_amount: int
+    market_price_amount: int | None
+    price_breaks: list[PriceBreakRead]
+    weight_grams: int
+    min_order_quantity: int
+    category_ids: list[int]  # the product's category and its ancestors, root first
+    seller_id: int | None
+    image_url: str | None  # the first image's thumbnail
+    is_sellable: bool  # the product is on sale and the SKU active

@@ -7,11 +7,14 @@ schemas):
 - warehouses: ``create_warehouse``, ``get_warehouse``, ``list_warehouses``, ``update_warehouse``
 - staff stock operations (audited): ``receive_stock``, ``adjust_stock``, ``transfer_stock``,
   ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list),
-  ``get_stock_levels``, ``list_ledger``, ``sellable_units``
+  ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs)
 - orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
   ``reserve_allocations`` (all or nothing), ``release_reservations``, ``consume_reservations``,
   ``expire_reservations`` (the ``inventory-expire-reservations`` job), ``list_reservations``
 - ``verify_stock``: levels equal the ledger and the active holds (``mercato inventory verify``)
+- spreadsheets (``service/spreadsheets.py``): ``import_stock`` (a stocktake from CSV/XLSX, all or
+  nothing, each change an adjustment in the ledger; one ``stock.import`` audit entry),
+  ``export_stock``
 
 Invariant: ``0 <= reserved <= on_hand`` on every row, kept by single conditional UPDATEs (see
 ``service/levels.py``) and CHECK constraints: stock never goes negative, nothing is oversold.
@@ -26,6 +29,8 @@ from mercato.inventory.errors import (
     InsufficientStock,
     NotDeliverable,
     SameWarehouse,
+    StockChangedDuringImport,
+    StockImportRejected,
     WarehouseCodeTaken,
     WarehouseInactive,
     WarehouseNotFound,
@@ -44,6 +49,7 @@ from mercato.inventory.schemas import (
     ReservationRead,
     ReservationStatus,
     SetSafetyStock,
+    StockImportResult,
     StockRead,
     TransferStock,
     VerifyProblem,
@@ -54,7 +60,7 @@ from mercato.inventory.schemas import (
     WarehouseWrite,
 )
 from mercato.inventory.service.allocation import allocate, choose_warehouses
-from mercato.inventory.service.levels import sellable_units
+from mercato.inventory.service.levels import available_units, sellable_units
 from mercato.inventory.service.reservations import (
     DEFAULT_HOLD,
     ReservationRace,
@@ -65,6 +71,7 @@ from mercato.inventory.service.reservations import (
     reserve_allocations,
     reserve_stock,
 )
+from mercato.inventory.service.spreadsheets import export_stock, import_stock
 from mercato.inventory.service.stock import (
     adjust_stock,
     get_stock_levels,
@@ -101,6 +108,9 @@ __all__ = [
     "ReservationStatus",
     "SameWarehouse",
     "SetSafetyStock",
+    "StockChangedDuringImport",
+    "StockImportRejected",
+    "StockImportResult",
     "StockLevelChanged",
     "StockRanLow",
     "StockRead",
@@ -116,12 +126,15 @@ __all__ = [
     "WarehouseWrite",
     "adjust_stock",
     "allocate",
+    "available_units",
     "choose_warehouses",
     "consume_reservations",
     "create_warehouse",
     "expire_reservations",
+    "export_stock",
     "get_stock_levels",
     "get_warehouse",
+    "import_stock",
     "list_ledger",
     "list_reservations",
     "list_stock",

@@ -40,3 +40,21 @@ class SameWarehouse(InvalidInput):
 class NotDeliverable(Conflict):
     code = "inventory.not_deliverable"
     message = "No warehouse can deliver SKU {sku_id} to {province}."
+
+
+class StockImportRejected(InvalidInput):
+    """A stock file with problems: nothing was imported. Each problem is a field error at
+    ``("row", <row number>, <column>)`` (or ``("header", <column>)``): inventory.missing_column,
+    inventory.unknown_column, inventory.required, inventory.invalid_quantity,
+    catalog.sku_not_found, inventory.warehouse_not_found, inventory.duplicate_row,
+    inventory.below_reserved."""
+
+    code = "inventory.import_rejected"
+    message = "The file has {count} problem(s); nothing was imported."
+
+
+class StockChangedDuringImport(Conflict):
+    """A level changed between the check and the write of a stock import (another writer)."""
+
+    code = "inventory.stock_changed"
+    message = "Stock changed while the file was being imported; nothing was imported. Try again."

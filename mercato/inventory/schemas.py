@@ -210,3 +210,19 @@ class VerifyReport(ReadModel):
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+class StockImportResult(ReadModel):
+    """What a stock import did (with ``dry_run``: what it would do; nothing was written).
+
+    ``levels_changed`` rows had a counted quantity different from on hand (one ledger entry
+    each, with ``reference``; None when nothing was written); ``safety_stocks_changed`` rows set
+    a new safety stock.
+    """
+
+    rows: int
+    levels_changed: int
+    safety_stocks_changed: int
+    unchanged: int
+    dry_run: bool
+    reference: str | None

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mercato.core import tabular
 from mercato.core.i18n import SUPPORTED, gettext, negotiate, set_locale
 from mercato.core.settings import get_settings
 from mercato.web.problems import problem
@@ -35,6 +36,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: plus room for the multipart envelope (boundary, part headers, the other form fields).
 UPLOAD_PATH = re.compile(r"/api/v1/admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)/?")
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
+#: Spreadsheet imports may send a file of up to ``tabular.MAX_UPLOAD_BYTES`` (plus the envelope).
+IMPORT_PATH = re.compile(r"/api/v1/admin/(?:catalog/imports/products|inventory/imports/stock)/?")
 #: The language chosen with the switch in the page header; it wins over Accept-Language.
 LOCALE_COOKIE = "mercato_locale"
 
@@ -74,6 +77,8 @@ class RequestContextMiddleware:
         """The most bytes a request to ``path`` may send: more for uploads, the default otherwise."""
         if UPLOAD_PATH.fullmatch(path):
             return max(self.max_body_bytes, get_settings().max_image_bytes + UPLOAD_ENVELOPE_BYTES)
+        if IMPORT_PATH.fullmatch(path):
+            return max(self.max_body_bytes, tabular.MAX_UPLOAD_BYTES + UPLOAD_ENVELOPE_BYTES)
         return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,7 +23,7 @@ from mercato.catalog.errors import (
     SlugTaken,
 )
 from mercato.catalog.models import Category, Product
-from mercato.catalog.schemas import AttributeKind, ProductCreate, ProductRead, ProductUpdate
+from mercato.catalog.schemas import AttributeKind, AttributeRead, ProductCreate, ProductRead, ProductUpdate
 from mercato.catalog.service.brands import find_brand_row
 from mercato.catalog.service.caching import invalidate_products
 from mercato.catalog.service.categories import find_category_row
@@ -72,6 +72,17 @@ def _view(product: ProductRead) -> dict[str, Any]:
     return product.model_dump(mode="json", include=set(CONTENT_FIELDS))
 
 
+def param_problem(parameters: Mapping[str, AttributeRead], code: str, value: str) -> tuple[str, str] | None:
+    """Why ``code=value`` is not a valid parameter of a type whose parameter attributes are
+    ``parameters`` (by code), as (error code, message); None when it is valid."""
+    attribute = parameters.get(code)
+    if attribute is None:
+        return "catalog.unknown_attribute", N_("Not a parameter of this product type.")
+    if attribute.values and value not in {v.value for v in attribute.values}:
+        return "catalog.unknown_attribute_value", N_("Not one of the values of this parameter.")
+    return None
+
+
 async def _checked_params(
     session: AsyncSession, product_type_id: int, params: Mapping[str, str]
 ) -> dict[str, str]:
@@ -83,23 +94,9 @@ async def _checked_params(
     }
     errors: list[FieldError] = []
     for code, value in params.items():
-        attribute = attributes.get(code)
-        if attribute is None:
-            errors.append(
-                FieldError(
-                    loc=("body", "params", code),
-                    code="catalog.unknown_attribute",
-                    message=N_("Not a parameter of this product type."),
-                )
-            )
-        elif attribute.values and value not in {v.value for v in attribute.values}:
-            errors.append(
-                FieldError(
-                    loc=("body", "params", code),
-                    code="catalog.unknown_attribute_value",
-                    message=N_("Not one of the values of this parameter."),
-                )
-            )
+        problem = param_problem(attributes, code, value)
+        if problem is not None:
+            errors.append(FieldError(loc=("body", "params", code), code=problem[0], message=problem[1]))
     if errors:
         raise InvalidAttributes(fields=errors)
     return dict(params)

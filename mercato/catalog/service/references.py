@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.catalog.errors import SkuNotFound
 from mercato.catalog.models import Product, Sku
-from mercato.catalog.schemas import SkuRef
+from mercato.catalog.schemas import SkuLabel, SkuRef
 from mercato.catalog.service.caching import invalidate_products
 from mercato.core import clock
 
@@ -58,3 +58,36 @@ async def apply_stock_level(session: AsyncSession, *, sku_id: int, available: in
     )
     await invalidate_products(session, [product_id])  # the product page shows availability
     return True
+
+
+#: Values bound in one ``IN (...)`` list; longer lists are looked up in slices.
+IN_CHUNK = 1_000
+
+
+async def get_sku_ids_by_code(session: AsyncSession, *, codes: Collection[str]) -> dict[str, int]:
+    """The ids of the SKUs with these codes (any status); codes that match no SKU are left out."""
+    wanted = sorted(set(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        rows = await session.execute(
+            select(Sku.code, Sku.id).where(Sku.code.in_(wanted[start : start + IN_CHUNK]))
+        )
+        found.update(dict(rows.all()))
+    return found
+
+
+async def get_sku_labels(session: AsyncSession, *, sku_ids: Collection[int]) -> dict[int, SkuLabel]:
+    """Code, product title and spec of each SKU by id; ids that match no SKU are left out."""
+    wanted = sorted(set(sku_ids))
+    found: dict[int, SkuLabel] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        rows = await session.execute(
+            select(Sku.id, Sku.code, Sku.product_id, Product.title, Sku.spec)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.id.in_(wanted[start : start + IN_CHUNK]))
+        )
+        for sku_id, code, product_id, title, spec in rows:
+            found[sku_id] = SkuLabel(
+                id=sku_id, code=code, product_id=product_id, product_title=title, spec=dict(spec)
+            )
+    return found

@@ -32,7 +32,14 @@ from mercato.catalog.errors import (
     TooManySkus,
 )
 from mercato.catalog.models import PriceBreak, Product, Sku
-from mercato.catalog.schemas import AttributeKind, PriceBreakRead, SkuRead, SkuUpdate, SpecsWrite
+from mercato.catalog.schemas import (
+    AttributeKind,
+    AttributeRead,
+    PriceBreakRead,
+    SkuRead,
+    SkuUpdate,
+    SpecsWrite,
+)
 from mercato.catalog.service.caching import invalidate_products
 from mercato.catalog.service.common import unique_guard
 from mercato.catalog.service.listing import get_product_row, reopen_for_edit
@@ -49,6 +56,27 @@ LIVE = frozenset({ListingStatus.pending_review, ListingStatus.on_sale})
 def spec_key(spec: Mapping[str, str]) -> str:
     """The canonical form of a combination: ``code=value`` pairs joined by ``;``, codes sorted."""
     return ";".join(f"{code}={spec[code]}" for code in sorted(spec))
+
+
+def spec_problem(specs: Mapping[str, AttributeRead], code: str, value: str) -> tuple[str, str] | None:
+    """Why ``code=value`` is not a spec choice of a type whose spec attributes are ``specs`` (by
+    code), as (error code, message); None when it is valid."""
+    attribute = specs.get(code)
+    if attribute is None:
+        return "catalog.unknown_attribute", N_("Not a spec of this product type.")
+    if value not in {v.value for v in attribute.values}:
+        return "catalog.unknown_attribute_value", N_("Not one of the values of this spec.")
+    return None
+
+
+def live_price_problem(price: int, market_price: int | None) -> tuple[str, str] | None:
+    """Why an active SKU of a product waiting for review or on sale cannot have this price, as
+    (error code, message); None when it can."""
+    if price <= 0:
+        return "catalog.price_not_positive", N_("Set a price greater than zero.")
+    if market_price is not None and price > market_price:
+        return "catalog.price_above_market_price", N_("The price must not exceed the market price.")
+    return None
 
 
 def _code_conflict(codes: Iterable[str]) -> Mapping[tuple[str, tuple[str, ...]], Callable[[], DomainError]]:
@@ -142,26 +170,17 @@ async def _choices(session: AsyncSession, product: Product, data: SpecsWrite) ->
     }
     errors: list[FieldError] = []
     for code, values in data.specs.items():
-        attribute = specs.get(code)
-        if attribute is None:
-            errors.append(
-                FieldError(
-                    loc=("body", "specs", code),
-                    code="catalog.unknown_attribute",
-                    message=N_("Not a spec of this product type."),
-                )
-            )
+        if code not in specs:
+            unknown = spec_problem(specs, code, "")
+            assert unknown is not None
+            errors.append(FieldError(loc=("body", "specs", code), code=unknown[0], message=unknown[1]))
             continue
-        allowed = {value.value for value in attribute.values}
-        errors.extend(
-            FieldError(
-                loc=("body", "specs", code, index),
-                code="catalog.unknown_attribute_value",
-                message=N_("Not one of the values of this spec."),
-            )
-            for index, value in enumerate(values)
-            if value not in allowed
-        )
+        for index, value in enumerate(values):
+            problem = spec_problem(specs, code, value)
+            if problem is not None:
+                errors.append(
+                    FieldError(loc=("body", "specs", code, index), code=problem[0], message=problem[1])
+                )
     if errors:
         raise InvalidAttributes(fields=errors)
     codes = [code for code in specs if code in data.specs]  # attribute order
@@ -384,22 +403,9 @@ async def update_sku(
     )
     errors = _check_price_breaks(price, breaks, given=data.price_breaks is not None)
     if ListingStatus(product.status) in LIVE and status is SkuStatus.active:
-        if price <= 0:
-            errors.append(
-                FieldError(
-                    loc=("body", "price_amount"),
-                    code="catalog.price_not_positive",
-                    message=N_("Set a price greater than zero."),
-                )
-            )
-        elif market is not None and price > market:
-            errors.append(
-                FieldError(
-                    loc=("body", "price_amount"),
-                    code="catalog.price_above_market_price",
-                    message=N_("The price must not exceed the market price."),
-                )
-            )
+        problem = live_price_problem(price, market)
+        if problem is not None:
+            errors.append(FieldError(loc=("body", "price_amount"), code=problem[0], message=problem[1]))
     if errors:
         raise PriceInvalid(fields=errors)
     if status is SkuStatus.active and row.status == SkuStatus.disabled:
