@@ -16,6 +16,7 @@ from mercato.catalog import handlers as catalog_handlers
 from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
 from mercato.inventory import tasks as inventory_tasks
+from mercato.payments import tasks as payments_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +25,8 @@ def register() -> None:
     """Import every domain's tasks and subscribe every handler (idempotent)."""
     _ = jobs.deliver_outbox
     _ = inventory_tasks.expire_due_reservations
+    _ = (payments_tasks.close_expired, payments_tasks.resume_refunds)
+    _ = payments_tasks.send_sandbox_notifications
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
 
 

@@ -20,6 +20,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Payment providers Mercato has a client for (mercato/payments/providers).
+PAYMENT_PROVIDERS = ("sandbox",)
 
 
 class Mode(StrEnum):
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     max_image_bytes: Annotated[int, Field(ge=64 * 1024, le=100 * 1024 * 1024)] = 10 * 1024 * 1024
     # Demo data (embedded mode): how many products `mercato demo` creates
     demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
+    # Payments: enabled providers (empty: ["sandbox"] in embedded mode, none in production);
+    # sandbox_secret signs the sandbox gateway's notifications (derived from secret_key if unset)
+    payment_providers: list[str] = []
+    sandbox_secret: SecretStr = SecretStr("")
     # Jobs
     outbox_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 2
     run_jobs_in_web: bool = True
@@ -84,6 +90,17 @@ class Settings(BaseSettings):
     def media_root(self) -> Path:
         """Where local media files live: ``media_dir``, else ``<var_dir>/media``."""
         return self.media_dir or self.var_dir / "media"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where this shop is reached from outside (links in messages, provider callbacks)."""
+        return self.base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def enabled_payment_providers(self) -> list[str]:
+        if self.payment_providers:
+            return list(self.payment_providers)
+        return [] if self.mode is Mode.production else ["sandbox"]
 
     @property
     def effective_database_url(self) -> str:
@@ -145,6 +162,14 @@ class Settings(BaseSettings):
             found.append(f"MERCATO_LOCALE: unknown locale {self.locale!r}")
         if len(self.currency) != 3 or get_currency_name(self.currency, locale="en") == self.currency:
             found.append(f"MERCATO_CURRENCY: unknown ISO 4217 currency {self.currency!r}")
+        unknown = [name for name in self.payment_providers if name not in PAYMENT_PROVIDERS]
+        if unknown:
+            found.append(
+                f"MERCATO_PAYMENT_PROVIDERS: unknown provider {unknown[0]!r} "
+                f"(choose from {', '.join(PAYMENT_PROVIDERS)})"
+            )
+        if self.mode is Mode.production and "sandbox" in self.payment_providers:
+            found.append("MERCATO_PAYMENT_PROVIDERS: 'sandbox' takes no real money; not in production mode")
         if self.sms_provider not in {"console", "twilio"}:
             found.append("MERCATO_SMS_PROVIDER: choose 'console' or 'twilio'")
         if self.sms_provider == "twilio":

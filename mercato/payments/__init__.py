@@ -1,0 +1,136 @@
+"""Payments: payment records with a state machine, provider notifications applied exactly once,
+closing on timeout, full and partial refunds, and the ``sandbox`` gateway.
+
+Public API (service functions take an ``AsyncSession`` first and keyword arguments; those that
+call a provider between two transactions own their transactions and take no session):
+
+- ``create_payment`` (idempotent per reference and provider while pending; the trade is opened
+  at the provider after the commit), ``get_payment`` (object-level with ``customer_id``),
+  ``list_payments``, ``list_status_changes``, ``list_notifications``, ``list_refunds``
+- ``handle_notification``: verify, deduplicate on ``(provider, provider_txn_id)``, apply once
+- ``close_payment`` (asks the provider after the commit), ``close_expired_payments`` (job
+  ``payments-close-expired``), ``query_payment`` (reconcile with the provider)
+- ``refund_payment`` (full or partial, Idempotency-Key, audited), ``get_refund``, ``send_refund``,
+  ``resume_pending_refunds`` (job ``payments-resume-refunds``)
+- sandbox gateway pages: ``get_sandbox_checkout``, ``submit_sandbox_payment``;
+  ``use_sandbox_http_client`` (tests post its notifications through the ASGI client)
+
+States (states.py): pending → paid | failed | closed; paid → partially_refunded | refunded;
+partially_refunded → partially_refunded | refunded. Every change is a
+``payments_payment_status_change`` row. A notification with another amount or currency, or one
+paying a closed payment, sets ``needs_review`` instead of paying.
+
+Events emitted: ``PaymentCaptured``, ``PaymentFailed``, ``PaymentClosed``, ``PaymentRefunded``,
+``PaymentNeedsReview``. Events consumed: none. Depends on: core, identity (audit).
+Providers: ``providers/base.py`` (the Protocol), ``sandbox``; enabled by
+``MERCATO_PAYMENT_PROVIDERS``. Decision record: docs/decisions/0014-payments-providers-and-sandbox.md.
+"""
+
+from mercato.payments.errors import (
+    InvalidNotification,
+    InvalidSignature,
+    NotificationForUnknownPayment,
+    NotRefundable,
+    PaymentNotFound,
+    PaymentRace,
+    PendingPaymentDiffers,
+    ProviderUnavailable,
+    ReferenceAlreadyPaid,
+    RefundExceedsPayment,
+    RefundNotFound,
+    SandboxTradeNotFound,
+    SandboxTradeNotPayable,
+    UnknownProvider,
+)
+from mercato.payments.events import (
+    PaymentCaptured,
+    PaymentClosed,
+    PaymentFailed,
+    PaymentNeedsReview,
+    PaymentRefunded,
+)
+from mercato.payments.providers.sandbox import use_http_client as use_sandbox_http_client
+from mercato.payments.schemas import (
+    NotificationOutcome,
+    NotificationRead,
+    NotificationResult,
+    PaymentRead,
+    PaymentStatus,
+    PaymentStatusChangeRead,
+    RefundCreate,
+    RefundRead,
+    RefundStatus,
+    SandboxCheckout,
+    SandboxOutcome,
+    SandboxPay,
+)
+from mercato.payments.service.notifications import handle_notification
+from mercato.payments.service.payments import (
+    close_expired_payments,
+    close_payment,
+    create_payment,
+    get_payment,
+    list_notifications,
+    list_payments,
+    list_refunds,
+    list_status_changes,
+    query_payment,
+)
+from mercato.payments.service.refunds import (
+    get_refund,
+    refund_payment,
+    resume_pending_refunds,
+    send_refund,
+)
+from mercato.payments.service.sandbox_gateway import get_sandbox_checkout, submit_sandbox_payment
+
+__all__ = [
+    "InvalidNotification",
+    "InvalidSignature",
+    "NotRefundable",
+    "NotificationForUnknownPayment",
+    "NotificationOutcome",
+    "NotificationRead",
+    "NotificationResult",
+    "PaymentCaptured",
+    "PaymentClosed",
+    "PaymentFailed",
+    "PaymentNeedsReview",
+    "PaymentNotFound",
+    "PaymentRace",
+    "PaymentRead",
+    "PaymentRefunded",
+    "PaymentStatus",
+    "PaymentStatusChangeRead",
+    "PendingPaymentDiffers",
+    "ProviderUnavailable",
+    "ReferenceAlreadyPaid",
+    "RefundCreate",
+    "RefundExceedsPayment",
+    "RefundNotFound",
+    "RefundRead",
+    "RefundStatus",
+    "SandboxCheckout",
+    "SandboxOutcome",
+    "SandboxPay",
+    "SandboxTradeNotFound",
+    "SandboxTradeNotPayable",
+    "UnknownProvider",
+    "close_expired_payments",
+    "close_payment",
+    "create_payment",
+    "get_payment",
+    "get_refund",
+    "get_sandbox_checkout",
+    "handle_notification",
+    "list_notifications",
+    "list_payments",
+    "list_refunds",
+    "list_status_changes",
+    "query_payment",
+    "refund_payment",
+    "resume_pending_refunds",
+    "send_refund",
+    "submit_sandbox_payment",
+    "use_sandbox_http_client",
+]

@@ -1,0 +1,1 @@
+"""Private: payment providers (the gateway clients) behind one Protocol (``base.py``)."""

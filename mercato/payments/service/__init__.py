@@ -1,0 +1,1 @@
+"""Payments use cases, re-exported by ``mercato.payments``."""

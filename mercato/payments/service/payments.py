@@ -1,0 +1,344 @@
+"""Payments: create (idempotent per payable and provider while pending), read, close, reconcile.
+
+The provider is never called inside a transaction. ``create_payment`` commits the payment, then
+opens the trade at the provider and records its pay URL in a second short transaction;
+``close_expired_payments`` and ``query_payment`` own their transactions because they call the
+provider between a read and a write (like ``core.events.deliver_pending``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato import identity
+from mercato.core import clock
+from mercato.core.db import after_commit, insert_ignore, uow
+from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.payments.errors import (
+    PaymentNotFound,
+    PaymentRace,
+    PendingPaymentDiffers,
+    ProviderUnavailable,
+    ReferenceAlreadyPaid,
+)
+from mercato.payments.models import Notification, Payment, PaymentStatusChange, Refund
+from mercato.payments.providers.base import PaymentToCreate
+from mercato.payments.providers.registry import get_provider
+from mercato.payments.schemas import (
+    NotificationRead,
+    PaymentRead,
+    PaymentStatus,
+    PaymentStatusChangeRead,
+    RefundRead,
+)
+from mercato.payments.service import actions
+from mercato.payments.service.notifications import apply_notification
+
+log = structlog.get_logger("mercato.payments")
+
+SETTLED = (str(PaymentStatus.paid), str(PaymentStatus.partially_refunded), str(PaymentStatus.refunded))
+MAX_EXPIRY = dt.timedelta(days=7)
+
+
+async def _pending(session: AsyncSession, reference: str, provider: str) -> Payment | None:
+    return (
+        await session.execute(
+            select(Payment).where(
+                Payment.reference == reference,
+                Payment.provider == provider,
+                Payment.status == str(PaymentStatus.pending),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def create_payment(
+    session: AsyncSession,
+    *,
+    reference: str,
+    customer_id: int | None,
+    amount: int,
+    currency: str,
+    provider: str,
+    expires_in: dt.timedelta,
+) -> PaymentRead:
+    """Start collecting ``amount`` for ``reference`` (e.g. ``"order:42"``) through ``provider``.
+
+    A second call while the first payment is pending returns that payment (one pending payment
+    per reference and provider, enforced by a partial unique index). The trade is opened at the
+    provider after the commit; ``pay_url`` is set then (read the payment again to get it).
+
+    Raises:
+        UnknownProvider (422): the provider is not enabled.
+        ReferenceAlreadyPaid (409): a payment for the reference is already paid.
+        PendingPaymentDiffers (409): the pending payment has another amount or currency.
+        PaymentRace (409): a concurrent request is creating the payment.
+    """
+    get_provider(provider)
+    if amount < 1 or not dt.timedelta(0) < expires_in <= MAX_EXPIRY:
+        raise ValueError("amount must be positive and expires_in within 7 days")
+    settled = (
+        await session.execute(
+            select(Payment.id).where(Payment.reference == reference, Payment.status.in_(SETTLED)).limit(1)
+        )
+    ).scalar_one_or_none()
+    if settled is not None:
+        raise ReferenceAlreadyPaid()
+    now = clock.now()
+    inserted = await insert_ignore(
+        session,
+        Payment.__table__,
+        {
+            "reference": reference,
+            "customer_id": customer_id,
+            "provider": provider,
+            "amount": amount,
+            "currency": currency,
+            "status": str(PaymentStatus.pending),
+            "client_data": {},
+            "refunded_amount": 0,
+            "needs_review": False,
+            "review_reason": "",
+            "expires_at": now + expires_in,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    row = await _pending(session, reference, provider)
+    if row is None:
+        raise PaymentRace()
+    if not inserted and (row.amount, row.currency) != (amount, currency):
+        raise PendingPaymentDiffers()
+    if row.provider_payment_id is None:
+        payment_id = row.id
+
+        async def open_trade() -> None:
+            await open_at_provider(payment_id)
+
+        after_commit(session, open_trade)
+    return PaymentRead.model_validate(row)
+
+
+async def open_at_provider(payment_id: int) -> None:
+    """Open the trade at the provider and record its id and pay URL (after the commit).
+
+    A provider failure is logged and leaves the payment without a pay URL; calling
+    ``create_payment`` again retries.
+    """
+    async with uow(write=False) as session:
+        row = await session.get(Payment, payment_id)
+        if row is None or row.status != PaymentStatus.pending or row.provider_payment_id is not None:
+            return
+        request = PaymentToCreate(
+            payment_id=row.id,
+            reference=row.reference,
+            amount=row.amount,
+            currency=row.currency,
+            expires_at=row.expires_at,
+        )
+        provider_name = row.provider
+    try:
+        created = await get_provider(provider_name).create(request)
+    except Exception as exc:  # the payment stays without a pay URL; a retry opens it
+        log.warning("payments.create_failed", payment_id=payment_id, error=repr(exc))
+        return
+    try:
+        async with uow() as session:
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == payment_id, Payment.provider_payment_id.is_(None))
+                .values(
+                    provider_payment_id=created.provider_payment_id,
+                    pay_url=created.pay_url,
+                    client_data=created.client_data,
+                    updated_at=clock.now(),
+                )
+            )
+    except IntegrityError:
+        log.error("payments.trade_id_taken", payment_id=payment_id, trade_id=created.provider_payment_id)
+
+
+async def _row(session: AsyncSession, payment_id: int) -> Payment:
+    row = await session.get(Payment, payment_id)
+    if row is None:
+        raise PaymentNotFound()
+    return row
+
+
+async def get_payment(
+    session: AsyncSession, *, payment_id: int, customer_id: int | None = None
+) -> PaymentRead:
+    """The payment; with ``customer_id``, only if it is that customer's.
+
+    Raises:
+        PaymentNotFound (404): no such payment, or another customer's.
+    """
+    row = await _row(session, payment_id)
+    if customer_id is not None and row.customer_id != customer_id:
+        raise PaymentNotFound()
+    return PaymentRead.model_validate(row)
+
+
+async def list_payments(
+    session: AsyncSession,
+    *,
+    reference: str | None = None,
+    status: PaymentStatus | None = None,
+    needs_review: bool | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[PaymentRead]:
+    """Payments, newest first, filtered by reference, status or the review flag.
+
+    Raises:
+        InvalidCursor (422).
+    """
+    size = clamp_limit(limit)
+    stmt = select(Payment).order_by(Payment.id.desc()).limit(size + 1)
+    after = decode_cursor(cursor)
+    if after is not None:
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise InvalidCursor()
+        stmt = stmt.where(Payment.id < after)
+    if reference:
+        stmt = stmt.where(Payment.reference == reference)
+    if status is not None:
+        stmt = stmt.where(Payment.status == str(status))
+    if needs_review is not None:
+        stmt = stmt.where(Payment.needs_review.is_(needs_review))
+    rows = list((await session.execute(stmt)).scalars())
+    items = [PaymentRead.model_validate(row) for row in rows[:size]]
+    return Page[PaymentRead](
+        items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None
+    )
+
+
+async def list_status_changes(session: AsyncSession, *, payment_id: int) -> list[PaymentStatusChangeRead]:
+    rows = await session.execute(
+        select(PaymentStatusChange)
+        .where(PaymentStatusChange.payment_id == payment_id)
+        .order_by(PaymentStatusChange.id)
+    )
+    return [PaymentStatusChangeRead.model_validate(row) for row in rows.scalars()]
+
+
+async def list_notifications(session: AsyncSession, *, payment_id: int) -> list[NotificationRead]:
+    rows = await session.execute(
+        select(Notification).where(Notification.payment_id == payment_id).order_by(Notification.id)
+    )
+    return [NotificationRead.model_validate(row) for row in rows.scalars()]
+
+
+async def list_refunds(session: AsyncSession, *, payment_id: int) -> list[RefundRead]:
+    rows = await session.execute(select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.id))
+    return [RefundRead.model_validate(row) for row in rows.scalars()]
+
+
+async def close_payment(
+    session: AsyncSession, *, payment_id: int, actor: identity.Actor | None, reason: str
+) -> PaymentRead:
+    """Ask for a pending payment to be closed (an order cancelled before it was paid).
+
+    The provider is asked after the commit; the payment becomes ``closed`` once the provider
+    has closed the trade, or ``paid`` if the provider says the customer paid meanwhile. A
+    payment that is not pending is left as it is.
+
+    Raises:
+        PaymentNotFound (404).
+    """
+    row = await _row(session, payment_id)
+    label = actor.label if actor is not None else "system"
+    if row.status == PaymentStatus.pending:
+
+        async def close_later() -> None:
+            await close_with_provider(payment_id, actor=label, reason=reason)
+
+        after_commit(session, close_later)
+    return PaymentRead.model_validate(row)
+
+
+async def close_with_provider(payment_id: int, *, actor: str, reason: str) -> bool:
+    """Close the trade at the provider, then the payment; True if the payment was closed.
+
+    Owns its transactions: the provider is called between them. If the provider cannot be
+    reached the payment stays pending (the ``payments-close-expired`` job tries again); if it
+    says the trade is paid, the payment is reconciled with ``query_payment`` instead.
+    """
+    async with uow(write=False) as session:
+        row = await session.get(Payment, payment_id)
+        if row is None or row.status != PaymentStatus.pending:
+            return False
+        provider_name, trade_id = row.provider, row.provider_payment_id
+    if trade_id is not None:
+        try:
+            result = await get_provider(provider_name).close(trade_id)
+        except Exception as exc:
+            log.warning("payments.close_failed", payment_id=payment_id, error=repr(exc))
+            return False
+        if result.already_paid:
+            with contextlib.suppress(ProviderUnavailable):
+                await query_payment(payment_id=payment_id)
+            return False
+    async with uow() as session:
+        row = await _row(session, payment_id)
+        if row.status != PaymentStatus.pending:
+            return False
+        return await actions.close_payment(session, row, actor=actor, reason=reason)
+
+
+async def close_expired_payments(*, limit: int = 100) -> int:
+    """Close pending payments past their expiry (job ``payments-close-expired``); return how many.
+
+    Payments flagged for review are left for a person.
+    """
+    async with uow(write=False) as session:
+        ids = list(
+            (
+                await session.execute(
+                    select(Payment.id)
+                    .where(
+                        Payment.status == str(PaymentStatus.pending),
+                        Payment.expires_at <= clock.now(),
+                        Payment.needs_review.is_(False),
+                    )
+                    .order_by(Payment.id)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+    closed = 0
+    for payment_id in ids:
+        if await close_with_provider(payment_id, actor="system", reason="not paid in time"):
+            closed += 1
+    return closed
+
+
+async def query_payment(*, payment_id: int) -> PaymentRead:
+    """Reconcile one payment with the provider (a lost notification, a close refused as paid).
+
+    The provider's answer goes through the same rules as a notification (``source="query"``).
+    Owns its transactions: the provider is called between them.
+
+    Raises:
+        PaymentNotFound (404).
+        ProviderUnavailable (503): the provider could not be asked.
+    """
+    async with uow(write=False) as session:
+        row = await _row(session, payment_id)
+        provider_name, trade_id = row.provider, row.provider_payment_id
+    if trade_id is not None:
+        try:
+            answer = await get_provider(provider_name).query(trade_id)
+        except Exception as exc:
+            log.warning("payments.query_failed", payment_id=payment_id, error=repr(exc))
+            raise ProviderUnavailable() from exc
+        async with uow() as session:
+            await apply_notification(session, provider=provider_name, notification=answer, source="query")
+    async with uow(write=False) as session:
+        return PaymentRead.model_validate(await _row(session, payment_id))
