@@ -17,17 +17,22 @@ from starlette.responses import Response
 
 from mercato.admin.routes import console as console_pages
 from mercato.api.v1 import auth as auth_api
+from mercato.api.v1 import cart as cart_api
 from mercato.api.v1 import catalog as catalog_api
 from mercato.api.v1 import catalog_media as catalog_media_api
+from mercato.api.v1 import catalog_transfer as catalog_transfer_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
+from mercato.api.v1 import payments as payments_api
+from mercato.api.v1 import pricing as pricing_api
 from mercato.api.v1 import staff as staff_api
 from mercato.core.db import reset_database
 from mercato.core.logging import configure_logging
 from mercato.core.settings import Mode, get_settings
 from mercato.storefront.routes import account as account_pages
 from mercato.storefront.routes import home as home_pages
+from mercato.storefront.routes import sandbox_gateway as sandbox_gateway_pages
 from mercato.web import html_errors, problems
 from mercato.web.middleware import RequestContextMiddleware
 
@@ -70,10 +75,21 @@ def create_app() -> FastAPI:
     html_errors.install(app)  # pages get HTML error pages; /api keeps problem+json
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (auth_api.router, me_api.router, staff_api.router, inventory_api.router):
+    for router in (
+        auth_api.router,
+        me_api.router,
+        staff_api.router,
+        inventory_api.router,
+        cart_api.router,
+        pricing_api.router,
+    ):
         app.include_router(router)
     app.include_router(health_api.router)
+    app.include_router(payments_api.router)
+    app.include_router(payments_api.admin_router)
+    app.include_router(sandbox_gateway_pages.router)
     app.include_router(catalog_media_api.router)
+    app.include_router(catalog_transfer_api.router)
     app.include_router(catalog_api.admin_router)
     app.include_router(catalog_api.storefront_router)
     for router in (home_pages.router, account_pages.router, console_pages.router):

@@ -1,11 +1,14 @@
 """Registry of every table, for Alembic's env.py and test set-up (imports each domain's models)."""
 
+from mercato.cart import models as _cart  # noqa: F401
 from mercato.catalog import models as _catalog  # noqa: F401
 from mercato.core import events as _core_events  # noqa: F401 - core_outbox_event, core_event_delivery
 from mercato.core import idempotency as _core_idempotency  # noqa: F401 - core_idempotency_key
 from mercato.core.db import Base
 from mercato.identity import models as _identity  # noqa: F401
 from mercato.inventory import models as _inventory  # noqa: F401
+from mercato.payments import models as _payments  # noqa: F401
+from mercato.pricing import models as _pricing  # noqa: F401
 
 metadata = Base.metadata
 
@@ -15,4 +18,7 @@ OWNERS = {
     "identity": "mercato.identity",
     "catalog": "mercato.catalog",
     "inventory": "mercato.inventory",
+    "cart": "mercato.cart",
+    "pricing": "mercato.pricing",
+    "payments": "mercato.payments",
 }

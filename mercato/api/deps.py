@@ -92,6 +92,17 @@ async def current_customer(request: Request, session: DbSession) -> CustomerAuth
 CurrentCustomer = Annotated[CustomerAuth, Depends(current_customer)]
 
 
+async def optional_customer(request: Request, session: DbSession) -> CustomerAuth | None:
+    """The signed-in customer, or None for a guest (bad credentials are still a 401)."""
+    token, _via_cookie = _credentials(request, CUSTOMER_COOKIE)
+    if token is None:
+        return None
+    return await current_customer(request, session)
+
+
+MaybeCustomer = Annotated[CustomerAuth | None, Depends(optional_customer)]
+
+
 async def current_staff(request: Request, session: DbSession) -> StaffAuth:
     """The signed-in staff member (same rules as customers, separate tokens and cookie)."""
     resolved = await _resolve(request, session, cookie=STAFF_COOKIE, kind="staff")

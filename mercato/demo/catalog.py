@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import catalog, identity, inventory
+from mercato import catalog, identity, inventory, pricing
 from mercato.demo.content import BRANDS, CATEGORIES, SERIES, TYPES, WAREHOUSES, Leaf
 
 ACTOR = identity.Actor(staff_id=None, label="demo")
@@ -154,6 +154,23 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
         )
         for code, name, kind, province, city, regions, priority, cost in WAREHOUSES
     ]
+    await pricing.create_shipping_template(
+        session,
+        data=pricing.ShippingTemplateWrite(
+            name="标准运费",
+            rules=[
+                pricing.ShippingRule(
+                    regions=("新疆维吾尔自治区", "西藏自治区"),
+                    first_fee_amount=2000,
+                    additional_fee_amount=1000,
+                ),
+                pricing.ShippingRule(first_fee_amount=800, additional_fee_amount=200, free_over_amount=9900),
+            ],
+            express_surcharge_amount=1200,
+            is_default=True,
+        ),
+        actor=ACTOR,
+    )
     for index in range(count):
         leaf, category_id, top_index = leaves[index % len(leaves)]
         brand = brands[rng.randrange(len(brands))]

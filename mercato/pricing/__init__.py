@@ -9,10 +9,15 @@ Public API:
 - ``shipping_fee`` and ``rule_for``: shipping templates (by destination, pieces or weight,
   free over a threshold), also used to show "再买 ¥12 包邮"
 
-Depends on: core only. No database, no clock: the callers load what it needs.
+- shipping templates kept by staff: ``create_shipping_template``, ``update_shipping_template``,
+  ``list_shipping_templates``, ``get_default_shipping_template`` (audited writes)
+
+Depends on: core, identity (audit). ``calculate`` itself uses no database and no clock: callers
+load what it needs.
 """
 
 from mercato.pricing.engine import LineState, PromotionProvider, calculate, unit_price
+from mercato.pricing.errors import ShippingRulesInvalid, ShippingTemplateNameTaken, ShippingTemplateNotFound
 from mercato.pricing.schemas import (
     Adjustment,
     AdjustmentTarget,
@@ -27,8 +32,16 @@ from mercato.pricing.schemas import (
     ShippingBasis,
     ShippingRule,
     ShippingTemplate,
+    ShippingTemplateRead,
+    ShippingTemplateWrite,
     Stacking,
     TaxMode,
+)
+from mercato.pricing.service.templates import (
+    create_shipping_template,
+    get_default_shipping_template,
+    list_shipping_templates,
+    update_shipping_template,
 )
 from mercato.pricing.shipping import rule_for, shipping_fee
 
@@ -47,11 +60,20 @@ __all__ = [
     "Reason",
     "ShippingBasis",
     "ShippingRule",
+    "ShippingRulesInvalid",
     "ShippingTemplate",
+    "ShippingTemplateNameTaken",
+    "ShippingTemplateNotFound",
+    "ShippingTemplateRead",
+    "ShippingTemplateWrite",
     "Stacking",
     "TaxMode",
     "calculate",
+    "create_shipping_template",
+    "get_default_shipping_template",
+    "list_shipping_templates",
     "rule_for",
     "shipping_fee",
     "unit_price",
+    "update_shipping_template",
 ]

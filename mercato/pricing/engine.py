@@ -141,7 +141,7 @@ def calculate(
     subtotal = sum(s.subtotal_amount for s in states)
     goods = sum(s.remaining_amount for s in states)
     fee, gap = shipping_fee(
-        template=shipping,
+        template=shipping if states else None,  # nothing to ship, nothing to pay
         province=context.province,
         delivery=context.delivery,
         goods_amount=goods,

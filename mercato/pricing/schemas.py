@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mercato.core.schemas import ReadModel
+from mercato.core.schemas import InputModel, ReadModel
 
 Amount = Annotated[int, Field(ge=0, le=10**12)]
 Units = Annotated[int, Field(ge=1, le=1_000_000)]
@@ -147,3 +147,24 @@ class PriceResult(ReadModel):
     total_amount: int  # what the shopper pays
     adjustments: tuple[Adjustment, ...]
     free_shipping_gap_amount: int | None  # "再买 ¥12 包邮": goods still to add; None if no threshold
+
+
+class ShippingTemplateWrite(InputModel):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    rules: Annotated[list[ShippingRule], Field(min_length=1, max_length=50)]
+    express_surcharge_amount: Amount = 0
+    is_default: bool = False
+
+
+class ShippingTemplateRead(ReadModel):
+    id: int
+    name: str
+    rules: tuple[ShippingRule, ...]
+    express_surcharge_amount: int
+    currency: str
+    is_default: bool
+
+    def template(self) -> ShippingTemplate:
+        return ShippingTemplate(
+            name=self.name, rules=self.rules, express_surcharge_amount=self.express_surcharge_amount
+        )

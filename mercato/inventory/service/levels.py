@@ -136,3 +136,19 @@ async def sellable_units(session: AsyncSession, *, sku_id: int) -> int:
         )
     ).scalar_one()
     return int(total)
+
+
+async def available_units(session: AsyncSession, *, sku_ids: list[int]) -> dict[int, int]:
+    """Available units of each SKU over all active warehouses (0 for SKUs without stock)."""
+    found = dict.fromkeys(sku_ids, 0)
+    if not sku_ids:
+        return found
+    rows = await session.execute(
+        select(Stock.sku_id, func.sum(Stock.on_hand - Stock.reserved))
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .where(Stock.sku_id.in_(sku_ids), Warehouse.is_active.is_(True))
+        .group_by(Stock.sku_id)
+    )
+    for sku_id, units in rows:
+        found[sku_id] = int(units)
+    return found
