@@ -126,6 +126,23 @@ async def record_event(session: AsyncSession, event: DomainEvent) -> int:
     return row.id
 
 
+async def record_events(session: AsyncSession, events: list[DomainEvent]) -> None:
+    """Write many events to the outbox in one flush (bulk operations), in the given order."""
+    if not events:
+        return
+    now = clock.now()
+    for event in events:
+        if not event.name:
+            raise TypeError(f"{type(event).__name__} has no wire name")
+    session.add_all(
+        [
+            OutboxEvent(name=e.name, payload=e.payload(), occurred_at=now, next_attempt_at=now, attempts=0)
+            for e in events
+        ]
+    )
+    await session.flush()
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** min(attempts, 12), 3600))
 

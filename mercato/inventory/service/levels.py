@@ -10,14 +10,15 @@ row and re-checks the condition on the committed values; on SQLite writers are s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
 from mercato.core.db import insert_ignore
-from mercato.core.events import record_event
+from mercato.core.events import DomainEvent, record_event, record_events
 from mercato.inventory.events import StockLevelChanged, StockRanLow
 from mercato.inventory.models import LedgerEntry, Stock, Warehouse
 from mercato.inventory.schemas import LedgerKind
@@ -124,6 +125,110 @@ async def apply_change(
             ),
         )
     return change
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """One change for ``apply_changes``."""
+
+    sku_id: int
+    warehouse_id: int
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+
+
+async def apply_changes(
+    session: AsyncSession,
+    *,
+    changes: Sequence[ChangeRequest],
+    kind: LedgerKind,
+    reason: str = "",
+    reference: str = "",
+    actor_label: str = "",
+) -> list[Change | None]:
+    """``apply_change`` for many rows at once (stocktake imports): the same conditional UPDATE per
+    row, then every ledger row in one INSERT and the events in one flush — one
+    ``StockLevelChanged`` per SKU, versioned by its last ledger entry.
+
+    Returns one result per request, ``None`` where the invariants refused the change (nothing
+    else is written for it); the caller decides whether that aborts the whole batch.
+    """
+    now = clock.now()
+    applied: list[tuple[int, ChangeRequest, int, int, int]] = []
+    results: list[Change | None] = []
+    for index, request in enumerate(changes):
+        row = (
+            await session.execute(
+                update(Stock)
+                .where(
+                    Stock.sku_id == request.sku_id,
+                    Stock.warehouse_id == request.warehouse_id,
+                    Stock.reserved + request.reserved_delta >= 0,
+                    Stock.on_hand + request.on_hand_delta >= Stock.reserved + request.reserved_delta,
+                )
+                .values(
+                    on_hand=Stock.on_hand + request.on_hand_delta,
+                    reserved=Stock.reserved + request.reserved_delta,
+                    updated_at=now,
+                )
+                .returning(Stock.on_hand, Stock.reserved, Stock.safety_stock)
+                .execution_options(synchronize_session=False)
+            )
+        ).one_or_none()
+        results.append(None)
+        if row is not None:
+            applied.append((index, request, row[0], row[1], row[2]))
+    if not applied:
+        return results
+    ids = (
+        (
+            await session.execute(
+                insert(LedgerEntry).returning(LedgerEntry.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "sku_id": request.sku_id,
+                        "warehouse_id": request.warehouse_id,
+                        "kind": str(kind),
+                        "on_hand_delta": request.on_hand_delta,
+                        "reserved_delta": request.reserved_delta,
+                        "on_hand_after": on_hand,
+                        "reserved_after": reserved,
+                        "reason": reason,
+                        "reference": reference,
+                        "actor_label": actor_label,
+                        "created_at": now,
+                    }
+                    for _index, request, on_hand, reserved, _safety in applied
+                ],
+            )
+        )
+        .scalars()
+        .all()
+    )
+    events: list[DomainEvent] = []
+    versions: dict[int, int] = {}
+    for (index, request, on_hand, reserved, safety), ledger_id in zip(applied, ids, strict=True):
+        change = Change(ledger_id=ledger_id, on_hand=on_hand, reserved=reserved)
+        results[index] = change
+        before = change.available - (request.on_hand_delta - request.reserved_delta)
+        if change.available <= safety < before:
+            events.append(
+                StockRanLow(
+                    sku_id=request.sku_id,
+                    warehouse_id=request.warehouse_id,
+                    available=change.available,
+                    safety_stock=safety,
+                )
+            )
+        if request.on_hand_delta != request.reserved_delta:
+            versions[request.sku_id] = max(versions.get(request.sku_id, 0), ledger_id)
+    units = await available_units(session, sku_ids=sorted(versions))
+    events += [
+        StockLevelChanged(sku_id=sku_id, available=units[sku_id], version=version)
+        for sku_id, version in sorted(versions.items())
+    ]
+    await record_events(session, events)
+    return results
 
 
 async def sellable_units(session: AsyncSession, *, sku_id: int) -> int:

@@ -36,7 +36,7 @@ from mercato.core.i18n import N_
 from mercato.inventory.errors import BelowReserved, StockChangedDuringImport, StockImportRejected
 from mercato.inventory.models import Stock, Warehouse
 from mercato.inventory.schemas import LedgerKind, StockImportResult
-from mercato.inventory.service.levels import apply_change
+from mercato.inventory.service.levels import ChangeRequest, apply_changes
 
 IMPORT_COLUMNS = ("sku_code", "warehouse_code", "on_hand", "safety_stock")
 REQUIRED_COLUMNS = ("sku_code", "warehouse_code", "on_hand")
@@ -151,18 +151,23 @@ async def import_stock(
     name = tabular.safe_filename(filename)
     reason = f"stocktake: import {name}"[:200]
     await _ensure_stock_rows(session, sorted(changed - levels.keys()))
-    for line in sorted(counted, key=lambda line: line.pair):
-        delta = line.on_hand - levels.get(line.pair, empty).on_hand
-        change = await apply_change(
-            session,
-            sku_id=line.pair[0],
-            warehouse_id=line.pair[1],
-            kind=LedgerKind.adjustment,
-            on_hand_delta=delta,
-            reason=reason,
-            reference=reference,
-            actor_label=actor.label,
-        )
+    ordered = sorted(counted, key=lambda line: line.pair)
+    outcomes = await apply_changes(
+        session,
+        changes=[
+            ChangeRequest(
+                sku_id=line.pair[0],
+                warehouse_id=line.pair[1],
+                on_hand_delta=line.on_hand - levels.get(line.pair, empty).on_hand,
+            )
+            for line in ordered
+        ],
+        kind=LedgerKind.adjustment,
+        reason=reason,
+        reference=reference,
+        actor_label=actor.label,
+    )
+    for line, change in zip(ordered, outcomes, strict=True):
         if change is None:  # units were reserved since the check
             raise BelowReserved(
                 fields=[

@@ -7,10 +7,12 @@ import re
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
 
 from mercato import catalog, inventory
 from mercato.core import tabular
 from mercato.core.db import uow
+from mercato.core.events import OutboxEvent
 from tests.factories.catalog import outbox_names
 from tests.factories.inventory import make_skus, make_warehouse, receive, verify
 from tests.factories.spreadsheets import (
@@ -82,6 +84,23 @@ async def test_a_stocktake_moves_levels_through_the_ledger(client: AsyncClient) 
     assert await outbox_names() == [
         *(await outbox_names())[:events],
         *["inventory.stock_level_changed.v1"] * 2,
+    ]
+    async with uow(write=False) as s:
+        payloads = (
+            (
+                await s.execute(
+                    select(OutboxEvent.payload)
+                    .where(OutboxEvent.name == "inventory.stock_level_changed.v1")
+                    .order_by(OutboxEvent.id.desc())
+                    .limit(2)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(payloads, key=lambda p: p["sku_id"]) == [  # one per SKU, versioned by its ledger entry
+        {"sku_id": a, "available": 7, "version": entries[0].id},
+        {"sku_id": b, "available": 5, "version": entries[1].id},
     ]
     [entry] = await audit_entries("stock.import")
     assert (entry.object_type, entry.object_id) == ("stock_import", response.json()["reference"])
