@@ -24,6 +24,7 @@ from mercato.api.v1 import catalog_transfer as catalog_transfer_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
+from mercato.api.v1 import orders as orders_api
 from mercato.api.v1 import payments as payments_api
 from mercato.api.v1 import pricing as pricing_api
 from mercato.api.v1 import staff as staff_api
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
         inventory_api.router,
         cart_api.router,
         pricing_api.router,
+        orders_api.router,
     ):
         app.include_router(router)
     app.include_router(health_api.router)

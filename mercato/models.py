@@ -7,6 +7,7 @@ from mercato.core import idempotency as _core_idempotency  # noqa: F401 - core_i
 from mercato.core.db import Base
 from mercato.identity import models as _identity  # noqa: F401
 from mercato.inventory import models as _inventory  # noqa: F401
+from mercato.orders import models as _orders  # noqa: F401
 from mercato.payments import models as _payments  # noqa: F401
 from mercato.pricing import models as _pricing  # noqa: F401
 
@@ -20,5 +21,6 @@ OWNERS = {
     "inventory": "mercato.inventory",
     "cart": "mercato.cart",
     "pricing": "mercato.pricing",
+    "orders": "mercato.orders",
     "payments": "mercato.payments",
 }

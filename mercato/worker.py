@@ -11,11 +11,13 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import inventory
+from mercato import inventory, payments
 from mercato.catalog import handlers as catalog_handlers
 from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
 from mercato.inventory import tasks as inventory_tasks
+from mercato.orders import handlers as orders_handlers
+from mercato.orders import tasks as orders_tasks
 from mercato.payments import tasks as payments_tasks
 
 log = structlog.get_logger(__name__)
@@ -27,7 +29,9 @@ def register() -> None:
     _ = inventory_tasks.expire_due_reservations
     _ = (payments_tasks.close_expired, payments_tasks.resume_refunds)
     _ = payments_tasks.send_sandbox_notifications
+    _ = orders_tasks.cancel_unpaid
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
+    events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     max_image_bytes: Annotated[int, Field(ge=64 * 1024, le=100 * 1024 * 1024)] = 10 * 1024 * 1024
     # Demo data (embedded mode): how many products `mercato demo` creates
     demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
+    # Orders: minutes a placed order waits for payment before it is cancelled and its stock freed
+    order_pay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     # Payments: enabled providers (empty: ["sandbox"] in embedded mode, none in production);
     # sandbox_secret signs the sandbox gateway's notifications (derived from secret_key if unset)
     payment_providers: list[str] = []

@@ -31,7 +31,7 @@ def choose_warehouses(
     ``available`` maps (sku_id, warehouse_id) to available units.
 
     Raises:
-        NotDeliverable: no active warehouse serving ``province`` has the SKU at all.
+        NotDeliverable: no active warehouse serving ``province`` carries the SKU (has a stock row).
         InsufficientStock: together they have fewer units than the line needs.
     """
     demand: dict[int, int] = {}
@@ -43,10 +43,12 @@ def choose_warehouses(
     )
     allocations: list[Allocation] = []
     for sku_id, quantity in demand.items():
-        stocked = [(w, available.get((sku_id, w.id), 0)) for w in serving]
-        stocked = [(w, units) for w, units in stocked if units > 0]
-        if not stocked:
+        carried = [(w, available[(sku_id, w.id)]) for w in serving if (sku_id, w.id) in available]
+        if not carried:  # no warehouse serving the destination carries the SKU at all
             raise NotDeliverable(sku_id=sku_id, province=province)
+        stocked = [(w, units) for w, units in carried if units > 0]
+        if not stocked:
+            raise InsufficientStock(sku_id=sku_id)  # sold out where it would ship from
         whole = next((w for w, units in stocked if units >= quantity), None)
         if whole is not None:
             allocations.append(Allocation(sku_id=sku_id, warehouse_id=whole.id, quantity=quantity))

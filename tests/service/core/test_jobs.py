@@ -38,6 +38,7 @@ async def test_every_periodic_job_is_on_the_schedule() -> None:
     assert sorted((s.task_name, s.interval, s.schedule_id) for s in schedules) == [
         ("core.deliver_outbox", 2, "core-deliver-outbox"),
         ("inventory.expire_reservations", 60, "inventory-expire-reservations"),
+        ("orders.cancel_unpaid", 60, "orders-cancel-unpaid"),
         ("payments.close_expired", 60, "payments-close-expired"),
         ("payments.resume_refunds", 300, "payments-resume-refunds"),
     ]

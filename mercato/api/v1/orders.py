@@ -1,0 +1,89 @@
+"""Orders: customers read and cancel their own; staff list, search and cancel all.
+
+Placing orders goes through checkout (the next step of the trade core); these routes read and
+act on orders that exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from mercato import identity, orders
+from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
+from mercato.api.v1 import PREFIX
+from mercato.core.pagination import Page
+
+router = APIRouter(prefix=PREFIX, tags=["orders"])
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+Reader = Annotated[StaffAuth, Depends(require("orders.read"))]
+Writer = Annotated[StaffAuth, Depends(require("orders.write"))]
+
+
+@router.get("/orders")
+async def list_my_orders(
+    auth: CurrentCustomer,
+    session: DbSession,
+    status: orders.OrderStatus | None = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> Page[orders.OrderSummary]:
+    """The signed-in customer's orders, newest first."""
+    return await orders.list_orders(
+        session, customer_id=auth.customer.id, status=status, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/orders/{order_id}")
+async def get_my_order(order_id: Id, auth: CurrentCustomer, session: DbSession) -> orders.OrderRead:
+    """One of the customer's orders (another customer's is 404)."""
+    return await orders.read_order(session, order_id=order_id, customer_id=auth.customer.id)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_my_order(
+    order_id: Id, data: orders.CancelOrder, auth: CurrentCustomer, session: DbSession
+) -> orders.OrderRead:
+    """Cancel an unpaid order; its stock is released at once."""
+    await orders.cancel_order(
+        session,
+        order_id=order_id,
+        reason=data.reason,
+        actor=identity.Actor(staff_id=None, label=f"customer:{auth.customer.id}"),
+        customer_id=auth.customer.id,
+    )
+    return await orders.read_order(session, order_id=order_id, customer_id=auth.customer.id)
+
+
+@router.get("/admin/orders")
+async def list_orders(
+    auth: Reader,
+    session: DbSession,
+    status: orders.OrderStatus | None = None,
+    number: Annotated[str | None, Query(max_length=32, description="Exact order number")] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> Page[orders.OrderSummary]:
+    """All orders, newest first, by status, number or customer."""
+    return await orders.list_orders(
+        session, customer_id=customer_id, status=status, number=number, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/admin/orders/{order_id}")
+async def get_order(order_id: Id, auth: Reader, session: DbSession) -> orders.OrderRead:
+    return await orders.read_order(session, order_id=order_id)
+
+
+@router.post("/admin/orders/{order_id}/cancel")
+async def cancel_order(
+    order_id: Id, data: orders.CancelOrder, auth: Writer, session: DbSession
+) -> orders.OrderRead:
+    """Cancel an unpaid order with a reason (recorded in its history and the audit log)."""
+    await orders.cancel_order(session, order_id=order_id, reason=data.reason, actor=auth.actor)
+    return await orders.read_order(session, order_id=order_id)

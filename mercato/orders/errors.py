@@ -1,0 +1,30 @@
+"""Order errors (stable codes ``orders.*``)."""
+
+from __future__ import annotations
+
+from mercato.core.errors import Conflict, InvalidInput, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "orders.order_not_found"
+    message = "Order not found."
+
+
+class NothingToOrder(InvalidInput):
+    code = "orders.nothing_to_order"
+    message = "Choose at least one item to order."
+
+
+class ItemUnavailable(Conflict):
+    code = "orders.item_unavailable"
+    message = "An item can no longer be bought: {title}."
+
+
+class CannotCancel(Conflict):
+    code = "orders.cannot_cancel"
+    message = "This order can no longer be cancelled."
+
+
+class PriceChanged(Conflict):
+    code = "orders.price_changed"
+    message = "Prices changed since you last saw them; review the order and confirm again."

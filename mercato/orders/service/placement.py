@@ -1,0 +1,210 @@
+"""Placing an order: one short transaction that prices, reserves and freezes.
+
+1. A retry with the same ``source_key`` returns the order already placed (unique key).
+2. The SKUs are re-read from the catalog; anything no longer sellable is refused.
+3. ``pricing.calculate`` prices the items for the destination and delivery with the default
+   shipping template; if the shopper confirmed a different total, the order is refused.
+4. The order row is inserted, then ``inventory.allocate`` picks warehouses and
+   ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per line:
+   if any line cannot be held the whole transaction rolls back (no order, no holds).
+5. One sub-order per warehouse; lines carry frozen titles, specs and prices, with the priced
+   discounts and tax shared to the fen over the warehouses a line was split across.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato import catalog, inventory, pricing
+from mercato.core import clock
+from mercato.core.db import insert_ignore
+from mercato.core.events import record_event
+from mercato.core.money import allocate
+from mercato.core.settings import get_settings
+from mercato.orders.errors import ItemUnavailable, NothingToOrder, PriceChanged
+from mercato.orders.events import OrderPlaced
+from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
+from mercato.orders.schemas import OrderRead, PlaceOrder
+from mercato.orders.service.reads import read_order
+from mercato.orders.states import OrderStatus
+
+HOLD_MARGIN = dt.timedelta(minutes=10)  # holds outlive the payment window; the cancel job frees them first
+
+
+async def _existing(session: AsyncSession, source_key: str, customer_id: int) -> OrderRead | None:
+    order_id = (
+        await session.execute(
+            select(Order.id).where(Order.source_key == source_key, Order.customer_id == customer_id)
+        )
+    ).scalar_one_or_none()
+    return await read_order(session, order_id=order_id) if order_id is not None else None
+
+
+async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrder) -> OrderRead:
+    """Place an order for ``customer_id`` (see the module docstring).
+
+    Raises:
+        NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
+        inventory.NotDeliverable (409), inventory.InsufficientStock (409).
+    """
+    existing = await _existing(session, data.source_key, customer_id)
+    if existing is not None:
+        return existing
+    quantities: dict[int, int] = {}
+    for item in data.items:
+        quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
+    if not quantities:
+        raise NothingToOrder()
+    skus = await catalog.get_sellable_skus(session, sku_ids=list(quantities))
+    for sku_id in quantities:
+        sku = skus.get(sku_id)
+        if sku is None or not sku.is_sellable or quantities[sku_id] < sku.min_order_quantity:
+            raise ItemUnavailable(title=sku.title if sku else str(sku_id))
+    settings = get_settings()
+    template = await pricing.get_default_shipping_template(session)
+    priced = pricing.calculate(
+        lines=[
+            pricing.LineIn(
+                key=str(sku_id),
+                sku_id=sku_id,
+                product_id=skus[sku_id].product_id,
+                category_ids=tuple(skus[sku_id].category_ids),
+                quantity=quantity,
+                unit_price_amount=skus[sku_id].price_amount,
+                price_breaks=tuple(
+                    pricing.PriceBreakIn(min_quantity=b.min_quantity, unit_price_amount=b.unit_price_amount)
+                    for b in skus[sku_id].price_breaks
+                ),
+                weight_grams=skus[sku_id].weight_grams,
+                seller_id=skus[sku_id].seller_id,
+            )
+            for sku_id, quantity in sorted(quantities.items())
+        ],
+        context=pricing.PricingContext(
+            currency=settings.currency, province=data.address.province, delivery=data.delivery
+        ),
+        shipping=template.template() if template is not None else None,
+    )
+    if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
+        raise PriceChanged()
+
+    now = clock.now()
+    pay_by = now + dt.timedelta(minutes=settings.order_pay_minutes)
+    inserted = await insert_ignore(
+        session,
+        Order.__table__,
+        {
+            "number": f"pending-{data.source_key}"[:32],
+            "source_key": data.source_key,
+            "customer_id": customer_id,
+            "status": str(OrderStatus.pending_payment),
+            "currency": priced.currency,
+            "subtotal_amount": priced.subtotal_amount,
+            "discount_amount": priced.discount_amount,
+            "shipping_amount": priced.shipping_amount,
+            "tax_amount": priced.tax_amount,
+            "total_amount": priced.total_amount,
+            "address": data.address.model_dump(mode="json"),
+            "delivery": str(data.delivery),
+            "note": data.note,
+            "pay_by": pay_by,
+            "placed_at": now,
+            "updated_at": now,
+        },
+    )
+    if not inserted:  # the same checkout was placed by a concurrent retry
+        again = await _existing(session, data.source_key, customer_id)
+        if again is None:
+            raise ItemUnavailable(title=data.source_key)  # the key belongs to someone else
+        return again
+    order_id = (
+        await session.execute(select(Order.id).where(Order.source_key == data.source_key))
+    ).scalar_one()
+    await session.execute(
+        update(Order).where(Order.id == order_id).values(number=f"{now:%Y%m%d}{order_id:08d}")
+    )
+
+    allocations = await inventory.allocate(
+        session,
+        lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
+        province=data.address.province,
+    )
+    await inventory.reserve_allocations(
+        session,
+        reference=f"order:{order_id}",
+        allocations=allocations,
+        hold_for=dt.timedelta(minutes=settings.order_pay_minutes) + HOLD_MARGIN,
+    )
+
+    by_line = {out.key: out for out in priced.lines}
+    warehouses = sorted({a.warehouse_id for a in allocations})
+    goods_by_warehouse = dict.fromkeys(warehouses, 0)
+    pieces: list[tuple[int, pricing.LineOut, int, int, int, int]] = []  # wh, line, qty, total, disc, tax
+    for sku_id in sorted(quantities):
+        out = by_line[str(sku_id)]
+        parts = [a for a in allocations if a.sku_id == sku_id]
+        weights = [a.quantity for a in parts]
+        totals = allocate(out.total_amount, weights)
+        discounts = allocate(out.discount_amount, weights)
+        taxes = allocate(out.tax_amount, weights)
+        for part, total, discount, tax in zip(parts, totals, discounts, taxes, strict=True):
+            pieces.append((part.warehouse_id, out, part.quantity, total, discount, tax))
+            goods_by_warehouse[part.warehouse_id] += total
+    shipping_parts = allocate(priced.shipping_amount, [goods_by_warehouse[w] for w in warehouses])
+    sub_ids: dict[int, int] = {}
+    for warehouse_id, shipping in zip(warehouses, shipping_parts, strict=True):
+        sub = SubOrder(
+            order_id=order_id,
+            warehouse_id=warehouse_id,
+            status=str(OrderStatus.pending_payment),
+            goods_amount=goods_by_warehouse[warehouse_id],
+            shipping_amount=shipping,
+        )
+        session.add(sub)
+        await session.flush()
+        sub_ids[warehouse_id] = sub.id
+    for warehouse_id, out, quantity, total, discount, tax in pieces:
+        sku = skus[out.sku_id]
+        session.add(
+            OrderLine(
+                order_id=order_id,
+                sub_order_id=sub_ids[warehouse_id],
+                sku_id=out.sku_id,
+                product_id=sku.product_id,
+                sku_code=sku.code,
+                title=sku.title,
+                spec=sku.spec,
+                image_url=sku.image_url,
+                quantity=quantity,
+                list_unit_price_amount=out.list_unit_price_amount,
+                unit_price_amount=out.unit_price_amount,
+                discount_amount=discount,
+                total_amount=total,
+                tax_amount=tax,
+            )
+        )
+    session.add(
+        OrderStatusChange(
+            order_id=order_id,
+            from_status="",
+            to_status=str(OrderStatus.pending_payment),
+            actor_id=None,
+            actor_label=f"customer:{customer_id}",
+            reason="placed",
+            created_at=now,
+        )
+    )
+    await session.flush()
+    await record_event(
+        session,
+        OrderPlaced(
+            order_id=order_id,
+            customer_id=customer_id,
+            total_amount=priced.total_amount,
+            currency=priced.currency,
+        ),
+    )
+    return await read_order(session, order_id=order_id)

@@ -1,0 +1,105 @@
+"""Reading orders: the whole order for its customer or staff, and lists."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.orders.errors import OrderNotFound
+from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
+from mercato.orders.schemas import (
+    AddressSnapshot,
+    OrderLineRead,
+    OrderRead,
+    OrderSummary,
+    StatusChangeRead,
+    SubOrderRead,
+)
+from mercato.orders.states import OrderStatus
+from mercato.pricing import Delivery
+
+
+async def read_order(session: AsyncSession, *, order_id: int, customer_id: int | None = None) -> OrderRead:
+    """The order with its sub-orders, lines and history.
+
+    ``customer_id`` scopes the read to that customer's orders (another's is "not found").
+
+    Raises:
+        OrderNotFound.
+    """
+    stmt = select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    order = (await session.execute(stmt)).scalar_one_or_none()
+    if order is None:
+        raise OrderNotFound()
+    subs = (
+        await session.execute(select(SubOrder).where(SubOrder.order_id == order_id).order_by(SubOrder.id))
+    ).scalars()
+    lines = (
+        await session.execute(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
+    ).scalars()
+    history = (
+        await session.execute(
+            select(OrderStatusChange)
+            .where(OrderStatusChange.order_id == order_id)
+            .order_by(OrderStatusChange.id)
+        )
+    ).scalars()
+    return OrderRead(
+        id=order.id,
+        number=order.number,
+        customer_id=order.customer_id,
+        status=OrderStatus(order.status),
+        currency=order.currency,
+        total_amount=order.total_amount,
+        placed_at=order.placed_at,
+        pay_by=order.pay_by,
+        paid_at=order.paid_at,
+        subtotal_amount=order.subtotal_amount,
+        discount_amount=order.discount_amount,
+        shipping_amount=order.shipping_amount,
+        tax_amount=order.tax_amount,
+        address=AddressSnapshot.model_validate(order.address),
+        delivery=Delivery(order.delivery),
+        note=order.note,
+        payment_id=order.payment_id,
+        sub_orders=[SubOrderRead.model_validate(s) for s in subs],
+        lines=[OrderLineRead.model_validate(line) for line in lines],
+        history=[StatusChangeRead.model_validate(h) for h in history],
+    )
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    number: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[OrderSummary]:
+    """Orders newest first: a customer's own (``customer_id``), or all for staff, with filters.
+
+    Raises:
+        InvalidCursor.
+    """
+    size = clamp_limit(limit)
+    after = decode_cursor(cursor)
+    if after is not None and (not isinstance(after, int) or isinstance(after, bool)):
+        raise InvalidCursor()
+    stmt = select(Order).order_by(Order.id.desc()).limit(size + 1)
+    if after is not None:
+        stmt = stmt.where(Order.id < after)
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if number:
+        stmt = stmt.where(Order.number == number)
+    rows = list((await session.execute(stmt)).scalars())
+    items = [OrderSummary.model_validate(row) for row in rows[:size]]
+    return Page[OrderSummary](
+        items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None
+    )

@@ -1,0 +1,17 @@
+"""Private: order jobs, registered in mercato/worker.py."""
+
+from __future__ import annotations
+
+from mercato.core.db import uow
+from mercato.core.jobs import broker
+from mercato.orders.service.actions import cancel_unpaid_orders
+
+
+@broker.task(
+    task_name="orders.cancel_unpaid",
+    schedule=[{"interval": 60, "schedule_id": "orders-cancel-unpaid"}],
+)
+async def cancel_unpaid() -> int:
+    """Cancel unpaid orders past their deadline and free their stock (idempotent)."""
+    async with uow() as session:
+        return await cancel_unpaid_orders(session)
