@@ -64,3 +64,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    # Taskiq logs every scheduled send and run at INFO (the outbox job runs every 2 s): keep its
+    # warnings and errors only, unless Mercato itself is at DEBUG.
+    if getattr(logging, level, logging.INFO) > logging.DEBUG:
+        logging.getLogger("taskiq").setLevel(logging.WARNING)
