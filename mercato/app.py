@@ -21,6 +21,7 @@ from mercato.api.v1 import cart as cart_api
 from mercato.api.v1 import catalog as catalog_api
 from mercato.api.v1 import catalog_media as catalog_media_api
 from mercato.api.v1 import catalog_transfer as catalog_transfer_api
+from mercato.api.v1 import checkout as checkout_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         cart_api.router,
         pricing_api.router,
         orders_api.router,
+        checkout_api.router,
     ):
         app.include_router(router)
     app.include_router(health_api.router)

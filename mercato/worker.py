@@ -11,8 +11,9 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import inventory, payments
+from mercato import inventory, orders, payments
 from mercato.catalog import handlers as catalog_handlers
+from mercato.checkout import handlers as checkout_handlers
 from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
 from mercato.inventory import tasks as inventory_tasks
@@ -32,6 +33,8 @@ def register() -> None:
     _ = orders_tasks.cancel_unpaid
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
+    events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
+    events.subscribe(orders.OrderCancelled, checkout_handlers.on_order_cancelled)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -5,6 +5,8 @@ Public API:
 
 - ``find_cart`` (merges a guest cart into the customer's at sign-in), ``add_line``,
   ``change_line``, ``remove_line``, ``select_lines``, ``view_cart``, ``new_guest_token``
+- checkout: ``checkout_items`` (the ticked lines), ``freeze_cart`` (while the order waits for
+  payment), ``finish_checkout`` (paid: ordered lines leave; cancelled: the cart thaws)
 - limits: ``MAX_LINES`` (100 different items), ``MAX_QUANTITY`` (999 of one item)
 
 Events emitted: none. Events consumed: none.
@@ -35,7 +37,10 @@ from mercato.cart.schemas import (
 from mercato.cart.service.carts import (
     add_line,
     change_line,
+    checkout_items,
     find_cart,
+    finish_checkout,
+    freeze_cart,
     new_guest_token,
     remove_line,
     select_lines,
@@ -63,6 +68,9 @@ __all__ = [
     "SelectLines",
     "add_line",
     "change_line",
+    "checkout_items",
+    "finish_checkout",
+    "freeze_cart",
     "find_cart",
     "new_guest_token",
     "remove_line",

@@ -40,6 +40,7 @@ class Cart(IdMixin, Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # guests only
     customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")  # see states.py
+    checkout_reference: Mapped[str | None] = mapped_column(String(80), index=True)  # "order:7" while frozen
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

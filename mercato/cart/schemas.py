@@ -40,6 +40,7 @@ class CartRef(ReadModel):
     status: CartStatus
     customer_id: int | None
     currency: str
+    checkout_reference: str | None  # what the frozen cart is being paid for
 
 
 class NoticeCode(StrEnum):

@@ -3,8 +3,8 @@ the status transition table with its history, payment and cancellation, and read
 
 Public API:
 
-- ``place_order`` (idempotent by ``source_key``), ``read_order`` (customer-scoped or staff),
-  ``list_orders``
+- ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
+  ``read_order`` (customer-scoped or staff), ``list_orders``
 - actions: ``cancel_order`` (unpaid orders; frees stock), ``mark_order_paid`` (from
   ``payments.payment_captured``), ``cancel_unpaid_orders`` (the ``orders-cancel-unpaid`` job)
 
@@ -27,7 +27,7 @@ from mercato.orders.schemas import (
     SubOrderRead,
 )
 from mercato.orders.service.actions import cancel_order, cancel_unpaid_orders, mark_order_paid
-from mercato.orders.service.placement import place_order
+from mercato.orders.service.placement import place_order, quote_order
 from mercato.orders.service.reads import list_orders, read_order
 from mercato.orders.states import ORDER, OrderStatus
 
@@ -56,5 +56,6 @@ __all__ = [
     "list_orders",
     "mark_order_paid",
     "place_order",
+    "quote_order",
     "read_order",
 ]

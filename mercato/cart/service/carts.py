@@ -423,3 +423,51 @@ async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) 
         free_shipping_gap_amount=result.free_shipping_gap_amount,
         can_checkout=cart.status == CartStatus.active and bool(priced_in),
     )
+
+
+async def checkout_items(session: AsyncSession, *, cart_id: int) -> list[tuple[int, int]]:
+    """The ticked lines to order, as (sku_id, quantity), oldest first."""
+    rows = await session.execute(
+        select(CartLine.sku_id, CartLine.quantity)
+        .where(CartLine.cart_id == cart_id, CartLine.is_selected.is_(True))
+        .order_by(CartLine.id)
+    )
+    return [(sku_id, quantity) for sku_id, quantity in rows]
+
+
+async def freeze_cart(session: AsyncSession, *, cart_id: int, reference: str) -> None:
+    """The cart's ticked lines are being paid for under ``reference``: no line may change.
+
+    Raises:
+        CartFrozen (409): it is already being checked out.
+    """
+    frozen = (
+        await session.execute(
+            update(Cart)
+            .where(Cart.id == cart_id, Cart.status == CartStatus.active)
+            .values(status=str(CartStatus.checking_out), checkout_reference=reference, updated_at=clock.now())
+            .returning(Cart.id)
+        )
+    ).scalar_one_or_none()
+    if frozen is None:
+        raise CartFrozen()
+
+
+async def finish_checkout(session: AsyncSession, *, reference: str, purchased: bool) -> bool:
+    """Unfreeze the cart checked out under ``reference``; when it was paid for, the ticked lines
+    (the ones ordered: they could not change while frozen) leave the cart. Idempotent."""
+    cart_id = (
+        await session.execute(
+            update(Cart)
+            .where(Cart.checkout_reference == reference, Cart.status == CartStatus.checking_out)
+            .values(status=str(CartStatus.active), checkout_reference=None, updated_at=clock.now())
+            .returning(Cart.id)
+        )
+    ).scalar_one_or_none()
+    if cart_id is None:
+        return False
+    if purchased:
+        await session.execute(
+            delete(CartLine).where(CartLine.cart_id == cart_id, CartLine.is_selected.is_(True))
+        )
+    return True

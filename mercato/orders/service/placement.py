@@ -27,7 +27,7 @@ from mercato.core.settings import get_settings
 from mercato.orders.errors import ItemUnavailable, NothingToOrder, PriceChanged
 from mercato.orders.events import OrderPlaced
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
-from mercato.orders.schemas import OrderRead, PlaceOrder
+from mercato.orders.schemas import OrderItem, OrderRead, PlaceOrder
 from mercato.orders.service.reads import read_order
 from mercato.orders.states import OrderStatus
 
@@ -43,18 +43,11 @@ async def _existing(session: AsyncSession, source_key: str, customer_id: int) ->
     return await read_order(session, order_id=order_id) if order_id is not None else None
 
 
-async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrder) -> OrderRead:
-    """Place an order for ``customer_id`` (see the module docstring).
-
-    Raises:
-        NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
-        inventory.NotDeliverable (409), inventory.InsufficientStock (409).
-    """
-    existing = await _existing(session, data.source_key, customer_id)
-    if existing is not None:
-        return existing
+async def _price(
+    session: AsyncSession, *, items: list[OrderItem], province: str, delivery: pricing.Delivery
+) -> tuple[dict[int, int], dict[int, catalog.SellableSku], pricing.PriceResult]:
     quantities: dict[int, int] = {}
-    for item in data.items:
+    for item in items:
         quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
     if not quantities:
         raise NothingToOrder()
@@ -83,11 +76,38 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             )
             for sku_id, quantity in sorted(quantities.items())
         ],
-        context=pricing.PricingContext(
-            currency=settings.currency, province=data.address.province, delivery=data.delivery
-        ),
+        context=pricing.PricingContext(currency=settings.currency, province=province, delivery=delivery),
         shipping=template.template() if template is not None else None,
     )
+    return quantities, skus, priced
+
+
+async def quote_order(
+    session: AsyncSession, *, items: list[OrderItem], province: str, delivery: pricing.Delivery
+) -> pricing.PriceResult:
+    """What ``place_order`` would charge for these items, destination and delivery, now.
+
+    Raises:
+        NothingToOrder (422), ItemUnavailable (409).
+    """
+    _quantities, _skus, priced = await _price(session, items=items, province=province, delivery=delivery)
+    return priced
+
+
+async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrder) -> OrderRead:
+    """Place an order for ``customer_id`` (see the module docstring).
+
+    Raises:
+        NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
+        inventory.NotDeliverable (409), inventory.InsufficientStock (409).
+    """
+    existing = await _existing(session, data.source_key, customer_id)
+    if existing is not None:
+        return existing
+    quantities, skus, priced = await _price(
+        session, items=data.items, province=data.address.province, delivery=data.delivery
+    )
+    settings = get_settings()
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
 

@@ -1,0 +1,56 @@
+"""Checkout for signed-in customers: confirm (the price for an address and delivery), complete
+(place the order, open the payment; Idempotency-Key required), and the way to the pay page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path
+from fastapi.responses import RedirectResponse
+
+from mercato import checkout
+from mercato.api.deps import CurrentCustomer, DbSession
+from mercato.api.v1 import PREFIX
+from mercato.core.errors import NotFound
+
+router = APIRouter(prefix=f"{PREFIX}/checkout", tags=["checkout"])
+
+IdempotencyKey = Annotated[str, Header(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
+class PayPageNotReady(NotFound):
+    code = "checkout.pay_page_not_ready"
+    message = "The payment page is not ready yet; try again in a moment."
+
+
+@router.post("/confirm")
+async def confirm(
+    data: checkout.ConfirmCheckout, auth: CurrentCustomer, session: DbSession
+) -> checkout.CheckoutQuote:
+    """The ticked lines priced for this address and delivery: show it, then complete with its total."""
+    return await checkout.confirm_checkout(session, customer_id=auth.customer.id, data=data)
+
+
+@router.post("/complete")
+async def complete(
+    data: checkout.CompleteCheckout,
+    auth: CurrentCustomer,
+    session: DbSession,
+    idempotency_key: IdempotencyKey,
+) -> checkout.CheckoutResult:
+    """Place the order and open its payment. A retry (same key, or any key while the cart waits
+    for this payment) returns the same order; a total other than the confirmed one is refused."""
+    return await checkout.complete_checkout(
+        session, customer_id=auth.customer.id, data=data, idempotency_key=idempotency_key
+    )
+
+
+@router.get("/pay/{payment_id}", response_class=RedirectResponse, status_code=303)
+async def pay(
+    payment_id: Annotated[int, Path(ge=1, le=2**63 - 1)], auth: CurrentCustomer, session: DbSession
+) -> RedirectResponse:
+    """Send the shopper to the gateway's pay page."""
+    url = await checkout.pay_url(session, customer_id=auth.customer.id, payment_id=payment_id)
+    if url is None:
+        raise PayPageNotReady()
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,25 @@
+"""Checkout: the steps from the cart to payment — confirm (address, delivery: the price to pay),
+complete (place the order, freeze the cart, open the payment) — and what follows the order's
+fate (paid: the ordered lines leave the cart; cancelled: the cart thaws and the payment closes).
+
+Public API: ``confirm_checkout``, ``complete_checkout`` (idempotent by Idempotency-Key and by
+cart), ``pay_url``.
+
+Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1`` (``handlers.py``).
+Depends on: core, identity (addresses), cart, orders, payments.
+"""
+
+from mercato.checkout.errors import EmptyCart
+from mercato.checkout.schemas import CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
+from mercato.checkout.service import complete_checkout, confirm_checkout, pay_url
+
+__all__ = [
+    "CheckoutQuote",
+    "CheckoutResult",
+    "CompleteCheckout",
+    "ConfirmCheckout",
+    "EmptyCart",
+    "complete_checkout",
+    "confirm_checkout",
+    "pay_url",
+]

@@ -1,0 +1,10 @@
+"""Checkout errors (stable codes ``checkout.*``)."""
+
+from __future__ import annotations
+
+from mercato.core.errors import Conflict
+
+
+class EmptyCart(Conflict):
+    code = "checkout.empty_cart"
+    message = "Tick at least one item in your cart to check out."

@@ -1,0 +1,125 @@
+"""Checkout: cart → confirm (address, delivery) → pay → done, in at most four steps.
+
+``complete_checkout`` places the order for the cart's ticked lines, freezes the cart while the
+order waits for payment, and opens the payment; all in the request's transaction (the payment
+provider is called after commit by ``payments``). It is idempotent twice over: the same
+Idempotency-Key returns the same order (the order's ``source_key``), and while the cart is
+frozen any retry returns the order it is frozen for. When the order is paid, the ordered lines
+leave the cart; when it is cancelled, the cart thaws (``handlers.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato import cart, identity, orders, payments
+from mercato.checkout.errors import EmptyCart
+from mercato.checkout.schemas import CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
+
+
+async def _items(session: AsyncSession, customer_id: int) -> tuple[cart.CartRef, list[orders.OrderItem]]:
+    found = await cart.find_cart(session, customer_id=customer_id, guest_token=None)
+    if found is None:
+        raise EmptyCart()
+    items = [
+        orders.OrderItem(sku_id=s, quantity=q)
+        for s, q in await cart.checkout_items(session, cart_id=found.id)
+    ]
+    if not items:
+        raise EmptyCart()
+    return found, items
+
+
+def _snapshot(address: identity.AddressRead) -> orders.AddressSnapshot:
+    return orders.AddressSnapshot(
+        recipient=address.recipient,
+        phone=address.phone,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        detail=address.detail,
+        postal_code=address.postal_code,
+    )
+
+
+async def confirm_checkout(
+    session: AsyncSession, *, customer_id: int, data: ConfirmCheckout
+) -> CheckoutQuote:
+    """The price of the ticked lines delivered to the chosen address.
+
+    Raises:
+        EmptyCart (409), AddressNotFound (404), ItemUnavailable (409).
+    """
+    _cart, items = await _items(session, customer_id)
+    address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
+    price = await orders.quote_order(session, items=items, province=address.province, delivery=data.delivery)
+    return CheckoutQuote(address_id=address.id, delivery=data.delivery, price=price)
+
+
+async def _result(session: AsyncSession, order: orders.OrderRead, provider: str) -> CheckoutResult:
+    """The order and its payment: the one already opened for it, else a new one."""
+    opened = await payments.list_payments(session, reference=f"order:{order.id}", limit=1)
+    payment = opened.items[0] if opened.items else None
+    if payment is None or (
+        order.status is orders.OrderStatus.pending_payment
+        and payment.status is not payments.PaymentStatus.pending
+    ):
+        payment = await payments.create_payment(
+            session,
+            reference=f"order:{order.id}",
+            customer_id=order.customer_id,
+            amount=order.total_amount,
+            currency=order.currency,
+            provider=provider,
+            expires_in=max(order.pay_by - order.placed_at, dt.timedelta(minutes=1)),
+        )
+    return CheckoutResult(
+        order_id=order.id,
+        order_number=order.number,
+        total_amount=order.total_amount,
+        currency=order.currency,
+        payment_id=payment.id,
+        pay_path=f"/api/v1/checkout/pay/{payment.id}",
+    )
+
+
+async def complete_checkout(
+    session: AsyncSession, *, customer_id: int, data: CompleteCheckout, idempotency_key: str
+) -> CheckoutResult:
+    """Place the order for the ticked lines and open its payment (see the module docstring).
+
+    Raises:
+        EmptyCart, AddressNotFound, orders.ItemUnavailable, orders.PriceChanged (409: the total
+        differs from ``expected_total_amount``), inventory.InsufficientStock / NotDeliverable
+        (409), payments.UnknownProvider (422).
+    """
+    found = await cart.find_cart(session, customer_id=customer_id, guest_token=None)
+    if found is not None and found.checkout_reference is not None:
+        order_id = int(found.checkout_reference.removeprefix("order:"))
+        existing = await orders.read_order(session, order_id=order_id, customer_id=customer_id)
+        return await _result(session, existing, data.provider)
+    placed_cart, items = await _items(session, customer_id)
+    address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
+    order = await orders.place_order(
+        session,
+        customer_id=customer_id,
+        data=orders.PlaceOrder(
+            source_key=f"checkout:{customer_id}:{idempotency_key}",
+            items=items,
+            address=_snapshot(address),
+            delivery=data.delivery,
+            note=data.note,
+            expected_total_amount=data.expected_total_amount,
+        ),
+    )
+    if order.status is orders.OrderStatus.pending_payment:
+        await cart.freeze_cart(session, cart_id=placed_cart.id, reference=f"order:{order.id}")
+    return await _result(session, order, data.provider)
+
+
+async def pay_url(session: AsyncSession, *, customer_id: int, payment_id: int) -> str | None:
+    """Where to send the shopper to pay (None until the provider has opened the trade)."""
+    payment = await payments.get_payment(session, payment_id=payment_id, customer_id=customer_id)
+    return payment.pay_url

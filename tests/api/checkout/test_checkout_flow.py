@@ -1,0 +1,191 @@
+"""The purchase from end to end: cart → confirm → complete → pay in the sandbox → order paid,
+and what happens when the order is not paid, the price moved, or the request is retried."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from mercato import inventory, orders, pricing
+from mercato.cart.models import Cart, CartLine
+from mercato.core import clock, events
+from mercato.core.db import uow
+from mercato.orders.models import Order
+from mercato.worker import register
+from tests.factories.cart import listed_skus
+from tests.factories.catalog import SYSTEM
+from tests.factories.identity import signed_in_customer
+from tests.factories.payments import pay_on_gateway, read_payment
+
+ADDRESS = {
+    "recipient": "韩梅梅",
+    "phone": "13900000000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 1 号",
+    "postal_code": "310000",
+    "is_default": True,
+}
+
+
+@pytest.fixture(autouse=True)
+def handlers() -> object:
+    register()
+    yield
+    events.unsubscribe_all()
+
+
+async def shopper_with_cart(client: AsyncClient, *, price: int = 3000, stock: int = 5, quantity: int = 2):  # type: ignore[no-untyped-def]
+    async with uow() as s:
+        await pricing.create_shipping_template(
+            s,
+            data=pricing.ShippingTemplateWrite(
+                name="标准",
+                rules=[
+                    pricing.ShippingRule(
+                        first_fee_amount=800, additional_fee_amount=200, free_over_amount=9900
+                    )
+                ],
+                is_default=True,
+            ),
+            actor=SYSTEM,
+        )
+    red, _black = await listed_skus(price=price, stock=stock)
+    _customer, auth = await signed_in_customer(client)
+    address = (await client.post("/api/v1/me/addresses", json=ADDRESS, headers=auth)).json()
+    await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": quantity}, headers=auth)
+    return auth, address["id"], red
+
+
+async def level(sku_id: int) -> tuple[int, int]:
+    async with uow(write=False) as s:
+        [stock] = (await inventory.get_stock_levels(s, sku_ids=[sku_id]))[sku_id]
+    return stock.on_hand, stock.reserved
+
+
+async def test_a_shopper_buys_and_pays_in_the_sandbox(client: AsyncClient) -> None:
+    auth, address_id, red = await shopper_with_cart(client)
+
+    quote = (
+        await client.post("/api/v1/checkout/confirm", json={"address_id": address_id}, headers=auth)
+    ).json()
+    body = {
+        "address_id": address_id,
+        "expected_total_amount": quote["price"]["total_amount"],
+        "note": "工作日送",
+    }
+    done = await client.post(
+        "/api/v1/checkout/complete", json=body, headers={**auth, "Idempotency-Key": "k-0001-a"}
+    )
+    retry = await client.post(
+        "/api/v1/checkout/complete", json=body, headers={**auth, "Idempotency-Key": "k-0001-a"}
+    )
+    other_key = await client.post(
+        "/api/v1/checkout/complete", json=body, headers={**auth, "Idempotency-Key": "k-0002-b"}
+    )
+    frozen = await client.post("/api/v1/cart/lines", json={"sku_id": red}, headers=auth)
+    redirect = await client.get(done.json()["pay_path"], headers=auth)
+    paid = await pay_on_gateway(client, await read_payment(done.json()["payment_id"]))
+    await events.deliver_pending()
+    await events.deliver_pending()  # PaymentCaptured → OrderPaid → cart
+
+    assert (
+        quote["price"]["goods_amount"],
+        quote["price"]["shipping_amount"],
+        quote["price"]["total_amount"],
+    ) == (
+        6000,
+        1000,
+        7000,
+    )
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert (result["total_amount"], result["currency"]) == (7000, "CNY")
+    assert retry.json() == result
+    assert other_key.json() == result
+    assert (frozen.status_code, frozen.json()["code"]) == (409, "cart.frozen")
+    assert redirect.status_code == 303
+    assert redirect.headers["location"].startswith("http") or redirect.headers["location"].startswith("/")
+    assert paid.status_code in {200, 303}
+    async with uow(write=False) as s:
+        order = await orders.read_order(s, order_id=result["order_id"])
+        carts = (await s.execute(select(Cart.status, Cart.checkout_reference))).all()
+        lines = (await s.execute(select(func.count()).select_from(CartLine))).scalar_one()
+        placed = (await s.execute(select(func.count()).select_from(Order))).scalar_one()
+    assert (order.status, order.payment_id, order.note) == (
+        orders.OrderStatus.paid,
+        result["payment_id"],
+        "工作日送",
+    )
+    assert (order.address.province, order.shipping_amount) == ("浙江省", 1000)
+    assert (await read_payment(result["payment_id"])).status.value == "paid"
+    assert (placed, carts, lines) == (1, [("active", None)], 0)  # the bought lines left the cart
+    assert await level(red) == (5, 2)  # held for shipping
+
+
+async def test_an_unpaid_order_times_out_the_cart_thaws_and_stock_returns(client: AsyncClient) -> None:
+    auth, address_id, red = await shopper_with_cart(client)
+    quote = (
+        await client.post("/api/v1/checkout/confirm", json={"address_id": address_id}, headers=auth)
+    ).json()
+    done = await client.post(
+        "/api/v1/checkout/complete",
+        json={"address_id": address_id, "expected_total_amount": quote["price"]["total_amount"]},
+        headers={**auth, "Idempotency-Key": "timeout-0001"},
+    )
+    assert await level(red) == (5, 2)
+    clock.advance(dt.timedelta(minutes=31))
+
+    async with uow() as s:
+        cancelled = await orders.cancel_unpaid_orders(s)
+    await events.deliver_pending()
+
+    assert cancelled == 1
+    assert await level(red) == (5, 0)
+    async with uow(write=False) as s:
+        order = await orders.read_order(s, order_id=done.json()["order_id"])
+        carts = (await s.execute(select(Cart.status, Cart.checkout_reference))).all()
+    assert order.status is orders.OrderStatus.cancelled
+    assert carts == [("active", None)]
+    view = (await client.get("/api/v1/cart", headers=auth)).json()
+    assert [(x["sku_id"], x["quantity"]) for x in view["lines"]] == [(red, 2)]  # still there to buy again
+
+
+async def test_refusals_place_nothing_and_leave_the_cart_open(client: AsyncClient) -> None:
+    auth, address_id, red = await shopper_with_cart(client)
+    _other, other_auth = await signed_in_customer(client)
+
+    moved = await client.post(
+        "/api/v1/checkout/complete",
+        json={"address_id": address_id, "expected_total_amount": 1},
+        headers={**auth, "Idempotency-Key": "price-0001"},
+    )
+    no_key = await client.post(
+        "/api/v1/checkout/complete",
+        json={"address_id": address_id, "expected_total_amount": 7000},
+        headers=auth,
+    )
+    not_theirs = await client.post(
+        "/api/v1/checkout/confirm", json={"address_id": address_id}, headers=other_auth
+    )
+    foreign_address = await client.post(
+        "/api/v1/checkout/complete",
+        json={"address_id": 10**9, "expected_total_amount": 7000},
+        headers={**auth, "Idempotency-Key": "addr-0001"},
+    )
+
+    assert (moved.status_code, moved.json()["code"]) == (409, "orders.price_changed")
+    assert no_key.status_code == 422
+    assert (not_theirs.status_code, not_theirs.json()["code"]) == (409, "checkout.empty_cart")
+    assert (foreign_address.status_code, foreign_address.json()["code"]) == (
+        404,
+        "identity.address_not_found",
+    )
+    async with uow(write=False) as s:
+        assert (await s.execute(select(func.count()).select_from(Order))).scalar_one() == 0
+        assert (await s.execute(select(Cart.status))).scalars().all() == ["active"]
+    assert await level(red) == (5, 0)
