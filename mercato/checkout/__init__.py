@@ -3,22 +3,25 @@ complete (place the order, freeze the cart, open the payment) — and what follo
 fate (paid: the ordered lines leave the cart; cancelled: the cart thaws and the payment closes).
 
 Public API: ``confirm_checkout``, ``complete_checkout`` (idempotent by Idempotency-Key and by
-cart), ``pay_url``.
+cart), ``buy_now`` (one SKU, no cart, the default address), ``pay_url``.
 
 Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1`` (``handlers.py``).
 Depends on: core, identity (addresses), cart, orders, payments.
 """
 
-from mercato.checkout.errors import EmptyCart
-from mercato.checkout.schemas import CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
-from mercato.checkout.service import complete_checkout, confirm_checkout, pay_url
+from mercato.checkout.errors import EmptyCart, NoAddress
+from mercato.checkout.schemas import BuyNow, CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
+from mercato.checkout.service import buy_now, complete_checkout, confirm_checkout, pay_url
 
 __all__ = [
+    "BuyNow",
     "CheckoutQuote",
     "CheckoutResult",
     "CompleteCheckout",
     "ConfirmCheckout",
     "EmptyCart",
+    "NoAddress",
+    "buy_now",
     "complete_checkout",
     "confirm_checkout",
     "pay_url",

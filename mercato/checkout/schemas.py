@@ -40,3 +40,15 @@ class CheckoutResult(ReadModel):
     currency: str
     payment_id: int
     pay_path: str  # GET it to be sent to the gateway's pay page
+
+
+class BuyNow(InputModel):
+    """Buy one SKU at once, without the cart, to the default address unless another is chosen."""
+
+    sku_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    quantity: Annotated[int, Field(ge=1, le=999)] = 1
+    address_id: AddressId | None = None
+    delivery: Delivery = Delivery.standard
+    note: Annotated[str, Field(max_length=200)] = ""
+    expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]
+    provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"

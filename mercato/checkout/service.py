@@ -15,8 +15,8 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import cart, identity, orders, payments
-from mercato.checkout.errors import EmptyCart
-from mercato.checkout.schemas import CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
+from mercato.checkout.errors import EmptyCart, NoAddress
+from mercato.checkout.schemas import BuyNow, CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
 
 
 async def _items(session: AsyncSession, customer_id: int) -> tuple[cart.CartRef, list[orders.OrderItem]]:
@@ -123,3 +123,35 @@ async def pay_url(session: AsyncSession, *, customer_id: int, payment_id: int) -
     """Where to send the shopper to pay (None until the provider has opened the trade)."""
     payment = await payments.get_payment(session, payment_id=payment_id, customer_id=customer_id)
     return payment.pay_url
+
+
+async def buy_now(
+    session: AsyncSession, *, customer_id: int, data: BuyNow, idempotency_key: str
+) -> CheckoutResult:
+    """Place an order for one SKU straight away ("立即购买"), skipping the cart; the default
+    address is used unless ``address_id`` is given. Idempotent by the Idempotency-Key.
+
+    Raises:
+        NoAddress (409), AddressNotFound (404), orders.ItemUnavailable, orders.PriceChanged,
+        inventory.InsufficientStock / NotDeliverable (409), payments.UnknownProvider (422).
+    """
+    if data.address_id is not None:
+        address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
+    else:
+        addresses = await identity.list_addresses(session, customer_id=customer_id)
+        if not addresses:
+            raise NoAddress()
+        address = addresses[0]  # the default one comes first
+    order = await orders.place_order(
+        session,
+        customer_id=customer_id,
+        data=orders.PlaceOrder(
+            source_key=f"buy-now:{customer_id}:{idempotency_key}",
+            items=[orders.OrderItem(sku_id=data.sku_id, quantity=data.quantity)],
+            address=_snapshot(address),
+            delivery=data.delivery,
+            note=data.note,
+            expected_total_amount=data.expected_total_amount,
+        ),
+    )
+    return await _result(session, order, data.provider)

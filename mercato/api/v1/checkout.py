@@ -45,6 +45,19 @@ async def complete(
     )
 
 
+@router.post("/buy-now")
+async def buy_now(
+    data: checkout.BuyNow,
+    auth: CurrentCustomer,
+    session: DbSession,
+    idempotency_key: IdempotencyKey,
+) -> checkout.CheckoutResult:
+    """立即购买: order one SKU without the cart, to the default address unless another is given."""
+    return await checkout.buy_now(
+        session, customer_id=auth.customer.id, data=data, idempotency_key=idempotency_key
+    )
+
+
 @router.get("/pay/{payment_id}", response_class=RedirectResponse, status_code=303)
 async def pay(
     payment_id: Annotated[int, Path(ge=1, le=2**63 - 1)], auth: CurrentCustomer, session: DbSession

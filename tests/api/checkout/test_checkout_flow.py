@@ -189,3 +189,29 @@ async def test_refusals_place_nothing_and_leave_the_cart_open(client: AsyncClien
         assert (await s.execute(select(func.count()).select_from(Order))).scalar_one() == 0
         assert (await s.execute(select(Cart.status))).scalars().all() == ["active"]
     assert await level(red) == (5, 0)
+
+
+async def test_buy_now_skips_the_cart_and_uses_the_default_address(client: AsyncClient) -> None:
+    auth, _address_id, red = await shopper_with_cart(client, price=5000, quantity=1)
+    _nobody, no_address = await signed_in_customer(client)
+    body = {"sku_id": red, "quantity": 2, "expected_total_amount": 10000}  # 满99包邮: no shipping
+
+    bought = await client.post(
+        "/api/v1/checkout/buy-now", json=body, headers={**auth, "Idempotency-Key": "now-0001"}
+    )
+    again = await client.post(
+        "/api/v1/checkout/buy-now", json=body, headers={**auth, "Idempotency-Key": "now-0001"}
+    )
+    homeless = await client.post(
+        "/api/v1/checkout/buy-now", json=body, headers={**no_address, "Idempotency-Key": "now-0002"}
+    )
+
+    assert bought.status_code == 200, bought.text
+    assert again.json() == bought.json()
+    assert (homeless.status_code, homeless.json()["code"]) == (409, "checkout.no_address")
+    async with uow(write=False) as s:
+        order = await orders.read_order(s, order_id=bought.json()["order_id"])
+        carts = (await s.execute(select(Cart.status))).scalars().all()
+    assert (order.address.recipient, order.total_amount) == ("韩梅梅", 10000)
+    assert carts == ["active"]  # the cart was not touched
+    assert await level(red) == (5, 2)
