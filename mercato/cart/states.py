@@ -10,14 +10,14 @@ from mercato.core.statemachine import TransitionTable
 class CartStatus(StrEnum):
     active = "active"  # being filled; lines can change
     checking_out = "checking_out"  # frozen: an order from it waits for payment
-    converted = "converted"  # its order is placed; a new cart starts empty
     merged = "merged"  # a guest cart poured into the customer's cart at sign-in
 
 
 CART = TransitionTable(
     "cart",
     {
-        CartStatus.active: frozenset({CartStatus.checking_out, CartStatus.converted, CartStatus.merged}),
-        CartStatus.checking_out: frozenset({CartStatus.active, CartStatus.converted}),
+        CartStatus.active: frozenset({CartStatus.checking_out, CartStatus.merged}),
+        # paid: the bought lines leave and the cart is active again; cancelled: it thaws as it was
+        CartStatus.checking_out: frozenset({CartStatus.active}),
     },
 )

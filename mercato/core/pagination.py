@@ -43,6 +43,23 @@ def decode_cursor(cursor: str | None) -> Any:
         raise InvalidCursor() from exc
 
 
+MAX_ID = 2**63 - 1
+
+
+def id_cursor(cursor: str | None) -> int | None:
+    """The id a ``next_cursor`` holds (None for the first page), for lists ordered by id.
+
+    Raises:
+        InvalidCursor (422): not a cursor of ours, or out of the id range.
+    """
+    after = decode_cursor(cursor)
+    if after is None:
+        return None
+    if type(after) is not int or not 0 <= after <= MAX_ID:
+        raise InvalidCursor()
+    return after
+
+
 def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT

@@ -6,9 +6,10 @@ positive amounts taken off. Rates are ``Decimal``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 from pydantic import Field
 
@@ -23,6 +24,25 @@ class PriceBreakIn(ReadModel):
     unit_price_amount: Amount
 
 
+class SellableLike(Protocol):
+    """What ``LineIn.for_sku`` reads from a SKU (``catalog.SellableSku`` has it all)."""
+
+    @property
+    def sku_id(self) -> int: ...
+    @property
+    def product_id(self) -> int: ...
+    @property
+    def category_ids(self) -> Sequence[int]: ...
+    @property
+    def price_amount(self) -> int: ...
+    @property
+    def weight_grams(self) -> int: ...
+    @property
+    def seller_id(self) -> int | None: ...
+    @property
+    def price_breaks(self) -> Sequence[Any]: ...  # each with min_quantity and unit_price_amount
+
+
 class LineIn(ReadModel):
     """One line to price: a SKU, how many, its list price and what shipping needs to know."""
 
@@ -35,6 +55,24 @@ class LineIn(ReadModel):
     price_breaks: tuple[PriceBreakIn, ...] = ()
     weight_grams: Annotated[int, Field(ge=0)] = 0
     seller_id: int | None = None
+
+    @classmethod
+    def for_sku(cls, sku: SellableLike, *, key: str, quantity: int) -> LineIn:
+        """The line for ``quantity`` units of a SKU as the catalog sells it now."""
+        return cls(
+            key=key,
+            sku_id=sku.sku_id,
+            product_id=sku.product_id,
+            category_ids=tuple(sku.category_ids),
+            quantity=quantity,
+            unit_price_amount=sku.price_amount,
+            price_breaks=tuple(
+                PriceBreakIn(min_quantity=b.min_quantity, unit_price_amount=b.unit_price_amount)
+                for b in sku.price_breaks
+            ),
+            weight_grams=sku.weight_grams,
+            seller_id=sku.seller_id,
+        )
 
 
 class ShippingBasis(StrEnum):

@@ -357,20 +357,7 @@ async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) 
         price_in = None
         unit = line.added_unit_price_amount
         if sku is not None:
-            price_in = pricing.LineIn(
-                key=str(line.id),
-                sku_id=sku.sku_id,
-                product_id=sku.product_id,
-                category_ids=tuple(sku.category_ids),
-                quantity=line.quantity,
-                unit_price_amount=sku.price_amount,
-                price_breaks=tuple(
-                    pricing.PriceBreakIn(min_quantity=b.min_quantity, unit_price_amount=b.unit_price_amount)
-                    for b in sku.price_breaks
-                ),
-                weight_grams=sku.weight_grams,
-                seller_id=sku.seller_id,
-            )
+            price_in = pricing.LineIn.for_sku(sku, key=str(line.id), quantity=line.quantity)
             unit = pricing.unit_price(price_in)
         notices, can_buy = _notices(
             sku=sku, line=line, unit=unit, available=stock.get(line.sku_id, 0), locale=locale

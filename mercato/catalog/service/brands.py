@@ -17,18 +17,11 @@ from mercato.catalog.errors import BrandInUse, BrandNotFound, NameTaken, SlugTak
 from mercato.catalog.models import Brand, Product
 from mercato.catalog.schemas import BrandCreate, BrandRead, BrandUpdate
 from mercato.catalog.service.caching import invalidate_products
-from mercato.catalog.service.common import (
-    MAX_ID,
-    Conflicts,
-    changed,
-    check_slug,
-    temporary_slug,
-    unique_guard,
-)
+from mercato.catalog.service.common import Conflicts, changed, check_slug, temporary_slug, unique_guard
 from mercato.core import clock
 from mercato.core.errors import FieldError
 from mercato.core.i18n import N_
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import MAX_ID, InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
 
 CONFLICTS: Conflicts = {("catalog_brand", ("slug",)): SlugTaken, ("catalog_brand", ("name",)): NameTaken}
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.catalog.errors import SlugReserved
 from mercato.core.errors import DomainError, FieldError
 from mercato.core.i18n import N_
-from mercato.core.pagination import InvalidCursor, decode_cursor
 
 #: A unique constraint, as (table, columns), and the error a violation of it becomes.
 UniqueKey = tuple[str, tuple[str, ...]]
@@ -46,23 +45,6 @@ async def unique_guard(session: AsyncSession, conflicts: Conflicts) -> AsyncIter
             if _violated(exc, key):
                 raise error() from exc
         raise
-
-
-MAX_ID = 2**63 - 1
-
-
-def id_cursor(cursor: str | None) -> int | None:
-    """The id a ``next_cursor`` holds (None for the first page).
-
-    Raises:
-        InvalidCursor (422): not a cursor of ours, or out of the id range.
-    """
-    after = decode_cursor(cursor)
-    if after is None:
-        return None
-    if type(after) is not int or not 0 <= after <= MAX_ID:
-        raise InvalidCursor()
-    return after
 
 
 def temporary_slug() -> str:

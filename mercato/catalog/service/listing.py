@@ -35,12 +35,11 @@ from mercato.catalog.service import compliance
 from mercato.catalog.service.banned_terms import active_term_rules
 from mercato.catalog.service.caching import invalidate_products
 from mercato.catalog.service.categories import high_risk_path, path_ids
-from mercato.catalog.service.common import id_cursor
 from mercato.catalog.states import LISTING, ListingStatus
 from mercato.core import clock
 from mercato.core.errors import FieldError, IllegalTransition
 from mercato.core.events import record_event
-from mercato.core.pagination import Page, clamp_limit, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 
 #: Who approves a clean low-risk product when ``compliance.AUTO_APPROVE_LOW_RISK`` is on.
 COMPLIANCE_ACTOR = identity.Actor(staff_id=None, label="compliance")

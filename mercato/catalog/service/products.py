@@ -27,21 +27,14 @@ from mercato.catalog.schemas import AttributeKind, AttributeRead, ProductCreate,
 from mercato.catalog.service.brands import find_brand_row
 from mercato.catalog.service.caching import invalidate_products
 from mercato.catalog.service.categories import find_category_row
-from mercato.catalog.service.common import (
-    Conflicts,
-    changed,
-    check_slug,
-    id_cursor,
-    temporary_slug,
-    unique_guard,
-)
+from mercato.catalog.service.common import Conflicts, changed, check_slug, temporary_slug, unique_guard
 from mercato.catalog.service.listing import get_product_row, reopen_for_edit
 from mercato.catalog.service.product_types import find_product_type_row, load_attributes
 from mercato.catalog.states import EDITABLE, ListingStatus
 from mercato.core import clock
 from mercato.core.errors import FieldError
 from mercato.core.i18n import N_
-from mercato.core.pagination import Page, clamp_limit, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.core.settings import get_settings
 
 SLUG_CONFLICT: Conflicts = {("catalog_product", ("slug",)): SlugTaken}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.identity.models import AuditEntry
 from mercato.identity.schemas import Actor, AuditEntryRead
 
@@ -68,9 +68,7 @@ async def list_audit_entries(
         InvalidCursor (422 core.invalid_cursor).
     """
     size = clamp_limit(limit)
-    after_id = decode_cursor(cursor)
-    if after_id is not None and (not isinstance(after_id, int) or isinstance(after_id, bool)):
-        raise InvalidCursor()
+    after_id = id_cursor(cursor)
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size + 1)
     if after_id is not None:
         stmt = stmt.where(AuditEntry.id < after_id)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.core import clock
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import insert_ignore
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.core.security import hash_password, verify_password
 from mercato.identity.errors import (
     AccountLocked,
@@ -238,9 +238,7 @@ async def list_staff(
         InvalidCursor.
     """
     size = clamp_limit(limit)
-    after_id = decode_cursor(cursor)
-    if after_id is not None and (not isinstance(after_id, int) or isinstance(after_id, bool)):
-        raise InvalidCursor()
+    after_id = id_cursor(cursor)
     stmt = select(Staff).order_by(Staff.id.desc()).limit(size + 1)
     if after_id is not None:
         stmt = stmt.where(Staff.id < after_id)

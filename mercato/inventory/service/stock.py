@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity
 from mercato.core import clock
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.inventory.errors import BelowReserved, InsufficientStock, SameWarehouse, WarehouseInactive
 from mercato.inventory.models import LedgerEntry, Stock, Warehouse
 from mercato.inventory.schemas import (
@@ -208,13 +208,6 @@ async def set_safety_stock(
     return after
 
 
-def _after(cursor: str | None) -> int | None:
-    value = decode_cursor(cursor)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise InvalidCursor()
-    return value
-
-
 async def list_stock(
     session: AsyncSession,
     *,
@@ -232,7 +225,7 @@ async def list_stock(
     """
     size = clamp_limit(limit)
     stmt = select(Stock).order_by(Stock.id.desc()).limit(size + 1)
-    after = _after(cursor)
+    after = id_cursor(cursor)
     if after is not None:
         stmt = stmt.where(Stock.id < after)
     if sku_id is not None:
@@ -279,7 +272,7 @@ async def list_ledger(
     """
     size = clamp_limit(limit)
     stmt = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(size + 1)
-    after = _after(cursor)
+    after = id_cursor(cursor)
     if after is not None:
         stmt = stmt.where(LedgerEntry.id < after)
     if sku_id is not None:

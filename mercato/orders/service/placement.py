@@ -60,20 +60,7 @@ async def _price(
     template = await pricing.get_default_shipping_template(session)
     priced = pricing.calculate(
         lines=[
-            pricing.LineIn(
-                key=str(sku_id),
-                sku_id=sku_id,
-                product_id=skus[sku_id].product_id,
-                category_ids=tuple(skus[sku_id].category_ids),
-                quantity=quantity,
-                unit_price_amount=skus[sku_id].price_amount,
-                price_breaks=tuple(
-                    pricing.PriceBreakIn(min_quantity=b.min_quantity, unit_price_amount=b.unit_price_amount)
-                    for b in skus[sku_id].price_breaks
-                ),
-                weight_grams=skus[sku_id].weight_grams,
-                seller_id=skus[sku_id].seller_id,
-            )
+            pricing.LineIn.for_sku(skus[sku_id], key=str(sku_id), quantity=quantity)
             for sku_id, quantity in sorted(quantities.items())
         ],
         context=pricing.PricingContext(currency=settings.currency, province=province, delivery=delivery),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.orders.errors import OrderNotFound
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import (
@@ -86,9 +86,7 @@ async def list_orders(
         InvalidCursor.
     """
     size = clamp_limit(limit)
-    after = decode_cursor(cursor)
-    if after is not None and (not isinstance(after, int) or isinstance(after, bool)):
-        raise InvalidCursor()
+    after = id_cursor(cursor)
     stmt = select(Order).order_by(Order.id.desc()).limit(size + 1)
     if after is not None:
         stmt = stmt.where(Order.id < after)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato import identity
 from mercato.core import clock
 from mercato.core.db import after_commit, insert_ignore, uow
-from mercato.core.pagination import InvalidCursor, Page, clamp_limit, decode_cursor, encode_cursor
+from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.payments.errors import (
     PaymentNotFound,
     PaymentRace,
@@ -201,10 +201,8 @@ async def list_payments(
     """
     size = clamp_limit(limit)
     stmt = select(Payment).order_by(Payment.id.desc()).limit(size + 1)
-    after = decode_cursor(cursor)
+    after = id_cursor(cursor)
     if after is not None:
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise InvalidCursor()
         stmt = stmt.where(Payment.id < after)
     if reference:
         stmt = stmt.where(Payment.reference == reference)
