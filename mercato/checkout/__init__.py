@@ -3,15 +3,30 @@ complete (place the order, freeze the cart, open the payment) — and what follo
 fate (paid: the ordered lines leave the cart; cancelled: the cart thaws and the payment closes).
 
 Public API: ``confirm_checkout``, ``complete_checkout`` (idempotent by Idempotency-Key and by
-cart), ``buy_now`` (one SKU, no cart, the default address), ``pay_url``.
+cart), ``buy_now`` (one SKU, no cart, the default address), ``pay_url``; the delivery choices
+``delivery_slots`` (定时达) and ``pickup_stores`` (到店自提).
 
 Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1`` (``handlers.py``).
-Depends on: core, identity (addresses), cart, orders, payments.
+Depends on: core, identity (addresses), cart, inventory (stores), orders, payments.
 """
 
 from mercato.checkout.errors import EmptyCart, NoAddress
-from mercato.checkout.schemas import BuyNow, CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
-from mercato.checkout.service import buy_now, complete_checkout, confirm_checkout, pay_url
+from mercato.checkout.schemas import (
+    BuyNow,
+    CheckoutQuote,
+    CheckoutResult,
+    CompleteCheckout,
+    ConfirmCheckout,
+    PickupStore,
+)
+from mercato.checkout.service import (
+    buy_now,
+    complete_checkout,
+    confirm_checkout,
+    delivery_slots,
+    pay_url,
+    pickup_stores,
+)
 
 __all__ = [
     "BuyNow",
@@ -21,8 +36,11 @@ __all__ = [
     "ConfirmCheckout",
     "EmptyCart",
     "NoAddress",
+    "PickupStore",
     "buy_now",
     "complete_checkout",
     "confirm_checkout",
+    "delivery_slots",
     "pay_url",
+    "pickup_stores",
 ]

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import Field
 
 from mercato.core.schemas import InputModel, ReadModel
+from mercato.orders import DeliverySlot, InvoiceRequest
 from mercato.pricing import Delivery, PriceResult
 
 AddressId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+StoreId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ConfirmCheckout(InputModel):
-    """Step 2 (confirm): where and how; the answer is the price to pay."""
+    """Step 2 (confirm): where and how; the answer is the price to pay.
+
+    The address is where the goods go, or for store pickup who collects them (name and phone).
+    Scheduled delivery (定时达) needs ``slot_starts_at`` from ``GET /checkout/delivery-slots``;
+    store pickup needs ``pickup_store_id`` from ``GET /checkout/pickup-stores``.
+    """
 
     address_id: AddressId
     delivery: Delivery = Delivery.standard
+    slot_starts_at: dt.datetime | None = None
+    pickup_store_id: StoreId | None = None
 
 
 class CompleteCheckout(ConfirmCheckout):
     """Step 3 (pay): place the order for the ticked lines and open the payment."""
 
+    invoice: InvoiceRequest | None = None  # 发票: personal, or company with its tax id
     note: Annotated[str, Field(max_length=200)] = ""
     expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]  # the total the shopper confirmed
     provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"
@@ -30,7 +41,20 @@ class CompleteCheckout(ConfirmCheckout):
 class CheckoutQuote(ReadModel):
     address_id: int
     delivery: Delivery
+    slot: DeliverySlot | None
+    pickup_store_id: int | None
     price: PriceResult
+
+
+class PickupStore(ReadModel):
+    """A store a shopper can collect an order from (到店自提)."""
+
+    id: int
+    name: str
+    province: str
+    city: str
+    district: str
+    detail: str
 
 
 class CheckoutResult(ReadModel):
@@ -49,6 +73,9 @@ class BuyNow(InputModel):
     quantity: Annotated[int, Field(ge=1, le=999)] = 1
     address_id: AddressId | None = None
     delivery: Delivery = Delivery.standard
+    slot_starts_at: dt.datetime | None = None
+    pickup_store_id: StoreId | None = None
+    invoice: InvoiceRequest | None = None
     note: Annotated[str, Field(max_length=200)] = ""
     expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]
     provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"

@@ -14,9 +14,17 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import cart, identity, orders, payments
+from mercato import cart, identity, inventory, orders, payments
 from mercato.checkout.errors import EmptyCart, NoAddress
-from mercato.checkout.schemas import BuyNow, CheckoutQuote, CheckoutResult, CompleteCheckout, ConfirmCheckout
+from mercato.checkout.schemas import (
+    BuyNow,
+    CheckoutQuote,
+    CheckoutResult,
+    CompleteCheckout,
+    ConfirmCheckout,
+    PickupStore,
+)
+from mercato.core import clock
 
 
 async def _items(session: AsyncSession, customer_id: int) -> tuple[cart.CartRef, list[orders.OrderItem]]:
@@ -50,12 +58,40 @@ async def confirm_checkout(
     """The price of the ticked lines delivered to the chosen address.
 
     Raises:
-        EmptyCart (409), AddressNotFound (404), ItemUnavailable (409).
+        EmptyCart (409), AddressNotFound (404), orders.InvalidDelivery (422), ItemUnavailable (409).
     """
     _cart, items = await _items(session, customer_id)
     address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
+    choice = await orders.check_delivery(
+        session,
+        delivery=data.delivery,
+        slot_starts_at=data.slot_starts_at,
+        pickup_store_id=data.pickup_store_id,
+        now=clock.now(),
+    )
     price = await orders.quote_order(session, items=items, province=address.province, delivery=data.delivery)
-    return CheckoutQuote(address_id=address.id, delivery=data.delivery, price=price)
+    return CheckoutQuote(
+        address_id=address.id,
+        delivery=data.delivery,
+        slot=choice.slot,
+        pickup_store_id=choice.pickup_store_id,
+        price=price,
+    )
+
+
+def delivery_slots() -> list[orders.DeliverySlot]:
+    """The scheduled-delivery slots a shopper may choose now."""
+    return orders.offered_slots(clock.now())
+
+
+async def pickup_stores(session: AsyncSession) -> list[PickupStore]:
+    """The active stores that hand over orders (到店自提), by name."""
+    stores = [
+        PickupStore.model_validate(w, from_attributes=True)
+        for w in await inventory.list_warehouses(session, active_only=True)
+        if w.kind is inventory.WarehouseKind.store
+    ]
+    return sorted(stores, key=lambda s: (s.name, s.id))
 
 
 async def _result(session: AsyncSession, order: orders.OrderRead, provider: str) -> CheckoutResult:
@@ -91,9 +127,9 @@ async def complete_checkout(
     """Place the order for the ticked lines and open its payment (see the module docstring).
 
     Raises:
-        EmptyCart, AddressNotFound, orders.ItemUnavailable, orders.PriceChanged (409: the total
-        differs from ``expected_total_amount``), inventory.InsufficientStock / NotDeliverable
-        (409), payments.UnknownProvider (422).
+        EmptyCart, AddressNotFound, orders.InvalidDelivery (422), orders.ItemUnavailable,
+        orders.PriceChanged (409: the total differs from ``expected_total_amount``),
+        inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422).
     """
     found = await cart.find_cart(session, customer_id=customer_id, guest_token=None)
     if found is not None and found.checkout_reference is not None:
@@ -110,6 +146,9 @@ async def complete_checkout(
             items=items,
             address=_snapshot(address),
             delivery=data.delivery,
+            slot_starts_at=data.slot_starts_at,
+            pickup_store_id=data.pickup_store_id,
+            invoice=data.invoice,
             note=data.note,
             expected_total_amount=data.expected_total_amount,
         ),
@@ -132,8 +171,9 @@ async def buy_now(
     address is used unless ``address_id`` is given. Idempotent by the Idempotency-Key.
 
     Raises:
-        NoAddress (409), AddressNotFound (404), orders.ItemUnavailable, orders.PriceChanged,
-        inventory.InsufficientStock / NotDeliverable (409), payments.UnknownProvider (422).
+        NoAddress (409), AddressNotFound (404), orders.InvalidDelivery (422),
+        orders.ItemUnavailable, orders.PriceChanged, inventory.InsufficientStock / NotDeliverable /
+        NotAtStore (409), payments.UnknownProvider (422).
     """
     if data.address_id is not None:
         address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
@@ -150,6 +190,9 @@ async def buy_now(
             items=[orders.OrderItem(sku_id=data.sku_id, quantity=data.quantity)],
             address=_snapshot(address),
             delivery=data.delivery,
+            slot_starts_at=data.slot_starts_at,
+            pickup_store_id=data.pickup_store_id,
+            invoice=data.invoice,
             note=data.note,
             expected_total_amount=data.expected_total_amount,
         ),

@@ -7,6 +7,7 @@ cache, and a secret key generated once and kept in ``var/secret_key``. Productio
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
     demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
     # Orders: minutes a placed order waits for payment before it is cancelled and its stock freed
     order_pay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # Orders: days after delivery an order completes by itself (the after-sales window closes)
+    order_auto_complete_days: Annotated[int, Field(ge=1, le=90)] = 7
+    # Scheduled delivery (定时达): the daily time slots in shop time ("HH:MM-HH:MM"), how many days
+    # ahead they are offered (today is day 0), and how many minutes before its start a slot closes
+    delivery_slots: list[str] = ["09:00-12:00", "14:00-18:00", "18:00-21:00"]
+    delivery_slot_days: Annotated[int, Field(ge=0, le=30)] = 3
+    delivery_slot_lead_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 120
     # Payments: enabled providers (empty: ["sandbox"] in embedded mode, none in production);
     # sandbox_secret signs the sandbox gateway's notifications (derived from secret_key if unset)
     payment_providers: list[str] = []
@@ -78,6 +86,19 @@ class Settings(BaseSettings):
     # Jobs
     outbox_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 2
     run_jobs_in_web: bool = True
+
+    @field_validator("delivery_slots")
+    @classmethod
+    def _slots(cls, value: list[str]) -> list[str]:
+        for slot in value:
+            start, sep, end = slot.partition("-")
+            try:
+                ok = sep == "-" and dt.time.fromisoformat(start) < dt.time.fromisoformat(end)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"delivery slot {slot!r} is not 'HH:MM-HH:MM' with start before end")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -10,7 +10,8 @@ schemas):
   ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs)
 - orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
   ``reserve_allocations`` (all or nothing), ``release_reservations``, ``consume_reservations``,
-  ``expire_reservations`` (the ``inventory-expire-reservations`` job), ``list_reservations``
+  ``keep_reservations`` (paid: the holds no longer expire), ``expire_reservations`` (the
+  ``inventory-expire-reservations`` job), ``list_reservations``
 - ``verify_stock``: levels equal the ledger and the active holds (``mercato inventory verify``)
 - spreadsheets (``service/spreadsheets.py``): ``import_stock`` (a stocktake from CSV/XLSX, all or
   nothing, each change an adjustment in the ledger; one ``stock.import`` audit entry),
@@ -27,6 +28,7 @@ Depends on: core, identity (audit), catalog (SKU references). Glossary: CONTEXT.
 from mercato.inventory.errors import (
     BelowReserved,
     InsufficientStock,
+    NotAtStore,
     NotDeliverable,
     SameWarehouse,
     StockChangedDuringImport,
@@ -66,6 +68,7 @@ from mercato.inventory.service.reservations import (
     ReservationRace,
     consume_reservations,
     expire_reservations,
+    keep_reservations,
     list_reservations,
     release_reservations,
     reserve_allocations,
@@ -100,6 +103,7 @@ __all__ = [
     "InsufficientStock",
     "LedgerEntryRead",
     "LedgerKind",
+    "NotAtStore",
     "NotDeliverable",
     "ReceiveStock",
     "ReleaseReservations",
@@ -135,6 +139,7 @@ __all__ = [
     "get_stock_levels",
     "get_warehouse",
     "import_stock",
+    "keep_reservations",
     "list_ledger",
     "list_reservations",
     "list_stock",

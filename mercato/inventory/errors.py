@@ -42,6 +42,11 @@ class NotDeliverable(Conflict):
     message = "No warehouse can deliver SKU {sku_id} to {province}."
 
 
+class NotAtStore(Conflict):
+    code = "inventory.not_at_store"
+    message = "SKU {sku_id} cannot be picked up at this store."
+
+
 class StockImportRejected(InvalidInput):
     """A stock file with problems: nothing was imported. Each problem is a field error at
     ``("row", <row number>, <column>)`` (or ``("header", <column>)``): inventory.missing_column,

@@ -95,7 +95,7 @@ class Reservation(IdMixin, Base):
     )
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="active")  # see states.py
-    expires_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]  # None: held until shipped or released (a paid order)
     created_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
 

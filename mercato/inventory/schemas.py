@@ -165,7 +165,7 @@ class ReservationRead(ReadModel):
     warehouse_id: int
     quantity: int
     status: ReservationStatus
-    expires_at: dt.datetime
+    expires_at: dt.datetime | None  # None: kept until shipped or released
     created_at: dt.datetime
     closed_at: dt.datetime | None
 

@@ -4,20 +4,45 @@ the status transition table with its history, payment and cancellation, and read
 Public API:
 
 - ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
-  ``read_order`` (customer-scoped or staff), ``list_orders``
+  ``read_order`` (customer-scoped or staff), ``list_orders`` (filters and search for staff)
+- delivery: ``offered_slots`` (定时达 windows), ``check_delivery``; ``is_valid_tax_id`` (invoices)
 - actions: ``cancel_order`` (unpaid orders; frees stock), ``mark_order_paid`` (from
-  ``payments.payment_captured``), ``cancel_unpaid_orders`` (the ``orders-cancel-unpaid`` job)
+  ``payments.payment_captured``; the holds then last until shipped), ``cancel_unpaid_orders``
+  (the ``orders-cancel-unpaid`` job), ``mark_sub_order_shipped`` / ``mark_sub_order_delivered``
+  (for fulfilment), ``complete_delivered_orders`` (the ``orders-complete-delivered`` job)
 
-Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderCancelled``.
+Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderCancelled``, ``OrderShipped``,
+``OrderDelivered``, ``OrderCompleted``.
 Events consumed: ``payments.payment_captured.v1`` (``handlers.on_payment_captured``).
 Depends on: core, catalog, inventory, pricing. Glossary: CONTEXT.md (订单, 子订单, 待付款).
 """
 
-from mercato.orders.errors import CannotCancel, ItemUnavailable, NothingToOrder, OrderNotFound, PriceChanged
-from mercato.orders.events import OrderCancelled, OrderPaid, OrderPlaced
+from mercato.orders.delivery import check_delivery, offered_slots
+from mercato.orders.errors import (
+    CannotCancel,
+    CannotDeliver,
+    CannotShip,
+    InvalidDelivery,
+    ItemUnavailable,
+    NothingToOrder,
+    OrderNotFound,
+    PriceChanged,
+)
+from mercato.orders.events import (
+    OrderCancelled,
+    OrderCompleted,
+    OrderDelivered,
+    OrderPaid,
+    OrderPlaced,
+    OrderShipped,
+)
 from mercato.orders.schemas import (
     AddressSnapshot,
     CancelOrder,
+    DeliveryChoice,
+    DeliverySlot,
+    InvoiceKind,
+    InvoiceRequest,
     OrderItem,
     OrderLineRead,
     OrderRead,
@@ -25,26 +50,45 @@ from mercato.orders.schemas import (
     PlaceOrder,
     StatusChangeRead,
     SubOrderRead,
+    is_valid_tax_id,
 )
-from mercato.orders.service.actions import cancel_order, cancel_unpaid_orders, mark_order_paid
+from mercato.orders.service.actions import (
+    cancel_order,
+    cancel_unpaid_orders,
+    complete_delivered_orders,
+    mark_order_paid,
+    mark_sub_order_delivered,
+    mark_sub_order_shipped,
+)
 from mercato.orders.service.placement import place_order, quote_order
 from mercato.orders.service.reads import list_orders, read_order
-from mercato.orders.states import ORDER, OrderStatus
+from mercato.orders.states import ORDER, SUB_ORDER, OrderStatus
 
 __all__ = [
     "ORDER",
+    "SUB_ORDER",
     "AddressSnapshot",
     "CancelOrder",
     "CannotCancel",
+    "CannotDeliver",
+    "CannotShip",
+    "DeliveryChoice",
+    "DeliverySlot",
+    "InvalidDelivery",
+    "InvoiceKind",
+    "InvoiceRequest",
     "ItemUnavailable",
     "NothingToOrder",
     "OrderCancelled",
+    "OrderCompleted",
+    "OrderDelivered",
     "OrderItem",
     "OrderLineRead",
     "OrderNotFound",
     "OrderPaid",
     "OrderPlaced",
     "OrderRead",
+    "OrderShipped",
     "OrderStatus",
     "OrderSummary",
     "PlaceOrder",
@@ -53,8 +97,14 @@ __all__ = [
     "SubOrderRead",
     "cancel_order",
     "cancel_unpaid_orders",
+    "check_delivery",
+    "complete_delivered_orders",
+    "is_valid_tax_id",
     "list_orders",
     "mark_order_paid",
+    "mark_sub_order_delivered",
+    "mark_sub_order_shipped",
+    "offered_slots",
     "place_order",
     "quote_order",
     "read_order",

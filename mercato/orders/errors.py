@@ -28,3 +28,20 @@ class CannotCancel(Conflict):
 class PriceChanged(Conflict):
     code = "orders.price_changed"
     message = "Prices changed since you last saw them; review the order and confirm again."
+
+
+class InvalidDelivery(InvalidInput):
+    """The delivery choice is incomplete or not offered; the field error says which part."""
+
+    code = "orders.invalid_delivery"
+    message = "Check the delivery option."
+
+
+class CannotShip(Conflict):
+    code = "orders.cannot_ship"
+    message = "This part of the order cannot be shipped now."
+
+
+class CannotDeliver(Conflict):
+    code = "orders.cannot_deliver"
+    message = "This part of the order has not been shipped."

@@ -28,3 +28,27 @@ class OrderCancelled(DomainEvent):
     name = "orders.order_cancelled.v1"
     order_id: int
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderShipped(DomainEvent):
+    """A sub-order left its warehouse; ``fully`` when it was the last one."""
+
+    name = "orders.order_shipped.v1"
+    order_id: int
+    sub_order_id: int
+    fully: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderDelivered(DomainEvent):
+    """Every sub-order arrived."""
+
+    name = "orders.order_delivered.v1"
+    order_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCompleted(DomainEvent):
+    name = "orders.order_completed.v1"
+    order_id: int

@@ -21,11 +21,13 @@ class Order(IdMixin, Base):
     __table_args__ = (
         Index("ix_orders_order_customer", "customer_id", "id"),
         Index("ix_orders_order_status_pay_by", "status", "pay_by"),
+        Index("ix_orders_order_status_delivered_at", "status", "delivered_at"),
+        Index("ix_orders_order_placed_at", "placed_at"),
         CheckConstraint("total_amount >= 0", name="total_amount"),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)  # shown to people
-    source_key: Mapped[str] = mapped_column(String(100), unique=True)  # idempotency: one order per key
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: one order per key
     customer_id: Mapped[int] = mapped_column(BigId)
     status: Mapped[str] = mapped_column(String(24))  # see states.py
     currency: Mapped[str] = mapped_column(String(3))
@@ -36,11 +38,17 @@ class Order(IdMixin, Base):
     total_amount: Mapped[int] = mapped_column(BigInteger)
     address: Mapped[dict[str, Any]] = mapped_column(JSON)  # snapshot: recipient, phone, region, detail
     delivery: Mapped[str] = mapped_column(String(20))
+    slot_starts_at: Mapped[dt.datetime | None]  # scheduled delivery (定时达): the chosen window
+    slot_ends_at: Mapped[dt.datetime | None]
+    pickup_store_id: Mapped[int | None] = mapped_column(BigId)  # store pickup: the store warehouse
+    invoice: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the invoice request, if any
     note: Mapped[str] = mapped_column(String(200), default="")
     pay_by: Mapped[dt.datetime]  # unpaid after this: cancelled, stock released
     placed_at: Mapped[dt.datetime]
     paid_at: Mapped[dt.datetime | None]
     payment_id: Mapped[int | None] = mapped_column(BigId)
+    shipped_at: Mapped[dt.datetime | None]  # every sub-order has left
+    delivered_at: Mapped[dt.datetime | None]  # every sub-order has arrived; completes N days later
     closed_at: Mapped[dt.datetime | None]  # cancelled or completed
     updated_at: Mapped[dt.datetime]
 
@@ -57,6 +65,8 @@ class SubOrder(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(24))
     goods_amount: Mapped[int] = mapped_column(BigInteger)
     shipping_amount: Mapped[int] = mapped_column(BigInteger)
+    shipped_at: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None]
 
 
 class OrderLine(IdMixin, Base):
@@ -84,13 +94,14 @@ class OrderLine(IdMixin, Base):
 
 
 class OrderStatusChange(IdMixin, Base):
-    """One transition of an order: who, when, from, to, why."""
+    """One transition of an order, or of one of its sub-orders: who, when, from, to, why."""
 
     __tablename__ = "orders_status_change"
 
     order_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("orders_order.id", ondelete="CASCADE"), index=True
     )
+    sub_order_id: Mapped[int | None] = mapped_column(BigId)  # set when only that sub-order moved
     from_status: Mapped[str] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(BigId)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import EmailStr, Field, field_validator, model_validator
 
 from mercato.core.schemas import InputModel, ReadModel
 from mercato.orders.states import OrderStatus
@@ -29,11 +30,73 @@ class AddressSnapshot(ReadModel):
     postal_code: str = ""
 
 
+class DeliverySlot(ReadModel):
+    """A scheduled-delivery (定时达) window, in UTC; shown in shop time."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class DeliveryChoice(ReadModel):
+    """How the order reaches the shopper, as checked: the slot or the pickup store if any."""
+
+    delivery: Delivery
+    slot: DeliverySlot | None = None
+    pickup_store_id: int | None = None
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def is_valid_tax_id(value: str) -> bool:
+    """Whether ``value`` is a unified social credit code (统一社会信用代码, GB 32100-2015): 18
+    characters whose last is the check character of the first 17 — the taxpayer id on every
+    company invoice since 2015."""
+    if len(value) != 18 or any(ch not in _USCC_CHARS for ch in value):
+        return False
+    total = sum(_USCC_CHARS.index(ch) * w for ch, w in zip(value[:17], _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31] == value[17]
+
+
+class InvoiceKind(StrEnum):
+    personal = "personal"  # 个人: the title is the shopper's name (or "个人")
+    company = "company"  # 企业: the title is the company's name, with its tax id
+
+
+class InvoiceRequest(InputModel):
+    """An electronic VAT invoice (增值税电子普通发票) requested at checkout, issued after payment."""
+
+    kind: InvoiceKind
+    title: Annotated[str, Field(min_length=1, max_length=100)]
+    tax_id: Annotated[str | None, Field(max_length=18)] = None  # required for a company
+    email: EmailStr | None = None  # where the invoice is sent; else it is shown in the order
+
+    @field_validator("tax_id")
+    @classmethod
+    def _tax_id(cls, value: str | None) -> str | None:
+        return value.upper() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _company_has_tax_id(self) -> Self:
+        if self.kind is InvoiceKind.company:
+            if not self.tax_id:
+                raise ValueError("a company invoice needs the company's tax id")
+            if not is_valid_tax_id(self.tax_id):
+                raise ValueError("the tax id is not a valid unified social credit code")
+        elif self.tax_id:
+            raise ValueError("a personal invoice has no tax id")
+        return self
+
+
 class PlaceOrder(InputModel):
-    source_key: Annotated[str, Field(min_length=1, max_length=100)]  # e.g. "cart:12:3"; one order per key
+    source_key: Annotated[str, Field(min_length=1, max_length=200)]  # e.g. "cart:12:3"; one order per key
     items: Annotated[list[OrderItem], Field(min_length=1, max_length=100)]
     address: AddressSnapshot
     delivery: Delivery = Delivery.standard
+    slot_starts_at: dt.datetime | None = None  # scheduled delivery: one of the offered slots
+    pickup_store_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None  # store pickup
+    invoice: InvoiceRequest | None = None
     note: Annotated[str, Field(max_length=200)] = ""
     expected_total_amount: int | None = None  # what the shopper confirmed; a different total is refused
 
@@ -61,9 +124,12 @@ class SubOrderRead(ReadModel):
     status: str
     goods_amount: int
     shipping_amount: int
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
 
 
 class StatusChangeRead(ReadModel):
+    sub_order_id: int | None  # set when only that sub-order moved
     from_status: str
     to_status: str
     actor_label: str
@@ -90,8 +156,14 @@ class OrderRead(OrderSummary):
     tax_amount: int
     address: AddressSnapshot
     delivery: Delivery
+    slot: DeliverySlot | None  # scheduled delivery
+    pickup_store_id: int | None  # store pickup
+    invoice: InvoiceRequest | None
     note: str
     payment_id: int | None
+    shipped_at: dt.datetime | None  # the last sub-order left
+    delivered_at: dt.datetime | None  # the last sub-order arrived
+    closed_at: dt.datetime | None  # cancelled or completed
     sub_orders: list[SubOrderRead]
     lines: list[OrderLineRead]
     history: list[StatusChangeRead]

@@ -18,7 +18,7 @@ class OrderStatus(StrEnum):
     closed = "closed"  # paid, then refunded in full before shipping
 
 
-ORDER = TransitionTable(
+ORDER: TransitionTable[OrderStatus] = TransitionTable(
     "orders",
     {
         OrderStatus.pending_payment: frozenset({OrderStatus.paid, OrderStatus.cancelled}),
@@ -30,6 +30,19 @@ ORDER = TransitionTable(
 )
 
 
-def sources(target: OrderStatus) -> list[str]:
-    """The statuses an order may move to ``target`` from (for conditional UPDATEs)."""
-    return [str(state) for state, targets in ORDER.edges.items() if target in targets]
+# A sub-order (one warehouse's part) follows the order until it ships; then it moves on its own
+# and the order follows the slowest sub-order (partly shipped, shipped, delivered).
+SUB_ORDER: TransitionTable[OrderStatus] = TransitionTable(
+    "orders.sub_order",
+    {
+        OrderStatus.pending_payment: frozenset({OrderStatus.paid, OrderStatus.cancelled}),
+        OrderStatus.paid: frozenset({OrderStatus.shipped, OrderStatus.closed}),
+        OrderStatus.shipped: frozenset({OrderStatus.delivered}),
+        OrderStatus.delivered: frozenset({OrderStatus.completed}),
+    },
+)
+
+
+def sources(target: OrderStatus, table: TransitionTable[OrderStatus] = ORDER) -> list[str]:
+    """The statuses an order (or sub-order) may move to ``target`` from (for conditional UPDATEs)."""
+    return [str(state) for state, targets in table.edges.items() if target in targets]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import RedirectResponse
 
-from mercato import checkout
+from mercato import checkout, orders
 from mercato.api.deps import CurrentCustomer, DbSession
 from mercato.api.v1 import PREFIX
 from mercato.core.errors import NotFound
@@ -21,6 +21,19 @@ IdempotencyKey = Annotated[str, Header(min_length=8, max_length=100, pattern=r"^
 class PayPageNotReady(NotFound):
     code = "checkout.pay_page_not_ready"
     message = "The payment page is not ready yet; try again in a moment."
+
+
+@router.get("/delivery-slots")
+async def delivery_slots(auth: CurrentCustomer) -> list[orders.DeliverySlot]:
+    """定时达: the windows a scheduled delivery may be booked for now (send ``starts_at`` back as
+    ``slot_starts_at``)."""
+    return checkout.delivery_slots()
+
+
+@router.get("/pickup-stores")
+async def pickup_stores(auth: CurrentCustomer, session: DbSession) -> list[checkout.PickupStore]:
+    """到店自提: the stores an order can be collected from (send ``id`` as ``pickup_store_id``)."""
+    return await checkout.pickup_stores(session)
 
 
 @router.post("/confirm")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AwareDatetime
 
-from mercato import identity, orders
+from mercato import identity, orders, pricing
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
 from mercato.core.pagination import Page
@@ -66,12 +67,31 @@ async def list_orders(
     status: orders.OrderStatus | None = None,
     number: Annotated[str | None, Query(max_length=32, description="Exact order number")] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    delivery: pricing.Delivery | None = None,
+    placed_from: Annotated[AwareDatetime | None, Query(description="Placed at or after (ISO 8601)")] = None,
+    placed_before: Annotated[AwareDatetime | None, Query(description="Placed before (ISO 8601)")] = None,
+    sku_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Order number prefix, exact SKU code, or words of a product title"),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> Page[orders.OrderSummary]:
-    """All orders, newest first, by status, number or customer."""
+    """All orders, newest first, filtered by status, number, customer, delivery, date, SKU, or a
+    search term."""
     return await orders.list_orders(
-        session, customer_id=customer_id, status=status, number=number, cursor=cursor, limit=limit
+        session,
+        customer_id=customer_id,
+        status=status,
+        number=number,
+        delivery=delivery,
+        placed_from=placed_from,
+        placed_before=placed_before,
+        sku_id=sku_id,
+        search=q,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -4,6 +4,9 @@ Rules, in order: the warehouse must be active, serve the destination province an
 available units; one warehouse that can ship the whole line beats splitting it; among equals the
 lowest ``priority``, then the lowest handling ``cost_amount``, then the oldest warehouse wins.
 When no single warehouse can, the line is split across warehouses in that order.
+
+For store pickup (到店自提) the shopper names the store: only that warehouse is considered,
+whatever region it serves, and a line it cannot hold is refused rather than split.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.inventory.errors import InsufficientStock, NotDeliverable
+from mercato.inventory.errors import InsufficientStock, NotAtStore, NotDeliverable
 from mercato.inventory.models import Stock
 from mercato.inventory.schemas import Allocation, DemandLine, WarehouseRead
 from mercato.inventory.service.warehouses import list_warehouses
@@ -25,25 +28,34 @@ def choose_warehouses(
     province: str,
     warehouses: Sequence[WarehouseRead],
     available: Mapping[tuple[int, int], int],
+    pickup_at: int | None = None,
 ) -> list[Allocation]:
     """Pure: allocate every line, or raise.
 
-    ``available`` maps (sku_id, warehouse_id) to available units.
+    ``available`` maps (sku_id, warehouse_id) to available units; ``pickup_at`` restricts the
+    choice to that one warehouse (store pickup).
 
     Raises:
         NotDeliverable: no active warehouse serving ``province`` carries the SKU (has a stock row).
+        NotAtStore: the pickup store does not carry the SKU.
         InsufficientStock: together they have fewer units than the line needs.
     """
     demand: dict[int, int] = {}
     for line in lines:
         demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
     serving = sorted(
-        (w for w in warehouses if w.is_active and w.serves(province)),
+        (
+            w
+            for w in warehouses
+            if w.is_active and (w.id == pickup_at if pickup_at is not None else w.serves(province))
+        ),
         key=lambda w: (w.priority, w.cost_amount, w.id),
     )
     allocations: list[Allocation] = []
     for sku_id, quantity in demand.items():
         carried = [(w, available[(sku_id, w.id)]) for w in serving if (sku_id, w.id) in available]
+        if not carried and pickup_at is not None:
+            raise NotAtStore(sku_id=sku_id)
         if not carried:  # no warehouse serving the destination carries the SKU at all
             raise NotDeliverable(sku_id=sku_id, province=province)
         stocked = [(w, units) for w, units in carried if units > 0]
@@ -65,14 +77,17 @@ def choose_warehouses(
     return allocations
 
 
-async def allocate(session: AsyncSession, *, lines: Sequence[DemandLine], province: str) -> list[Allocation]:
-    """Choose warehouses for ``lines`` shipped to ``province`` from current stock.
+async def allocate(
+    session: AsyncSession, *, lines: Sequence[DemandLine], province: str, pickup_at: int | None = None
+) -> list[Allocation]:
+    """Choose warehouses for ``lines`` shipped to ``province`` (or picked up at the warehouse
+    ``pickup_at``) from current stock.
 
     This is a proposal: reserving the allocations (``reserve_allocations``) is what holds units;
     if stock moved in between, the reservation answers ``inventory.insufficient_stock``.
 
     Raises:
-        NotDeliverable, InsufficientStock.
+        NotDeliverable, NotAtStore, InsufficientStock.
     """
     warehouses = await list_warehouses(session, active_only=True)
     sku_ids = sorted({line.sku_id for line in lines})
@@ -82,4 +97,6 @@ async def allocate(session: AsyncSession, *, lines: Sequence[DemandLine], provin
         )
     )
     available = {(sku_id, warehouse_id): int(units) for sku_id, warehouse_id, units in rows}
-    return choose_warehouses(lines=lines, province=province, warehouses=warehouses, available=available)
+    return choose_warehouses(
+        lines=lines, province=province, warehouses=warehouses, available=available, pickup_at=pickup_at
+    )

@@ -171,18 +171,35 @@ async def release_reservations(
 
 
 async def consume_reservations(
-    session: AsyncSession, *, reference: str, sku_id: int | None = None
+    session: AsyncSession, *, reference: str, sku_id: int | None = None, warehouse_id: int | None = None
 ) -> list[ReservationRead]:
     """The held units shipped: on hand and reserved both go down. Repeating it is a no-op.
 
-    ``sku_id`` limits it to one SKU's holds (a partial shipment).
+    ``sku_id`` and ``warehouse_id`` limit it to those holds (a partial shipment).
     """
     where: list[object] = [Reservation.reference == reference]
     if sku_id is not None:
         where.append(Reservation.sku_id == sku_id)
+    if warehouse_id is not None:
+        where.append(Reservation.warehouse_id == warehouse_id)
     return await _close(
         session, target=ReservationStatus.consumed, where=where, kind=LedgerKind.ship, reason="shipped"
     )
+
+
+async def keep_reservations(session: AsyncSession, *, reference: str) -> int:
+    """Keep the active holds of ``reference`` until they are shipped or released: they no longer
+    expire (the order was paid). Returns how many units are held; repeating it is a no-op."""
+    held = (
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.reference == reference, Reservation.status == str(ReservationStatus.active))
+            .values(expires_at=None)
+            .returning(Reservation.quantity)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalars()
+    return sum(held)
 
 
 async def expire_reservations(session: AsyncSession, *, limit: int = 500) -> int:

@@ -3,19 +3,27 @@ conditional UPDATE (so two racing actions cannot both win), records the change a
 
 from __future__ import annotations
 
+import datetime as dt
+
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import identity, inventory
 from mercato.core import clock
+from mercato.core.errors import Conflict
 from mercato.core.events import record_event
-from mercato.orders.errors import CannotCancel, OrderNotFound
-from mercato.orders.events import OrderCancelled, OrderPaid
-from mercato.orders.models import Order, OrderStatusChange, SubOrder
-from mercato.orders.states import OrderStatus, sources
+from mercato.core.settings import get_settings
+from mercato.orders.errors import CannotCancel, CannotDeliver, CannotShip, OrderNotFound
+from mercato.orders.events import OrderCancelled, OrderCompleted, OrderDelivered, OrderPaid, OrderShipped
+from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
+from mercato.orders.states import SUB_ORDER, OrderStatus, sources
 
 log = structlog.get_logger(__name__)
+_AT_OR_PAST = {
+    OrderStatus.shipped: {OrderStatus.shipped, OrderStatus.delivered, OrderStatus.completed},
+    OrderStatus.delivered: {OrderStatus.delivered, OrderStatus.completed},
+}
 SYSTEM = identity.Actor(staff_id=None, label="system")
 
 
@@ -28,10 +36,14 @@ async def _move(
     actor_label: str,
     reason: str,
     customer_id: int | None = None,
+    with_sub_orders: bool = True,
     **values: object,
 ) -> str | None:
     """Move the order to ``target`` if the table allows it from its current status; return the
-    status it came from, or None if it was not in a status that allows the move."""
+    status it came from, or None if it was not in a status that allows the move.
+
+    ``with_sub_orders`` moves every sub-order along (payment, cancellation, completion); the
+    shipping moves leave them alone, as each sub-order ships on its own."""
     now = clock.now()
     stmt = update(Order).where(Order.id == order_id, Order.status.in_(sources(target)))
     if customer_id is not None:
@@ -46,7 +58,12 @@ async def _move(
     ).scalar_one_or_none()
     if moved is None:
         return None
-    await session.execute(update(SubOrder).where(SubOrder.order_id == order_id).values(status=str(target)))
+    if with_sub_orders:
+        await session.execute(
+            update(SubOrder)
+            .where(SubOrder.order_id == order_id, SubOrder.status.in_(sources(target, SUB_ORDER)))
+            .values(status=str(target))
+        )
     session.add(
         OrderStatusChange(
             order_id=order_id,
@@ -139,6 +156,12 @@ async def mark_order_paid(
     if came_from is None:
         log.warning("orders.paid_after_close", order_id=order_id, payment_id=payment_id)
         return False
+    held = await inventory.keep_reservations(session, reference=f"order:{order_id}")
+    ordered = (
+        await session.execute(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
+    ).scalar_one()
+    if held != ordered:  # the holds lapsed before the money came: staff must restock or refund
+        log.error("orders.paid_without_stock", order_id=order_id, held=held, ordered=ordered)
     await record_event(session, OrderPaid(order_id=order_id, payment_id=payment_id))
     return True
 
@@ -161,3 +184,177 @@ async def cancel_unpaid_orders(session: AsyncSession, *, limit: int = 200) -> in
             continue  # paid at the last moment
         cancelled += 1
     return cancelled
+
+
+async def _move_sub_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    sub_order_id: int,
+    target: OrderStatus,
+    actor: identity.Actor,
+    reason: str,
+    refused: type[Conflict],
+    **values: object,
+) -> bool:
+    """Move one sub-order along ``SUB_ORDER`` with one conditional UPDATE and record it.
+
+    Returns False when it is already at or past ``target`` (a repeat changes nothing); raises
+    ``refused`` when it is somewhere the move is not allowed from."""
+    current = (
+        await session.execute(
+            select(SubOrder.status).where(SubOrder.id == sub_order_id, SubOrder.order_id == order_id)
+        )
+    ).scalar_one_or_none()
+    if current is None:
+        raise OrderNotFound()
+    moved = (
+        await session.execute(
+            update(SubOrder)
+            .where(SubOrder.id == sub_order_id, SubOrder.status.in_(sources(target, SUB_ORDER)))
+            .values(status=str(target), **values)
+            .returning(SubOrder.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if moved is None:
+        now_at = (
+            await session.execute(select(SubOrder.status).where(SubOrder.id == sub_order_id))
+        ).scalar_one()
+        if now_at in _AT_OR_PAST[target]:
+            return False
+        raise refused()
+    session.add(
+        OrderStatusChange(
+            order_id=order_id,
+            sub_order_id=sub_order_id,
+            from_status=current,
+            to_status=str(target),
+            actor_id=actor.staff_id,
+            actor_label=actor.label,
+            reason=reason,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    return True
+
+
+async def _sub_statuses(session: AsyncSession, order_id: int) -> list[str]:
+    return list(
+        (await session.execute(select(SubOrder.status).where(SubOrder.order_id == order_id))).scalars()
+    )
+
+
+async def mark_sub_order_shipped(
+    session: AsyncSession, *, order_id: int, sub_order_id: int, actor: identity.Actor, reason: str = "shipped"
+) -> bool:
+    """One warehouse's part of a paid order left: its held units leave stock (the ledger books a
+    shipment), and the order is partly shipped, or shipped once every part has left. Returns
+    False when that sub-order had already shipped (a repeat changes nothing).
+
+    Raises:
+        OrderNotFound (404), CannotShip (409): not paid, or cancelled or closed.
+    """
+    now = clock.now()
+    if not await _move_sub_order(
+        session,
+        order_id=order_id,
+        sub_order_id=sub_order_id,
+        target=OrderStatus.shipped,
+        actor=actor,
+        reason=reason,
+        refused=CannotShip,
+        shipped_at=now,
+    ):
+        return False
+    warehouse_id = (
+        await session.execute(select(SubOrder.warehouse_id).where(SubOrder.id == sub_order_id))
+    ).scalar_one()
+    await inventory.consume_reservations(session, reference=f"order:{order_id}", warehouse_id=warehouse_id)
+    statuses = await _sub_statuses(session, order_id)
+    fully = all(s != OrderStatus.paid for s in statuses)
+    target = OrderStatus.shipped if fully else OrderStatus.partially_shipped
+    await _move(
+        session,
+        order_id=order_id,
+        target=target,
+        actor_id=actor.staff_id,
+        actor_label=actor.label,
+        reason=reason,
+        with_sub_orders=False,
+        shipped_at=now if fully else None,
+    )
+    await record_event(session, OrderShipped(order_id=order_id, sub_order_id=sub_order_id, fully=fully))
+    return True
+
+
+async def mark_sub_order_delivered(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    sub_order_id: int,
+    actor: identity.Actor,
+    reason: str = "delivered",
+) -> bool:
+    """One shipped part arrived; once every part has, the order is delivered and completes
+    ``order_auto_complete_days`` later. Returns False for a repeat.
+
+    Raises:
+        OrderNotFound (404), CannotDeliver (409): that part has not shipped.
+    """
+    now = clock.now()
+    if not await _move_sub_order(
+        session,
+        order_id=order_id,
+        sub_order_id=sub_order_id,
+        target=OrderStatus.delivered,
+        actor=actor,
+        reason=reason,
+        refused=CannotDeliver,
+        delivered_at=now,
+    ):
+        return False
+    if all(s == OrderStatus.delivered for s in await _sub_statuses(session, order_id)):
+        moved = await _move(
+            session,
+            order_id=order_id,
+            target=OrderStatus.delivered,
+            actor_id=actor.staff_id,
+            actor_label=actor.label,
+            reason=reason,
+            with_sub_orders=False,
+            delivered_at=now,
+        )
+        if moved is not None:
+            await record_event(session, OrderDelivered(order_id=order_id))
+    return True
+
+
+async def complete_delivered_orders(session: AsyncSession, *, limit: int = 200) -> int:
+    """Complete orders delivered ``order_auto_complete_days`` ago (the ``orders-complete-delivered``
+    job): the after-sales window has closed. Returns how many completed."""
+    due_before = clock.now() - dt.timedelta(days=get_settings().order_auto_complete_days)
+    due = (
+        await session.execute(
+            select(Order.id)
+            .where(Order.status == str(OrderStatus.delivered), Order.delivered_at <= due_before)
+            .order_by(Order.delivered_at)
+            .limit(limit)
+        )
+    ).scalars()
+    completed = 0
+    for order_id in list(due):
+        moved = await _move(
+            session,
+            order_id=order_id,
+            target=OrderStatus.completed,
+            actor_id=None,
+            actor_label=SYSTEM.label,
+            reason="completed automatically after delivery",
+            closed_at=clock.now(),
+        )
+        if moved is not None:
+            await record_event(session, OrderCompleted(order_id=order_id))
+            completed += 1
+    return completed

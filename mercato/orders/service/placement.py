@@ -2,11 +2,13 @@
 
 1. A retry with the same ``source_key`` returns the order already placed (unique key).
 2. The SKUs are re-read from the catalog; anything no longer sellable is refused.
-3. ``pricing.calculate`` prices the items for the destination and delivery with the default
-   shipping template; if the shopper confirmed a different total, the order is refused.
-4. The order row is inserted, then ``inventory.allocate`` picks warehouses and
-   ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per line:
-   if any line cannot be held the whole transaction rolls back (no order, no holds).
+3. The delivery choice is checked (``delivery.py``: an offered slot for scheduled delivery, an
+   active store for pickup); ``pricing.calculate`` prices the items for the destination and
+   delivery with the default shipping template; if the shopper confirmed a different total, the
+   order is refused.
+4. The order row is inserted, then ``inventory.allocate`` picks warehouses (only the store for
+   pickup) and ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per
+   line: if any line cannot be held the whole transaction rolls back (no order, no holds).
 5. One sub-order per warehouse; lines carry frozen titles, specs and prices, with the priced
    discounts and tax shared to the fen over the warehouses a line was split across.
 """
@@ -24,6 +26,7 @@ from mercato.core.db import insert_ignore
 from mercato.core.events import record_event
 from mercato.core.money import allocate
 from mercato.core.settings import get_settings
+from mercato.orders.delivery import check_delivery
 from mercato.orders.errors import ItemUnavailable, NothingToOrder, PriceChanged
 from mercato.orders.events import OrderPlaced
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
@@ -72,7 +75,8 @@ async def _price(
 async def quote_order(
     session: AsyncSession, *, items: list[OrderItem], province: str, delivery: pricing.Delivery
 ) -> pricing.PriceResult:
-    """What ``place_order`` would charge for these items, destination and delivery, now.
+    """What ``place_order`` would charge for these items, destination and delivery, now (the
+    delivery details themselves are checked by ``check_delivery``).
 
     Raises:
         NothingToOrder (422), ItemUnavailable (409).
@@ -85,12 +89,20 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     """Place an order for ``customer_id`` (see the module docstring).
 
     Raises:
-        NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
-        inventory.NotDeliverable (409), inventory.InsufficientStock (409).
+        InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
     """
     existing = await _existing(session, data.source_key, customer_id)
     if existing is not None:
         return existing
+    now = clock.now()
+    choice = await check_delivery(
+        session,
+        delivery=data.delivery,
+        slot_starts_at=data.slot_starts_at,
+        pickup_store_id=data.pickup_store_id,
+        now=now,
+    )
     quantities, skus, priced = await _price(
         session, items=data.items, province=data.address.province, delivery=data.delivery
     )
@@ -98,7 +110,6 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
 
-    now = clock.now()
     pay_by = now + dt.timedelta(minutes=settings.order_pay_minutes)
     inserted = await insert_ignore(
         session,
@@ -116,6 +127,10 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             "total_amount": priced.total_amount,
             "address": data.address.model_dump(mode="json"),
             "delivery": str(data.delivery),
+            "slot_starts_at": choice.slot.starts_at if choice.slot else None,
+            "slot_ends_at": choice.slot.ends_at if choice.slot else None,
+            "pickup_store_id": choice.pickup_store_id,
+            "invoice": data.invoice.model_dump(mode="json") if data.invoice else None,
             "note": data.note,
             "pay_by": pay_by,
             "placed_at": now,
@@ -138,6 +153,7 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         session,
         lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
         province=data.address.province,
+        pickup_at=choice.pickup_store_id,
     )
     await inventory.reserve_allocations(
         session,

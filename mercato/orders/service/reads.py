@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
@@ -10,6 +12,8 @@ from mercato.orders.errors import OrderNotFound
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import (
     AddressSnapshot,
+    DeliverySlot,
+    InvoiceRequest,
     OrderLineRead,
     OrderRead,
     OrderSummary,
@@ -63,8 +67,16 @@ async def read_order(session: AsyncSession, *, order_id: int, customer_id: int |
         tax_amount=order.tax_amount,
         address=AddressSnapshot.model_validate(order.address),
         delivery=Delivery(order.delivery),
+        slot=DeliverySlot(starts_at=order.slot_starts_at, ends_at=order.slot_ends_at)
+        if order.slot_starts_at is not None and order.slot_ends_at is not None
+        else None,
+        pickup_store_id=order.pickup_store_id,
+        invoice=InvoiceRequest.model_validate(order.invoice) if order.invoice else None,
         note=order.note,
         payment_id=order.payment_id,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        closed_at=order.closed_at,
         sub_orders=[SubOrderRead.model_validate(s) for s in subs],
         lines=[OrderLineRead.model_validate(line) for line in lines],
         history=[StatusChangeRead.model_validate(h) for h in history],
@@ -77,10 +89,18 @@ async def list_orders(
     customer_id: int | None = None,
     status: str | None = None,
     number: str | None = None,
+    delivery: Delivery | None = None,
+    placed_from: dt.datetime | None = None,
+    placed_before: dt.datetime | None = None,
+    sku_id: int | None = None,
+    search: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[OrderSummary]:
     """Orders newest first: a customer's own (``customer_id``), or all for staff, with filters.
+
+    ``search`` matches the start of the order number, a SKU code exactly, or a word in a line's
+    title (case-insensitive); ``placed_from`` is inclusive and ``placed_before`` exclusive.
 
     Raises:
         InvalidCursor.
@@ -96,6 +116,28 @@ async def list_orders(
         stmt = stmt.where(Order.status == status)
     if number:
         stmt = stmt.where(Order.number == number)
+    if delivery is not None:
+        stmt = stmt.where(Order.delivery == str(delivery))
+    if placed_from is not None:
+        stmt = stmt.where(Order.placed_at >= placed_from)
+    if placed_before is not None:
+        stmt = stmt.where(Order.placed_at < placed_before)
+    if sku_id is not None:
+        stmt = stmt.where(exists().where(OrderLine.order_id == Order.id, OrderLine.sku_id == sku_id))
+    term = (search or "").strip()
+    if term:
+        stmt = stmt.where(
+            or_(
+                Order.number.startswith(term, autoescape=True),
+                exists().where(
+                    OrderLine.order_id == Order.id,
+                    or_(
+                        OrderLine.sku_code == term,
+                        func.lower(OrderLine.title).contains(term.lower(), autoescape=True),
+                    ),
+                ),
+            )
+        )
     rows = list((await session.execute(stmt)).scalars())
     items = [OrderSummary.model_validate(row) for row in rows[:size]]
     return Page[OrderSummary](

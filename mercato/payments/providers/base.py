@@ -50,7 +50,9 @@ class Notification:
 
     ``provider_txn_id`` identifies the notification *event*: the same on a resend or a replay,
     different for a later status of the same trade. ``status`` is ``paid``, ``pending``,
-    ``failed`` or ``closed``.
+    ``failed`` or ``closed``. ``merchant_payment_id`` is our payment id as the gateway echoes it
+    (Alipay's and WeChat's ``out_trade_no``); when given it must name the payment the trade
+    belongs to, or the message is refused.
     """
 
     provider_txn_id: str
@@ -59,6 +61,7 @@ class Notification:
     amount: int
     currency: str
     raw: dict[str, Any]
+    merchant_payment_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,7 @@ def _read(payload: Any) -> Notification:
         raise InvalidNotification()
     event_id, trade_id, status = payload.get("id"), payload.get("trade_id"), payload.get("status")
     amount, currency = payload.get("amount"), payload.get("currency")
+    out_trade_no = payload.get("out_trade_no")
     if (
         not isinstance(event_id, str)
         or not 1 <= len(event_id) <= 120
@@ -138,6 +139,8 @@ def _read(payload: Any) -> Notification:
         or not 0 <= amount <= 10**12
         or not isinstance(currency, str)
         or not re.fullmatch(r"[A-Z]{3}", currency)
+        or not isinstance(out_trade_no, str)
+        or not re.fullmatch(r"[0-9]{1,19}", out_trade_no)
     ):
         raise InvalidNotification()
     return Notification(
@@ -147,6 +150,7 @@ def _read(payload: Any) -> Notification:
         amount=amount,
         currency=currency,
         raw=payload,
+        merchant_payment_id=out_trade_no,
     )
 
 

@@ -4,7 +4,8 @@ Order of work (all in the caller's transaction, the notify request's):
 
 1. the provider checks the signature and reads the body (``InvalidSignature`` → 400, nothing
    written);
-2. the payment is found by ``(provider, provider_payment_id)`` (unknown → 400, nothing written);
+2. the payment is found by ``(provider, provider_payment_id)``; unknown, or the gateway's echo of
+   our payment id (``out_trade_no``) naming another payment → 400, nothing written;
 3. a ``payments_notification`` row is inserted with ``INSERT ... ON CONFLICT DO NOTHING`` on
    ``(provider, provider_txn_id)``: a duplicate or a replay inserts nothing and is answered
    "success" without any other effect, even when two copies arrive at once;
@@ -45,7 +46,8 @@ async def handle_notification(
         UnknownProvider (422): the provider is not enabled.
         InvalidSignature (400): the signature, timestamp or headers do not check out.
         InvalidNotification (400): the body is not a notification.
-        NotificationForUnknownPayment (400): no payment has that provider payment id.
+        NotificationForUnknownPayment (400): no payment has that provider payment id, or the
+        trade belongs to another payment than the one the message names.
     """
     notification = get_provider(provider).parse_notification(headers, body)
     return await apply_notification(session, provider=provider, notification=notification, source="notify")
@@ -62,7 +64,9 @@ async def apply_notification(
             )
         )
     ).scalar_one_or_none()
-    if payment is None:
+    if payment is None or (
+        notification.merchant_payment_id is not None and notification.merchant_payment_id != str(payment.id)
+    ):
         raise NotificationForUnknownPayment()
     is_new = await insert_ignore(
         session,

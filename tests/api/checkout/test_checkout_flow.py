@@ -9,27 +9,15 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from mercato import inventory, orders, pricing
+from mercato import inventory, orders
 from mercato.cart.models import Cart, CartLine
 from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.orders.models import Order
 from mercato.worker import register
-from tests.factories.cart import listed_skus
-from tests.factories.catalog import SYSTEM
+from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import signed_in_customer
 from tests.factories.payments import pay_on_gateway, read_payment
-
-ADDRESS = {
-    "recipient": "韩梅梅",
-    "phone": "13900000000",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 1 号",
-    "postal_code": "310000",
-    "is_default": True,
-}
 
 
 @pytest.fixture(autouse=True)
@@ -37,28 +25,6 @@ def handlers() -> object:
     register()
     yield
     events.unsubscribe_all()
-
-
-async def shopper_with_cart(client: AsyncClient, *, price: int = 3000, stock: int = 5, quantity: int = 2):  # type: ignore[no-untyped-def]
-    async with uow() as s:
-        await pricing.create_shipping_template(
-            s,
-            data=pricing.ShippingTemplateWrite(
-                name="标准",
-                rules=[
-                    pricing.ShippingRule(
-                        first_fee_amount=800, additional_fee_amount=200, free_over_amount=9900
-                    )
-                ],
-                is_default=True,
-            ),
-            actor=SYSTEM,
-        )
-    red, _black = await listed_skus(price=price, stock=stock)
-    _customer, auth = await signed_in_customer(client)
-    address = (await client.post("/api/v1/me/addresses", json=ADDRESS, headers=auth)).json()
-    await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": quantity}, headers=auth)
-    return auth, address["id"], red
 
 
 async def level(sku_id: int) -> tuple[int, int]:

@@ -131,6 +131,22 @@ async def test_a_notification_for_an_unknown_payment_is_refused_and_changes_noth
     assert await counts() == before
 
 
+async def test_a_notification_naming_another_payment_than_its_trade_is_refused(client: AsyncClient) -> None:
+    payment = await make_payment()
+    other = await make_payment(reference="order:43")
+    body = body_for(payment).replace(
+        f'"out_trade_no":"{payment.id}"'.encode(), f'"out_trade_no":"{other.id}"'.encode()
+    )
+    assert body != body_for(payment)
+    before = await counts()
+
+    response = await notify(client, body)
+
+    assert (response.status_code, response.json()["code"]) == (400, "payments.unknown_payment")
+    assert await counts() == before
+    assert (await read_payment(payment.id)).status is payments.PaymentStatus.pending
+
+
 @pytest.mark.parametrize(
     ("_case", "body"),
     [

@@ -39,6 +39,7 @@ async def test_every_periodic_job_is_on_the_schedule() -> None:
         ("core.deliver_outbox", 2, "core-deliver-outbox"),
         ("inventory.expire_reservations", 60, "inventory-expire-reservations"),
         ("orders.cancel_unpaid", 60, "orders-cancel-unpaid"),
+        ("orders.complete_delivered", 3600, "orders-complete-delivered"),
         ("payments.close_expired", 60, "payments-close-expired"),
         ("payments.resume_refunds", 300, "payments-resume-refunds"),
     ]

@@ -18,7 +18,14 @@ from mercato.payments.providers.sandbox import SandboxProvider, signature, signe
 
 SECRET = "unit-secret"
 BODY = json.dumps(
-    {"id": "sbx_1:paid", "trade_id": "sbx_1", "status": "paid", "amount": 100, "currency": "CNY"}
+    {
+        "id": "sbx_1:paid",
+        "trade_id": "sbx_1",
+        "out_trade_no": "7",
+        "status": "paid",
+        "amount": 100,
+        "currency": "CNY",
+    }
 ).encode()
 
 
@@ -112,4 +119,14 @@ def test_a_valid_notification_is_read() -> None:
         "sbx_1",
         "paid",
     )
-    assert (notification.amount, notification.currency) == (100, "CNY")
+    assert (notification.amount, notification.currency, notification.merchant_payment_id) == (100, "CNY", "7")
+
+
+@pytest.mark.parametrize("out_trade_no", [None, 7, "", "abc", "1" * 20])
+def test_a_notification_without_our_payment_id_is_refused(out_trade_no: object) -> None:
+    payload = json.loads(BODY)
+    payload["out_trade_no"] = out_trade_no
+    body = json.dumps(payload).encode()
+
+    with pytest.raises(InvalidNotification):
+        SandboxProvider(secret=SECRET).parse_notification(signed_headers(body, secret=SECRET), body)

@@ -1,0 +1,185 @@
+"""After payment: paid orders keep their stock, each warehouse's part ships and arrives on its own,
+the order follows the slowest part, and delivered orders complete by themselves N days later."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from mercato import inventory, orders
+from mercato.core import clock
+from mercato.core.db import uow
+from mercato.orders.models import Order
+from tests.factories.cart import listed_skus
+from tests.factories.catalog import SYSTEM
+from tests.factories.identity import make_customer
+from tests.factories.inventory import level, make_skus, make_warehouse, receive, verify
+from tests.factories.orders import place
+
+WAREHOUSE = SYSTEM
+
+
+async def paid(order: orders.OrderRead) -> orders.OrderRead:
+    async with uow() as s:
+        assert await orders.mark_order_paid(
+            s, reference=f"order:{order.id}", payment_id=1, amount=order.total_amount, currency=order.currency
+        )
+    return await read(order.id)
+
+
+async def read(order_id: int) -> orders.OrderRead:
+    async with uow(write=False) as s:
+        return await orders.read_order(s, order_id=order_id)
+
+
+async def ship(order_id: int, sub_order_id: int) -> bool:
+    async with uow() as s:
+        return await orders.mark_sub_order_shipped(
+            s, order_id=order_id, sub_order_id=sub_order_id, actor=WAREHOUSE
+        )
+
+
+async def deliver(order_id: int, sub_order_id: int) -> bool:
+    async with uow() as s:
+        return await orders.mark_sub_order_delivered(
+            s, order_id=order_id, sub_order_id=sub_order_id, actor=WAREHOUSE
+        )
+
+
+async def complete_due() -> int:
+    async with uow() as s:
+        return await orders.complete_delivered_orders(s)
+
+
+async def split_order() -> tuple[orders.OrderRead, int, int, int]:
+    """A paid order for 3 units split over two warehouses (2 + 1)."""
+    customer = await make_customer()
+    (sku,) = await make_skus()
+    async with uow() as s:
+        from sqlalchemy import update
+
+        from mercato.catalog.models import Product, Sku
+
+        product_id = (await s.execute(select(Sku.product_id).where(Sku.id == sku))).scalar_one()
+        await s.execute(update(Product).where(Product.id == product_id).values(status="on_sale"))
+    near = await make_warehouse("SH-1", priority=1)
+    far = await make_warehouse("BJ-1", priority=50)
+    await receive(sku, near.id, 2)
+    await receive(sku, far.id, 2)
+    order = await paid(await place(customer.id, (sku, 3)))
+    return order, sku, near.id, far.id
+
+
+async def test_a_paid_orders_stock_is_held_past_the_payment_window() -> None:
+    customer = await make_customer()
+    red, _black = await listed_skus(stock=5)
+    order = await paid(await place(customer.id, (red, 2)))
+    clock.advance(dt.timedelta(days=3))
+
+    async with uow() as s:
+        expired = await inventory.expire_reservations(s)
+
+    assert expired == 0
+    async with uow(write=False) as s:
+        holds = await inventory.list_reservations(s, reference=f"order:{order.id}")
+    assert [(h.status, h.expires_at) for h in holds] == [(inventory.ReservationStatus.active, None)]
+    assert (await verify()).problems == []
+
+
+async def test_parts_ship_and_arrive_on_their_own_and_the_order_follows_the_slowest() -> None:
+    order, sku, near, far = await split_order()
+    first, second = sorted(order.sub_orders, key=lambda x: x.warehouse_id != near)
+
+    assert await ship(order.id, first.id) is True
+    assert await ship(order.id, first.id) is False  # a repeat changes nothing
+    after_one = await read(order.id)
+    assert (after_one.status, after_one.shipped_at) == (orders.OrderStatus.partially_shipped, None)
+    assert ((await level(sku, near)).on_hand, (await level(sku, near)).reserved) == (0, 0)
+    assert ((await level(sku, far)).on_hand, (await level(sku, far)).reserved) == (2, 1)
+
+    assert await ship(order.id, second.id) is True
+    assert await deliver(order.id, first.id) is True
+    halfway = await read(order.id)
+    assert (halfway.status, halfway.delivered_at) == (orders.OrderStatus.shipped, None)
+    assert halfway.shipped_at is not None
+    assert await deliver(order.id, second.id) is True
+    assert await deliver(order.id, second.id) is False
+
+    done = await read(order.id)
+    assert done.status is orders.OrderStatus.delivered
+    assert [(s.status, s.shipped_at is not None, s.delivered_at is not None) for s in done.sub_orders] == [
+        ("delivered", True, True),
+        ("delivered", True, True),
+    ]
+    assert [(h.sub_order_id, h.from_status, h.to_status) for h in done.history] == [
+        (None, "", "pending_payment"),
+        (None, "pending_payment", "paid"),
+        (first.id, "paid", "shipped"),
+        (None, "paid", "partially_shipped"),
+        (second.id, "paid", "shipped"),
+        (None, "partially_shipped", "shipped"),
+        (first.id, "shipped", "delivered"),
+        (second.id, "shipped", "delivered"),
+        (None, "shipped", "delivered"),
+    ]
+    assert ((await level(sku, far)).on_hand, (await level(sku, far)).reserved) == (1, 0)
+    assert (await verify()).problems == []
+
+
+async def test_delivered_orders_complete_after_the_configured_days() -> None:
+    order, _sku, _near, _far = await split_order()
+    for sub in order.sub_orders:
+        await ship(order.id, sub.id)
+        await deliver(order.id, sub.id)
+    clock.advance(dt.timedelta(days=7) - dt.timedelta(minutes=1))
+    assert await complete_due() == 0
+
+    clock.advance(dt.timedelta(minutes=1))
+
+    assert await complete_due() == 1
+    assert await complete_due() == 0
+    done = await read(order.id)
+    assert done.status is orders.OrderStatus.completed
+    assert done.closed_at is not None
+    assert done.delivered_at is not None
+    assert done.closed_at - done.delivered_at >= dt.timedelta(days=7)
+    assert [s.status for s in done.sub_orders] == ["completed", "completed"]
+    assert (done.history[-1].to_status, done.history[-1].actor_label) == ("completed", "system")
+
+
+async def test_the_completion_delay_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MERCATO_ORDER_AUTO_COMPLETE_DAYS", "1")
+    order, _sku, _near, _far = await split_order()
+    for sub in order.sub_orders:
+        await ship(order.id, sub.id)
+        await deliver(order.id, sub.id)
+    clock.advance(dt.timedelta(days=1))
+
+    assert await complete_due() == 1
+
+
+async def test_an_unpaid_part_cannot_ship_nor_an_unshipped_one_arrive() -> None:
+    customer = await make_customer()
+    red, _black = await listed_skus(stock=5)
+    unpaid = await place(customer.id, (red, 2))
+    [sub] = unpaid.sub_orders
+
+    with pytest.raises(orders.CannotShip):
+        await ship(unpaid.id, sub.id)
+    with pytest.raises(orders.CannotDeliver):
+        await deliver(unpaid.id, sub.id)
+    with pytest.raises(orders.OrderNotFound):
+        await ship(unpaid.id + 1, sub.id)  # a sub-order is only found under its own order
+
+    after = await read(unpaid.id)
+    assert (after.status, [s.status for s in after.sub_orders]) == (
+        orders.OrderStatus.pending_payment,
+        ["pending_payment"],
+    )
+    assert [h.to_status for h in after.history] == ["pending_payment"]
+    async with uow(write=False) as s:
+        row = (await s.execute(select(Order.shipped_at).where(Order.id == unpaid.id))).scalar_one()
+    assert row is None
+    assert (await verify()).problems == []
