@@ -13,7 +13,7 @@ class CartStatus(StrEnum):
     merged = "merged"  # a guest cart poured into the customer's cart at sign-in
 
 
-CART = TransitionTable(
+CART: TransitionTable[CartStatus] = TransitionTable(
     "cart",
     {
         CartStatus.active: frozenset({CartStatus.checking_out, CartStatus.merged}),

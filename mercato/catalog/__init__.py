@@ -6,7 +6,7 @@ schemas):
 
 - references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``;
   ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
-  ``handlers.on_stock_level_changed``)
+  ``handlers.on_stock_level_changed``); ``record_sales`` (paid units, from ``orders``)
 - media: ``add_product_image``, ``list_product_images``, ``remove_product_image``,
   ``reorder_product_images``, ``set_brand_logo`` (files in ``core.storage``, proved and
   re-encoded with Pillow; audited)
@@ -193,6 +193,7 @@ from mercato.catalog.service.references import (
     get_sku_ids_by_code,
     get_sku_labels,
     get_sku_refs,
+    record_sales,
 )
 from mercato.catalog.service.skus import list_skus, set_product_specs, update_sku
 from mercato.catalog.service.spreadsheets import export_products, import_products
@@ -368,4 +369,4 @@ __all__ += [
 from mercato.catalog.schemas import SellableSku  # noqa: E402 - grouped with its function
 from mercato.catalog.service.sellable import get_sellable_skus  # noqa: E402
 
-__all__ += ["SellableSku", "get_sellable_skus"]
+__all__ += ["SellableSku", "get_sellable_skus", "record_sales"]

@@ -30,6 +30,11 @@ class TransitionTable(Generic[S]):
     def can(self, current: S, target: S) -> bool:
         return target in self.allowed(current)
 
+    def sources(self, target: S) -> list[str]:
+        """The statuses that may move to ``target``: the WHERE of a conditional UPDATE, so the
+        table, not the caller, decides which rows may move."""
+        return sorted(str(state) for state, targets in self.edges.items() if target in targets)
+
     def check(self, current: S, target: S) -> None:
         """Raise ``IllegalTransition`` with code ``<domain>.illegal_transition`` unless allowed."""
         if not self.can(current, target):

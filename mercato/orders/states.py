@@ -45,4 +45,4 @@ SUB_ORDER: TransitionTable[OrderStatus] = TransitionTable(
 
 def sources(target: OrderStatus, table: TransitionTable[OrderStatus] = ORDER) -> list[str]:
     """The statuses an order (or sub-order) may move to ``target`` from (for conditional UPDATEs)."""
-    return [str(state) for state, targets in table.edges.items() if target in targets]
+    return table.sources(target)

@@ -38,7 +38,7 @@ from mercato.cart.schemas import (
     NoticeCode,
     SelectLines,
 )
-from mercato.cart.states import CartStatus
+from mercato.cart.states import CART, CartStatus
 from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.i18n import N_, gettext
@@ -131,7 +131,7 @@ async def _merge(session: AsyncSession, guest: Cart, into: Cart) -> None:
             )
     await session.execute(
         update(Cart)
-        .where(Cart.id == guest.id, Cart.status == CartStatus.active)
+        .where(Cart.id == guest.id, Cart.status.in_(CART.sources(CartStatus.merged)))
         .values(status=str(CartStatus.merged), updated_at=now)
     )
 
@@ -431,7 +431,7 @@ async def freeze_cart(session: AsyncSession, *, cart_id: int, reference: str) ->
     frozen = (
         await session.execute(
             update(Cart)
-            .where(Cart.id == cart_id, Cart.status == CartStatus.active)
+            .where(Cart.id == cart_id, Cart.status.in_(CART.sources(CartStatus.checking_out)))
             .values(status=str(CartStatus.checking_out), checkout_reference=reference, updated_at=clock.now())
             .returning(Cart.id)
         )
@@ -446,7 +446,7 @@ async def finish_checkout(session: AsyncSession, *, reference: str, purchased: b
     cart_id = (
         await session.execute(
             update(Cart)
-            .where(Cart.checkout_reference == reference, Cart.status == CartStatus.checking_out)
+            .where(Cart.checkout_reference == reference, Cart.status.in_(CART.sources(CartStatus.active)))
             .values(status=str(CartStatus.active), checkout_reference=None, updated_at=clock.now())
             .returning(Cart.id)
         )

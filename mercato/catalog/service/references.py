@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +58,21 @@ async def apply_stock_level(session: AsyncSession, *, sku_id: int, available: in
     )
     await invalidate_products(session, [product_id])  # the product page shows availability
     return True
+
+
+async def record_sales(session: AsyncSession, *, sold: Mapping[int, int]) -> None:
+    """Add paid units to each product's ``sales_count`` (``{product_id: units}``), the figure
+    behind "best-selling" sorts. Called once per paid order by ``orders``; one atomic
+    ``sales_count = sales_count + n`` per product, in id order so concurrent orders never deadlock."""
+    for product_id, units in sorted(sold.items()):
+        if units > 0:
+            await session.execute(
+                update(Product)
+                .where(Product.id == product_id)
+                .values(sales_count=Product.sales_count + units)
+                .execution_options(synchronize_session=False)
+            )
+    await invalidate_products(session, sold)
 
 
 #: Values bound in one ``IN (...)`` list; longer lists are looked up in slices.

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import identity, inventory
+from mercato import catalog, identity, inventory
 from mercato.core import clock
 from mercato.core.errors import Conflict
 from mercato.core.events import record_event
@@ -131,7 +131,8 @@ async def mark_order_paid(
     session: AsyncSession, *, reference: str, payment_id: int, amount: int, currency: str
 ) -> bool:
     """A payment for ``order:<id>`` was captured: the order is paid if it still waits for it and
-    the amount matches. Returns whether it moved (a repeat, or a payment for a cancelled order,
+    the amount matches; its holds then last until shipped and its units count as sold (the
+    catalog's ``sales_count``). Returns whether it moved (a repeat, or a payment for a cancelled order,
     does nothing here and is logged: the payments side flags money that arrived too late)."""
     kind, _, raw_id = reference.partition(":")
     if kind != "order" or not raw_id.isdigit():
@@ -157,9 +158,13 @@ async def mark_order_paid(
         log.warning("orders.paid_after_close", order_id=order_id, payment_id=payment_id)
         return False
     held = await inventory.keep_reservations(session, reference=f"order:{order_id}")
-    ordered = (
-        await session.execute(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
-    ).scalar_one()
+    sold: dict[int, int] = {}
+    for product_id, units in await session.execute(
+        select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order_id)
+    ):
+        sold[product_id] = sold.get(product_id, 0) + units
+    await catalog.record_sales(session, sold=sold)
+    ordered = sum(sold.values())
     if held != ordered:  # the holds lapsed before the money came: staff must restock or refund
         log.error("orders.paid_without_stock", order_id=order_id, held=held, ordered=ordered)
     await record_event(session, OrderPaid(order_id=order_id, payment_id=payment_id))

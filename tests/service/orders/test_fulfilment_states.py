@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from mercato import inventory, orders
+from mercato.catalog.models import Product
 from mercato.core import clock
 from mercato.core.db import uow
 from mercato.orders.models import Order
@@ -86,6 +87,23 @@ async def test_a_paid_orders_stock_is_held_past_the_payment_window() -> None:
         holds = await inventory.list_reservations(s, reference=f"order:{order.id}")
     assert [(h.status, h.expires_at) for h in holds] == [(inventory.ReservationStatus.active, None)]
     assert (await verify()).problems == []
+
+
+async def test_paying_counts_the_units_sold_once() -> None:
+    customer = await make_customer()
+    red, black = await listed_skus(stock=5)
+    order = await paid(await place(customer.id, (red, 2), (black, 1)))
+    async with uow() as s:
+        again = await orders.mark_order_paid(
+            s, reference=f"order:{order.id}", payment_id=2, amount=order.total_amount, currency="CNY"
+        )
+
+    assert again is False
+    async with uow(write=False) as s:
+        counted = (
+            await s.execute(select(Product.sales_count).where(Product.id == order.lines[0].product_id))
+        ).scalar_one()
+    assert counted == 3
 
 
 async def test_parts_ship_and_arrive_on_their_own_and_the_order_follows_the_slowest() -> None:

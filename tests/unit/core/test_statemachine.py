@@ -55,3 +55,9 @@ def test_any_walk_either_follows_the_table_or_is_refused(moves: list[Light]) -> 
             with pytest.raises(IllegalTransition):
                 TABLE.check(state, target)
     assert state in set(Light)
+
+
+def test_sources_are_the_states_with_an_edge_to_the_target() -> None:
+    assert TABLE.sources(Light.broken) == ["amber", "green", "red"]
+    assert TABLE.sources(Light.red) == ["amber"]
+    assert TABLE.sources(Light.broken) == sorted(s for s in Light if TABLE.can(s, Light.broken))
