@@ -97,7 +97,7 @@ async def _seed_catalog() -> list[str]:
     register()
     while await deliver_pending(limit=1000):
         pass
-    return [f"{count} products in {len(CATEGORIES)} categories with stock in 3 warehouses"]
+    return [f"{count} products in {len(CATEGORIES)} categories with stock in 3 warehouses and a pickup store"]
 
 
 async def seed() -> list[str]:

@@ -1,5 +1,5 @@
 """Demo assortment: 10 top categories with 24 leaves, 10 brands, 5 product types, ``count``
-products on sale with 1-12 SKUs each, a generated image each, and stock in 3 warehouses.
+products on sale with 1-12 SKUs each, a generated image each, and stock in 3 warehouses and a pickup store.
 
 Everything goes through the domains' front doors as a staff member would (audited as "demo"),
 so the demo data obeys the same rules as real data. Deterministic: the same count gives the same
@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity, inventory, pricing
-from mercato.demo.content import BRANDS, CATEGORIES, SERIES, TYPES, WAREHOUSES, Leaf
+from mercato.demo.content import BRANDS, CATEGORIES, SERIES, STORE_ADDRESSES, TYPES, WAREHOUSES, Leaf
 
 ACTOR = identity.Actor(staff_id=None, label="demo")
 PALETTE = (
@@ -146,6 +146,8 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
                 kind=inventory.WarehouseKind(kind),
                 province=province,
                 city=city,
+                district=STORE_ADDRESSES.get(code, ("", ""))[0],
+                detail=STORE_ADDRESSES.get(code, ("", ""))[1],
                 regions=list(regions),
                 priority=priority,
                 cost_amount=cost,
@@ -223,7 +225,11 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
                 ),
                 actor=ACTOR,
             )
-            for warehouse in rng.sample(warehouses, k=rng.randint(1, 3)):
+            regional = [w for w in warehouses if w.kind is not inventory.WarehouseKind.store]
+            stocked = rng.sample(regional, k=rng.randint(1, len(regional)))
+            if index % 3 == 0:  # the store carries a third of the range
+                stocked += [w for w in warehouses if w.kind is inventory.WarehouseKind.store]
+            for warehouse in stocked:
                 units = rng.choice((0, 3, 8, 20, 50, 120, 300))
                 if units:
                     await inventory.receive_stock(

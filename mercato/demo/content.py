@@ -457,4 +457,8 @@ WAREHOUSES: tuple[tuple[str, str, str, str, str, tuple[str, ...], int, int], ...
         500,
     ),
     ("BJ-CENTRAL", "全国中心仓（北京）", "regional", "北京市", "北京市", ("*",), 50, 800),
+    # a shop for store pickup (到店自提); it also ships within Shanghai when the warehouses cannot
+    ("SH-STORE-JA", "静安门店（上海）", "store", "上海市", "上海市", ("上海市",), 90, 300),
 )
+#: Street addresses shown to shoppers choosing a store for pickup: code → (district, detail).
+STORE_ADDRESSES = {"SH-STORE-JA": ("静安区", "南京西路 1601 号")}
