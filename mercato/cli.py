@@ -32,7 +32,7 @@ def _fail_on_problems() -> None:
 
 
 @app.command()
-def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
+def migrate(revision: str = typer.Argument("heads", help="Target revision")) -> None:
     """Apply database migrations (SQLite or PostgreSQL, from MERCATO_DATABASE_URL)."""
     from mercato.core.migrate import upgrade  # noqa: PLC0415 - keeps `mercato --help` fast
 

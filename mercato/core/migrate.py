@@ -19,7 +19,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Migrate the database at ``url`` (the configured one by default) to ``revision``.
 
     Must be called outside a running event loop (env.py runs its own).

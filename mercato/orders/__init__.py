@@ -9,10 +9,12 @@ Public API:
 - actions: ``cancel_order`` (unpaid orders; frees stock), ``mark_order_paid`` (from
   ``payments.payment_captured``; the holds then last until shipped), ``cancel_unpaid_orders``
   (the ``orders-cancel-unpaid`` job), ``mark_sub_order_shipped`` / ``mark_sub_order_delivered``
-  (for fulfilment), ``complete_delivered_orders`` (the ``orders-complete-delivered`` job)
+  (for fulfilment), ``complete_order`` (pickup verified, receipt confirmed),
+  ``complete_delivered_orders`` (the ``orders-complete-delivered`` job), ``close_paid_order``
+  (refunded in full before shipping; frees the stock)
 
 Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderCancelled``, ``OrderShipped``,
-``OrderDelivered``, ``OrderCompleted``.
+``OrderDelivered``, ``OrderCompleted``, ``OrderClosed``.
 Events consumed: ``payments.payment_captured.v1`` (``handlers.on_payment_captured``).
 Depends on: core, catalog, inventory, pricing. Glossary: CONTEXT.md (订单, 子订单, 待付款).
 """
@@ -20,6 +22,8 @@ Depends on: core, catalog, inventory, pricing. Glossary: CONTEXT.md (订单, 子
 from mercato.orders.delivery import check_delivery, offered_slots
 from mercato.orders.errors import (
     CannotCancel,
+    CannotClose,
+    CannotComplete,
     CannotDeliver,
     CannotShip,
     InvalidDelivery,
@@ -30,6 +34,7 @@ from mercato.orders.errors import (
 )
 from mercato.orders.events import (
     OrderCancelled,
+    OrderClosed,
     OrderCompleted,
     OrderDelivered,
     OrderPaid,
@@ -55,7 +60,9 @@ from mercato.orders.schemas import (
 from mercato.orders.service.actions import (
     cancel_order,
     cancel_unpaid_orders,
+    close_paid_order,
     complete_delivered_orders,
+    complete_order,
     mark_order_paid,
     mark_sub_order_delivered,
     mark_sub_order_shipped,
@@ -70,6 +77,8 @@ __all__ = [
     "AddressSnapshot",
     "CancelOrder",
     "CannotCancel",
+    "CannotClose",
+    "CannotComplete",
     "CannotDeliver",
     "CannotShip",
     "DeliveryChoice",
@@ -80,6 +89,7 @@ __all__ = [
     "ItemUnavailable",
     "NothingToOrder",
     "OrderCancelled",
+    "OrderClosed",
     "OrderCompleted",
     "OrderDelivered",
     "OrderItem",
@@ -97,8 +107,10 @@ __all__ = [
     "SubOrderRead",
     "cancel_order",
     "cancel_unpaid_orders",
+    "close_paid_order",
     "check_delivery",
     "complete_delivered_orders",
+    "complete_order",
     "is_valid_tax_id",
     "list_orders",
     "mark_order_paid",

@@ -45,3 +45,13 @@ class CannotShip(Conflict):
 class CannotDeliver(Conflict):
     code = "orders.cannot_deliver"
     message = "This part of the order has not been shipped."
+
+
+class CannotComplete(Conflict):
+    code = "orders.cannot_complete"
+    message = "This order has not been delivered yet."
+
+
+class CannotClose(Conflict):
+    code = "orders.cannot_close"
+    message = "Only a paid order with nothing shipped can be closed."

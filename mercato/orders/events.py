@@ -52,3 +52,12 @@ class OrderDelivered(DomainEvent):
 class OrderCompleted(DomainEvent):
     name = "orders.order_completed.v1"
     order_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderClosed(DomainEvent):
+    """A paid order refunded in full before shipping; its stock went back on sale."""
+
+    name = "orders.order_closed.v1"
+    order_id: int
+    reason: str

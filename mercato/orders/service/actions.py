@@ -14,8 +14,22 @@ from mercato.core import clock
 from mercato.core.errors import Conflict
 from mercato.core.events import record_event
 from mercato.core.settings import get_settings
-from mercato.orders.errors import CannotCancel, CannotDeliver, CannotShip, OrderNotFound
-from mercato.orders.events import OrderCancelled, OrderCompleted, OrderDelivered, OrderPaid, OrderShipped
+from mercato.orders.errors import (
+    CannotCancel,
+    CannotClose,
+    CannotComplete,
+    CannotDeliver,
+    CannotShip,
+    OrderNotFound,
+)
+from mercato.orders.events import (
+    OrderCancelled,
+    OrderClosed,
+    OrderCompleted,
+    OrderDelivered,
+    OrderPaid,
+    OrderShipped,
+)
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.states import SUB_ORDER, OrderStatus, sources
 
@@ -363,3 +377,63 @@ async def complete_delivered_orders(session: AsyncSession, *, limit: int = 200) 
             await record_event(session, OrderCompleted(order_id=order_id))
             completed += 1
     return completed
+
+
+async def complete_order(session: AsyncSession, *, order_id: int, actor: identity.Actor, reason: str) -> bool:
+    """Complete a delivered order now (store pickup verified at the counter, or the shopper
+    confirms receipt 确认收货) instead of waiting for ``complete_delivered_orders``. Returns False
+    when it was already completed.
+
+    Raises:
+        OrderNotFound (404), CannotComplete (409): not delivered yet.
+    """
+    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
+    if status is None:
+        raise OrderNotFound()
+    moved = await _move(
+        session,
+        order_id=order_id,
+        target=OrderStatus.completed,
+        actor_id=actor.staff_id,
+        actor_label=actor.label,
+        reason=reason,
+        closed_at=clock.now(),
+    )
+    if moved is None:
+        if status == OrderStatus.completed:
+            return False
+        raise CannotComplete()
+    await record_event(session, OrderCompleted(order_id=order_id))
+    return True
+
+
+async def close_paid_order(
+    session: AsyncSession, *, order_id: int, actor: identity.Actor, reason: str
+) -> bool:
+    """A paid order was refunded in full before anything shipped: it closes and its held stock
+    goes back on sale. Returns False when it was already closed.
+
+    Raises:
+        OrderNotFound (404), CannotClose (409): not paid, or something has shipped.
+    """
+    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
+    if status is None:
+        raise OrderNotFound()
+    moved = await _move(
+        session,
+        order_id=order_id,
+        target=OrderStatus.closed,
+        actor_id=actor.staff_id,
+        actor_label=actor.label,
+        reason=reason,
+        closed_at=clock.now(),
+    )
+    if moved is None:
+        if status == OrderStatus.closed:
+            return False
+        raise CannotClose()
+    await inventory.release_reservations(
+        session, reference=f"order:{order_id}", reason=f"order closed: {reason}"
+    )
+    await record_event(session, OrderClosed(order_id=order_id, reason=reason))
+    return True

@@ -201,3 +201,59 @@ async def test_an_unpaid_part_cannot_ship_nor_an_unshipped_one_arrive() -> None:
         row = (await s.execute(select(Order.shipped_at).where(Order.id == unpaid.id))).scalar_one()
     assert row is None
     assert (await verify()).problems == []
+
+
+async def test_a_delivered_order_can_be_completed_at_once() -> None:
+    order, _sku, _near, _far = await split_order()
+    async with uow() as s:
+        with pytest.raises(orders.CannotComplete):
+            await orders.complete_order(s, order_id=order.id, actor=WAREHOUSE, reason="pickup verified")
+    for sub in order.sub_orders:
+        await ship(order.id, sub.id)
+        await deliver(order.id, sub.id)
+
+    async with uow() as s:
+        first = await orders.complete_order(s, order_id=order.id, actor=WAREHOUSE, reason="pickup verified")
+    async with uow() as s:
+        again = await orders.complete_order(s, order_id=order.id, actor=WAREHOUSE, reason="pickup verified")
+
+    assert (first, again) == (True, False)
+    done = await read(order.id)
+    assert (done.status, done.history[-1].reason) == (orders.OrderStatus.completed, "pickup verified")
+    assert done.closed_at is not None
+
+
+async def test_a_paid_order_refunded_before_shipping_closes_and_frees_its_stock() -> None:
+    order, sku, near, far = await split_order()
+
+    async with uow() as s:
+        closed = await orders.close_paid_order(
+            s, order_id=order.id, actor=WAREHOUSE, reason="refunded in full"
+        )
+    async with uow() as s:
+        again = await orders.close_paid_order(
+            s, order_id=order.id, actor=WAREHOUSE, reason="refunded in full"
+        )
+
+    assert (closed, again) == (True, False)
+    after = await read(order.id)
+    assert (after.status, [s.status for s in after.sub_orders]) == (
+        orders.OrderStatus.closed,
+        ["closed", "closed"],
+    )
+    assert [((await level(sku, w)).on_hand, (await level(sku, w)).reserved) for w in (near, far)] == [
+        (2, 0),
+        (2, 0),
+    ]
+    assert (await verify()).problems == []
+
+
+async def test_an_order_with_a_shipped_part_cannot_be_closed() -> None:
+    order, _sku, _near, _far = await split_order()
+    await ship(order.id, order.sub_orders[0].id)
+
+    async with uow() as s:
+        with pytest.raises(orders.CannotClose):
+            await orders.close_paid_order(s, order_id=order.id, actor=WAREHOUSE, reason="refunded")
+
+    assert (await read(order.id)).status is orders.OrderStatus.partially_shipped
