@@ -379,6 +379,39 @@ async def complete_delivered_orders(session: AsyncSession, *, limit: int = 200) 
     return completed
 
 
+async def _close_now(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    target: OrderStatus,
+    actor: identity.Actor,
+    reason: str,
+    refused: type[Conflict],
+) -> bool:
+    """Move the order to a final ``target`` now; False when it is already there.
+
+    Raises:
+        OrderNotFound (404), ``refused`` (409): its status does not allow the move.
+    """
+    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
+    if status is None:
+        raise OrderNotFound()
+    moved = await _move(
+        session,
+        order_id=order_id,
+        target=target,
+        actor_id=actor.staff_id,
+        actor_label=actor.label,
+        reason=reason,
+        closed_at=clock.now(),
+    )
+    if moved is None:
+        if status == target:
+            return False
+        raise refused()
+    return True
+
+
 async def complete_order(session: AsyncSession, *, order_id: int, actor: identity.Actor, reason: str) -> bool:
     """Complete a delivered order now (store pickup verified at the counter, or the shopper
     confirms receipt 确认收货) instead of waiting for ``complete_delivered_orders``. Returns False
@@ -387,22 +420,15 @@ async def complete_order(session: AsyncSession, *, order_id: int, actor: identit
     Raises:
         OrderNotFound (404), CannotComplete (409): not delivered yet.
     """
-    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
-    if status is None:
-        raise OrderNotFound()
-    moved = await _move(
+    if not await _close_now(
         session,
         order_id=order_id,
         target=OrderStatus.completed,
-        actor_id=actor.staff_id,
-        actor_label=actor.label,
+        actor=actor,
         reason=reason,
-        closed_at=clock.now(),
-    )
-    if moved is None:
-        if status == OrderStatus.completed:
-            return False
-        raise CannotComplete()
+        refused=CannotComplete,
+    ):
+        return False
     await record_event(session, OrderCompleted(order_id=order_id))
     return True
 
@@ -416,22 +442,10 @@ async def close_paid_order(
     Raises:
         OrderNotFound (404), CannotClose (409): not paid, or something has shipped.
     """
-    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
-    if status is None:
-        raise OrderNotFound()
-    moved = await _move(
-        session,
-        order_id=order_id,
-        target=OrderStatus.closed,
-        actor_id=actor.staff_id,
-        actor_label=actor.label,
-        reason=reason,
-        closed_at=clock.now(),
-    )
-    if moved is None:
-        if status == OrderStatus.closed:
-            return False
-        raise CannotClose()
+    if not await _close_now(
+        session, order_id=order_id, target=OrderStatus.closed, actor=actor, reason=reason, refused=CannotClose
+    ):
+        return False
     await inventory.release_reservations(
         session, reference=f"order:{order_id}", reason=f"order closed: {reason}"
     )
