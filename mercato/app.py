@@ -16,15 +16,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from mercato.admin.routes import console as console_pages
+from mercato.api.v1 import aftersales as aftersales_api
 from mercato.api.v1 import auth as auth_api
 from mercato.api.v1 import cart as cart_api
 from mercato.api.v1 import catalog as catalog_api
 from mercato.api.v1 import catalog_media as catalog_media_api
 from mercato.api.v1 import catalog_transfer as catalog_transfer_api
 from mercato.api.v1 import checkout as checkout_api
+from mercato.api.v1 import fulfillment as fulfillment_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
 from mercato.api.v1 import me as me_api
+from mercato.api.v1 import messages as messages_api
 from mercato.api.v1 import orders as orders_api
 from mercato.api.v1 import payments as payments_api
 from mercato.api.v1 import pricing as pricing_api
@@ -91,6 +94,11 @@ def create_app() -> FastAPI:
     app.include_router(health_api.router)
     app.include_router(payments_api.router)
     app.include_router(payments_api.admin_router)
+    app.include_router(fulfillment_api.router)
+    app.include_router(fulfillment_api.admin_router)
+    app.include_router(messages_api.router)
+    app.include_router(aftersales_api.router)
+    app.include_router(aftersales_api.admin_router)
     app.include_router(sandbox_gateway_pages.router)
     app.include_router(catalog_media_api.router)
     app.include_router(catalog_transfer_api.router)

@@ -32,7 +32,7 @@ def _fail_on_problems() -> None:
 
 
 @app.command()
-def migrate(revision: str = typer.Argument("heads", help="Target revision")) -> None:
+def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Apply database migrations (SQLite or PostgreSQL, from MERCATO_DATABASE_URL)."""
     from mercato.core.migrate import upgrade  # noqa: PLC0415 - keeps `mercato --help` fast
 
@@ -199,6 +199,52 @@ def inventory_verify() -> None:
     if report.problems:
         raise typer.Exit(code=1)
     typer.echo(f"ok: {report.stock_rows} stock rows match {report.ledger_entries} ledger entries")
+
+
+payments_app = typer.Typer(help="Payment tools.", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("reconcile")
+def payments_reconcile(
+    file: str = typer.Argument(..., help="The provider's statement: its CSV export, as downloaded"),
+    provider: str = typer.Option(..., "--provider", help="Whose statement: alipay, stripe or wechatpay"),
+) -> None:
+    """Compare a provider's statement with our payments and refunds; one line per difference.
+
+    Exit code 0: everything matches; 1: differences (listed); 2: the file cannot be read.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from mercato import payments  # noqa: PLC0415
+    from mercato.core.db import reset_database, uow  # noqa: PLC0415
+    from mercato.core.i18n import gettext  # noqa: PLC0415
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        typer.echo(f"{file}: cannot be read ({exc.strerror or type(exc).__name__})", err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        statement = payments.read_statement(provider=provider, data=data)
+    except payments.StatementUnreadable as exc:
+        typer.echo(f"{file}: {gettext(exc.message, 'en', **exc.params)}", err=True)
+        raise typer.Exit(code=2) from None
+
+    async def run() -> payments.ReconcileReport:
+        try:
+            async with uow(write=False) as session:
+                return await payments.reconcile_statement(session, statement=statement)
+        finally:
+            await reset_database()
+
+    report = asyncio.run(run())
+    for difference in report.differences:
+        typer.echo(difference.describe())
+    if report.differences:
+        raise typer.Exit(code=1)
+    period = f"{report.starts_at:%Y-%m-%d %H:%M} to {report.ends_at:%Y-%m-%d %H:%M} UTC"
+    typer.echo(f"ok: {report.statement_lines} statement lines match our records ({period})")
 
 
 def main() -> None:  # pragma: no cover - console entry point

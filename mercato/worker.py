@@ -11,12 +11,18 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import inventory, orders, payments
+from mercato import aftersales, identity, inventory, orders, payments
+from mercato.aftersales import handlers as aftersales_handlers
+from mercato.aftersales import tasks as aftersales_tasks
 from mercato.catalog import handlers as catalog_handlers
 from mercato.checkout import handlers as checkout_handlers
 from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
+from mercato.fulfillment import handlers as fulfillment_handlers
+from mercato.fulfillment import tasks as fulfillment_tasks
 from mercato.inventory import tasks as inventory_tasks
+from mercato.notify import handlers as notify_handlers
+from mercato.notify import tasks as notify_tasks
 from mercato.orders import handlers as orders_handlers
 from mercato.orders import tasks as orders_tasks
 from mercato.payments import tasks as payments_tasks
@@ -31,10 +37,22 @@ def register() -> None:
     _ = (payments_tasks.close_expired, payments_tasks.resume_refunds)
     _ = payments_tasks.send_sandbox_notifications
     _ = orders_tasks.cancel_unpaid
+    _ = fulfillment_tasks.subscribe_tracking
+    _ = notify_tasks.send_emails
+    _ = aftersales_tasks.check_refunds
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
     events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
     events.subscribe(orders.OrderCancelled, checkout_handlers.on_order_cancelled)
+    events.subscribe(orders.OrderPaid, fulfillment_handlers.on_order_paid)
+    events.subscribe(orders.OrderClosed, fulfillment_handlers.on_order_closed)
+    events.subscribe(orders.OrderPaid, notify_handlers.on_order_paid)
+    events.subscribe(orders.OrderShipped, notify_handlers.on_order_shipped)
+    events.subscribe(orders.OrderDelivered, notify_handlers.on_order_delivered)
+    events.subscribe(payments.PaymentRefunded, notify_handlers.on_payment_refunded)
+    events.subscribe(identity.CustomerDeleted, notify_handlers.on_customer_deleted)
+    events.subscribe(payments.PaymentRefunded, aftersales_handlers.on_payment_refunded)
+    events.subscribe(aftersales.AftersalesDecided, notify_handlers.on_aftersales_decided)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -19,12 +19,13 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "heads") -> None:
+def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Migrate the database at ``url`` (the configured one by default) to ``revision``.
 
-    Must be called outside a running event loop (env.py runs its own).
+    ``head`` means every head: branches made in parallel work are applied before their merge
+    revision exists. Must be called outside a running event loop (env.py runs its own).
     """
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url), "heads" if revision == "head" else revision)
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:

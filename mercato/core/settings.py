@@ -12,7 +12,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -22,7 +22,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Payment providers Mercato has a client for (mercato/payments/providers).
-PAYMENT_PROVIDERS = ("sandbox",)
+PAYMENT_PROVIDERS = ("sandbox", "alipay", "wechatpay", "stripe")
+#: The settings (field names) a payment provider needs besides being enabled; one that is
+#: enabled but misses any is not offered, and `mercato check` names what is missing.
+PAYMENT_PROVIDER_SETTINGS: dict[str, tuple[str, ...]] = {
+    "alipay": ("alipay_app_id", "alipay_private_key", "alipay_public_key", "alipay_gateway_url"),
+    "wechatpay": (
+        "wechatpay_mchid",
+        "wechatpay_appid",
+        "wechatpay_apiv3_key",
+        "wechatpay_merchant_serial",
+        "wechatpay_private_key",
+        "wechatpay_platform_key",
+        "wechatpay_base_url",
+    ),
+    "stripe": ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret", "stripe_api_base"),
+}
 
 
 class Mode(StrEnum):
@@ -83,6 +98,61 @@ class Settings(BaseSettings):
     # sandbox_secret signs the sandbox gateway's notifications (derived from secret_key if unset)
     payment_providers: list[str] = []
     sandbox_secret: SecretStr = SecretStr("")
+    # Payments, Alipay (支付宝, docs/decisions/0015-alipay-and-wechat-pay.md): the app id, the
+    # app's RSA2 private key and Alipay's public key as PEM text, and the openapi gateway
+    # (tests point it at a local server)
+    alipay_app_id: str = ""
+    alipay_private_key: SecretStr = SecretStr("")
+    alipay_public_key: SecretStr = SecretStr("")
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    # Payments, WeChat Pay v3 (微信支付): merchant id, appid, APIv3 key, the merchant API
+    # certificate's serial number and private key (PEM), the platform public key or platform
+    # certificate (PEM) with its id / serial number (derived from a certificate if unset), and
+    # the API base URL (tests point it at a local server)
+    wechatpay_mchid: str = ""
+    wechatpay_appid: str = ""
+    wechatpay_apiv3_key: SecretStr = SecretStr("")
+    wechatpay_merchant_serial: str = ""
+    wechatpay_private_key: SecretStr = SecretStr("")
+    wechatpay_platform_key: SecretStr = SecretStr("")
+    wechatpay_platform_serial: str = ""
+    wechatpay_base_url: str = "https://api.mch.weixin.qq.com"
+    # Payments, Stripe (docs/decisions/0016-stripe-and-reconciliation.md): the secret API key,
+    # the publishable key the pay page gives Stripe.js, the webhook endpoint's signing secret
+    # (whsec_...), and the API base URL (tests point it at a local server)
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = "https://api.stripe.com"
+    # Notifications (mercato/notify, docs/decisions/0018-notifications.md): email goes to the
+    # log (`console`, masked) or through an SMTP server (`smtp`); security is `none`, `starttls`
+    # or `tls` (implicit TLS, usually port 465); failed sends are retried with exponential
+    # backoff from email_retry_seconds and given up after email_max_attempts
+    email_transport: Literal["console", "smtp"] = "console"
+    email_from: str = "noreply@mercato.localhost"
+    email_from_name: str = "Mercato"
+    email_smtp_host: str = "localhost"
+    email_smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    email_smtp_username: str = ""
+    email_smtp_password: SecretStr = SecretStr("")
+    email_smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    email_smtp_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 30
+    email_max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
+    email_retry_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
+    # After-sales (售后): days after delivery a request may be opened (7天无理由), photos per request,
+    # and the target for answering a shopper's step (the resolution report; the sources say 4 hours)
+    aftersales_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    aftersales_max_photos: Annotated[int, Field(ge=0, le=20)] = 6
+    aftersales_response_target_hours: Annotated[int, Field(ge=1, le=720)] = 4
+    # Fulfilment (docs/decisions/0017-fulfilment-and-carriers.md): who follows parcels, `manual`
+    # (staff record tracking by hand) or `kuaidi100` (subscription pushes and real-time query);
+    # Kuaidi100's customer id, key and push salt, and its API base URL (tests: a local server).
+    # Pushes arrive at MERCATO_BASE_URL + /api/v1/fulfillment/notify/kuaidi100
+    tracking_provider: str = "manual"
+    kuaidi100_customer: str = ""
+    kuaidi100_key: SecretStr = SecretStr("")
+    kuaidi100_salt: SecretStr = SecretStr("")
+    kuaidi100_base_url: str = "https://poll.kuaidi100.com"
     # Jobs
     outbox_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 2
     run_jobs_in_web: bool = True
@@ -125,6 +195,15 @@ class Settings(BaseSettings):
             return list(self.payment_providers)
         return [] if self.mode is Mode.production else ["sandbox"]
 
+    def missing_payment_settings(self, provider: str) -> list[str]:
+        """The environment variables ``provider`` needs that are empty (none: fully configured)."""
+        missing = []
+        for name in PAYMENT_PROVIDER_SETTINGS.get(provider, ()):
+            value = getattr(self, name)
+            if not (value.get_secret_value() if isinstance(value, SecretStr) else value).strip():
+                missing.append(f"MERCATO_{name.upper()}")
+        return missing
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path}"
@@ -152,6 +231,17 @@ class Settings(BaseSettings):
         path.write_text(generated)
         path.chmod(0o600)
         return generated
+
+    def _email_problems(self) -> list[str]:
+        """What keeps notification emails from reaching shoppers (mercato/notify)."""
+        found: list[str] = []
+        if "@" not in self.email_from:
+            found.append("MERCATO_EMAIL_FROM: must be an email address (the sender of notifications)")
+        if self.email_transport == "smtp" and not self.email_smtp_host:
+            found.append("MERCATO_EMAIL_SMTP_HOST: required when MERCATO_EMAIL_TRANSPORT=smtp")
+        if self.mode is Mode.production and self.email_transport == "console":
+            found.append("MERCATO_EMAIL_TRANSPORT: 'console' only logs emails; use 'smtp' in production")
+        return found
 
     def problems(self) -> list[str]:
         """Return what is wrong with this configuration, one line per problem."""
@@ -193,6 +283,9 @@ class Settings(BaseSettings):
             )
         if self.mode is Mode.production and "sandbox" in self.payment_providers:
             found.append("MERCATO_PAYMENT_PROVIDERS: 'sandbox' takes no real money; not in production mode")
+        found.extend(self._payment_provider_problems())
+        found.extend(self._email_problems())
+        found.extend(self._tracking_problems())
         if self.sms_provider not in {"console", "twilio"}:
             found.append("MERCATO_SMS_PROVIDER: choose 'console' or 'twilio'")
         if self.sms_provider == "twilio":
@@ -207,6 +300,106 @@ class Settings(BaseSettings):
             ]
             found.extend(f"{name}: required when MERCATO_SMS_PROVIDER=twilio" for name in missing)
         return found
+
+    def _tracking_problems(self) -> list[str]:
+        """What keeps parcels from being followed (mercato/fulfillment)."""
+        if self.tracking_provider not in {"manual", "kuaidi100"}:
+            return ["MERCATO_TRACKING_PROVIDER: choose 'manual' or 'kuaidi100'"]
+        if self.tracking_provider != "kuaidi100":
+            return []
+        return [
+            f"{name}: required when MERCATO_TRACKING_PROVIDER=kuaidi100"
+            for name, value in (
+                ("MERCATO_KUAIDI100_CUSTOMER", self.kuaidi100_customer),
+                ("MERCATO_KUAIDI100_KEY", self.kuaidi100_key.get_secret_value()),
+                ("MERCATO_KUAIDI100_SALT", self.kuaidi100_salt.get_secret_value()),
+            )
+            if not value
+        ]
+
+    def _payment_provider_problems(self) -> list[str]:
+        """Enabled payment providers: missing settings; Alipay and WeChat Pay keys that do not load."""
+        found: list[str] = []
+        for provider in self.payment_providers:
+            found.extend(
+                f"{name}: required when {provider!r} is in MERCATO_PAYMENT_PROVIDERS"
+                for name in self.missing_payment_settings(provider)
+            )
+        if "alipay" in self.payment_providers:
+            found.extend(
+                problem
+                for problem in (
+                    _pem_problem("MERCATO_ALIPAY_PRIVATE_KEY", self.alipay_private_key, "private"),
+                    _pem_problem("MERCATO_ALIPAY_PUBLIC_KEY", self.alipay_public_key, "public"),
+                    _url_problem("MERCATO_ALIPAY_GATEWAY_URL", self.alipay_gateway_url),
+                )
+                if problem
+            )
+        if "wechatpay" in self.payment_providers:
+            key = self.wechatpay_apiv3_key.get_secret_value()
+            platform = normalize_pem(self.wechatpay_platform_key.get_secret_value())
+            found.extend(
+                problem
+                for problem in (
+                    _pem_problem("MERCATO_WECHATPAY_PRIVATE_KEY", self.wechatpay_private_key, "private"),
+                    _pem_problem("MERCATO_WECHATPAY_PLATFORM_KEY", self.wechatpay_platform_key, "platform"),
+                    _url_problem("MERCATO_WECHATPAY_BASE_URL", self.wechatpay_base_url),
+                    "MERCATO_WECHATPAY_APIV3_KEY: must be the 32-character APIv3 key"
+                    if key and len(key.encode()) != 32
+                    else None,
+                    "MERCATO_WECHATPAY_PLATFORM_SERIAL: required with a platform public key (PUB_KEY_ID_...)"
+                    if platform and "CERTIFICATE" not in platform and not self.wechatpay_platform_serial
+                    else None,
+                    "MERCATO_BASE_URL: WeChat Pay sends notifications only to an https:// address"
+                    if not self.public_base_url.startswith("https://")
+                    else None,
+                )
+                if problem
+            )
+        return found
+
+
+def normalize_pem(text: str) -> str:
+    """PEM text as given in the environment, where newlines may be written as ``\\n``."""
+    return text.replace("\\n", "\n").strip()
+
+
+def _pem_problem(name: str, value: SecretStr, kind: str) -> str | None:
+    """Why a configured PEM key does not load (None when it does, or when it is not set)."""
+    from cryptography import x509  # noqa: PLC0415 - only when a gateway is configured
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import (  # noqa: PLC0415
+        load_pem_private_key,
+        load_pem_public_key,
+    )
+
+    text = normalize_pem(value.get_secret_value()).encode()
+    if not text:
+        return None
+    try:
+        if kind == "private":
+            key: object = load_pem_private_key(text, password=None)
+            ok = isinstance(key, rsa.RSAPrivateKey)
+        elif b"CERTIFICATE" in text:
+            ok = isinstance(x509.load_pem_x509_certificate(text).public_key(), rsa.RSAPublicKey)
+        else:
+            ok = isinstance(load_pem_public_key(text), rsa.RSAPublicKey)
+    except (ValueError, TypeError):
+        ok = False
+    if ok:
+        return None
+    expected = {
+        "private": "an RSA private key",
+        "public": "an RSA public key",
+        "platform": "an RSA public key or certificate",
+    }[kind]
+    return f"{name}: not {expected} in PEM text (-----BEGIN ...)"
+
+
+def _url_problem(name: str, url: str) -> str | None:
+    if not url or url.startswith(("https://", "http://")):
+        return None
+    return f"{name}: must start with https://"
 
 
 @lru_cache(maxsize=1)

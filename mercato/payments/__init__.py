@@ -1,5 +1,7 @@
 """Payments: payment records with a state machine, provider notifications applied exactly once,
-closing on timeout, full and partial refunds, and the ``sandbox`` gateway.
+closing on timeout, full and partial refunds (settled at once, or later by the gateway's refund
+notification or a query), reconciliation against provider statements, and the gateways:
+``sandbox`` (embedded default), ``alipay``, ``wechatpay``, ``stripe``.
 
 Public API (service functions take an ``AsyncSession`` first and keyword arguments; those that
 call a provider between two transactions own their transactions and take no session):
@@ -14,6 +16,9 @@ call a provider between two transactions own their transactions and take no sess
   ``resume_pending_refunds`` (job ``payments-resume-refunds``)
 - sandbox gateway pages: ``get_sandbox_checkout``, ``submit_sandbox_payment``;
   ``use_sandbox_http_client`` (tests post its notifications through the ASGI client)
+- reconciliation (``mercato payments reconcile``): ``read_statement`` (a provider's CSV
+  statement, pure; ``StatementUnreadable``), ``reconcile_statement`` (its lines against our
+  payments and refunds → ``ReconcileReport`` of ``StatementDifference``)
 
 States (states.py): pending → paid | failed | closed; paid → partially_refunded | refunded;
 partially_refunded → partially_refunded | refunded. Every change is a
@@ -22,8 +27,10 @@ paying a closed payment, sets ``needs_review`` instead of paying.
 
 Events emitted: ``PaymentCaptured``, ``PaymentFailed``, ``PaymentClosed``, ``PaymentRefunded``,
 ``PaymentNeedsReview``. Events consumed: none. Depends on: core, identity (audit).
-Providers: ``providers/base.py`` (the Protocol), ``sandbox``; enabled by
-``MERCATO_PAYMENT_PROVIDERS``. Decision record: docs/decisions/0014-payments-providers-and-sandbox.md.
+Providers: ``providers/base.py`` (the Protocol), ``sandbox``, ``alipay``, ``wechatpay``,
+``stripe``; enabled by ``MERCATO_PAYMENT_PROVIDERS`` and offered only when fully configured.
+Decision records: docs/decisions/0014-payments-providers-and-sandbox.md; Alipay and WeChat Pay:
+0015-alipay-and-wechat-pay.md; Stripe and reconciliation: 0016-stripe-and-reconciliation.md.
 """
 
 from mercato.payments.errors import (
@@ -76,6 +83,17 @@ from mercato.payments.service.payments import (
     list_status_changes,
     query_payment,
 )
+from mercato.payments.service.reconcile import (
+    STATEMENT_PROVIDERS,
+    DifferenceKind,
+    ReconcileReport,
+    Statement,
+    StatementDifference,
+    StatementLine,
+    StatementUnreadable,
+    read_statement,
+    reconcile_statement,
+)
 from mercato.payments.service.refunds import (
     get_refund,
     refund_payment,
@@ -85,6 +103,7 @@ from mercato.payments.service.refunds import (
 from mercato.payments.service.sandbox_gateway import get_sandbox_checkout, submit_sandbox_payment
 
 __all__ = [
+    "DifferenceKind",
     "InvalidNotification",
     "InvalidSignature",
     "NotRefundable",
@@ -104,17 +123,23 @@ __all__ = [
     "PaymentStatusChangeRead",
     "PendingPaymentDiffers",
     "ProviderUnavailable",
+    "ReconcileReport",
     "ReferenceAlreadyPaid",
     "RefundCreate",
     "RefundExceedsPayment",
     "RefundNotFound",
     "RefundRead",
     "RefundStatus",
+    "STATEMENT_PROVIDERS",
     "SandboxCheckout",
     "SandboxOutcome",
     "SandboxPay",
     "SandboxTradeNotFound",
     "SandboxTradeNotPayable",
+    "Statement",
+    "StatementDifference",
+    "StatementLine",
+    "StatementUnreadable",
     "UnknownProvider",
     "close_expired_payments",
     "close_payment",
@@ -128,6 +153,8 @@ __all__ = [
     "list_refunds",
     "list_status_changes",
     "query_payment",
+    "read_statement",
+    "reconcile_statement",
     "refund_payment",
     "resume_pending_refunds",
     "send_refund",

@@ -40,6 +40,9 @@ class NotificationOutcome(StrEnum):
     ignored = "ignored"  # nothing to do: a late "pending" or a state we already hold
     amount_mismatch = "amount_mismatch"  # amount or currency differ: flagged, not paid
     paid_after_close = "paid_after_close"  # money for a closed or failed payment: flagged
+    refund_succeeded = "refund_succeeded"  # a pending refund was completed by the gateway
+    refund_failed = "refund_failed"  # a pending refund failed at the gateway: its claim given back
+    refund_pending = "refund_pending"  # the gateway reports the refund is still not finished
 
 
 class PaymentRead(ReadModel):

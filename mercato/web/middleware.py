@@ -34,7 +34,9 @@ LATENCY = Histogram(
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: Upload routes may send more than the global body limit: an image of up to ``max_image_bytes``
 #: plus room for the multipart envelope (boundary, part headers, the other form fields).
-UPLOAD_PATH = re.compile(r"/api/v1/admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)/?")
+UPLOAD_PATH = re.compile(
+    r"/api/v1/(?:admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)|aftersales/[^/]+/photos)/?"
+)
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 #: Spreadsheet imports may send a file of up to ``tabular.MAX_UPLOAD_BYTES`` (plus the envelope).
 IMPORT_PATH = re.compile(r"/api/v1/admin/(?:catalog/imports/products|inventory/imports/stock)/?")

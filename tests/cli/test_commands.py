@@ -44,6 +44,7 @@ def test_check_lists_each_problem_on_its_own_line(tmp_path: Path) -> None:
         "MERCATO_SECURE_COOKIES: must be true in production mode (HTTPS only cookies)",
         "MERCATO_TIMEZONE: unknown time zone 'Mars/Olympus'",
         "MERCATO_CURRENCY: unknown ISO 4217 currency 'XYZ'",
+        "MERCATO_EMAIL_TRANSPORT: 'console' only logs emails; use 'smtp' in production",
         "MERCATO_SMS_TWILIO_ACCOUNT_SID: required when MERCATO_SMS_PROVIDER=twilio",
         "MERCATO_SMS_TWILIO_AUTH_TOKEN: required when MERCATO_SMS_PROVIDER=twilio",
         "MERCATO_SMS_TWILIO_FROM: required when MERCATO_SMS_PROVIDER=twilio",

@@ -1,24 +1,49 @@
-"""Chooses payment providers by name among those enabled in the settings."""
+"""Chooses payment providers by name among those enabled, and fully configured, in the settings.
+
+Adding a provider: one entry in ``_FACTORIES`` (its name and what builds its client from the
+settings), its name in ``core.settings.PAYMENT_PROVIDERS`` and the settings it needs in
+``core.settings.PAYMENT_PROVIDER_SETTINGS``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mercato.core.settings import get_settings
 from mercato.payments.errors import UnknownProvider
+from mercato.payments.providers.alipay import AlipayProvider
 from mercato.payments.providers.base import Provider
 from mercato.payments.providers.sandbox import SandboxProvider
+from mercato.payments.providers.stripe import StripeProvider
+from mercato.payments.providers.wechatpay import WeChatPayProvider
+
+#: Provider name → what builds its client from the settings.
+_FACTORIES: dict[str, Callable[[], Provider]] = {
+    "sandbox": SandboxProvider,
+    "alipay": AlipayProvider.from_settings,
+    "wechatpay": WeChatPayProvider.from_settings,
+    "stripe": StripeProvider.from_settings,
+}
 
 _overrides: dict[str, Provider] = {}
 
 
 def get_provider(name: str) -> Provider:
-    """Raises: UnknownProvider (422) when ``name`` is not enabled."""
-    if name not in get_settings().enabled_payment_providers:
+    """The client of the provider ``name``.
+
+    Raises:
+        UnknownProvider (422): ``name`` is not enabled, or a setting it needs is empty.
+        ProviderUnavailable (503): a configured key does not load (``mercato check`` says which).
+    """
+    settings = get_settings()
+    if name not in settings.enabled_payment_providers:
         raise UnknownProvider(provider=name)
     if name in _overrides:
         return _overrides[name]
-    if name == "sandbox":
-        return SandboxProvider()
-    raise UnknownProvider(provider=name)
+    factory = _FACTORIES.get(name)
+    if factory is None or settings.missing_payment_settings(name):
+        raise UnknownProvider(provider=name)
+    return factory()
 
 
 def set_provider(name: str, provider: Provider | None) -> None:

@@ -14,11 +14,19 @@ Order of work (all in the caller's transaction, the notify request's):
 
 Rules: "paid" with another amount or currency flags the payment and does not pay it; "paid"
 for a closed or failed payment flags it (the money must go back); a late "pending" is ignored.
+
+Refund notifications (``RefundNotification``: WeChat Pay ``REFUND.*``, Stripe) go through the
+same steps, found by our refund id instead of the trade: the row is deduplicated the same way,
+then the pending refund is settled once (``refunds.settle_refund``; a refund already settled,
+by the resume job or an earlier notification, is left as it is). A refund amount other than
+ours flags the payment and settles nothing; a gateway reporting success for a refund we
+recorded as failed flags the payment (the claim was given back, the money is gone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,11 +35,11 @@ from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.payments.errors import NotificationForUnknownPayment
 from mercato.payments.models import Notification as NotificationRow
-from mercato.payments.models import Payment
-from mercato.payments.providers.base import Notification
+from mercato.payments.models import Payment, Refund
+from mercato.payments.providers.base import Notification, RefundNotification
 from mercato.payments.providers.registry import get_provider
-from mercato.payments.schemas import NotificationOutcome, NotificationResult, PaymentStatus
-from mercato.payments.service import actions
+from mercato.payments.schemas import NotificationOutcome, NotificationResult, PaymentStatus, RefundStatus
+from mercato.payments.service import actions, refunds
 
 Outcome = NotificationOutcome
 _SETTLED = {PaymentStatus.paid, PaymentStatus.partially_refunded, PaymentStatus.refunded}
@@ -47,9 +55,14 @@ async def handle_notification(
         InvalidSignature (400): the signature, timestamp or headers do not check out.
         InvalidNotification (400): the body is not a notification.
         NotificationForUnknownPayment (400): no payment has that provider payment id, or the
-        trade belongs to another payment than the one the message names.
+        trade belongs to another payment than the one the message names; for a refund
+        notification, no refund of this provider has that id, or it is another payment's.
     """
     notification = get_provider(provider).parse_notification(headers, body)
+    if isinstance(notification, RefundNotification):
+        return await apply_refund_notification(
+            session, provider=provider, notification=notification, source="notify"
+        )
     return await apply_notification(session, provider=provider, notification=notification, source="notify")
 
 
@@ -68,38 +81,133 @@ async def apply_notification(
         notification.merchant_payment_id is not None and notification.merchant_payment_id != str(payment.id)
     ):
         raise NotificationForUnknownPayment()
-    is_new = await insert_ignore(
+    if not await _insert_row(
+        session,
+        provider=provider,
+        txn_id=notification.provider_txn_id,
+        payment_id=payment.id,
+        source=source,
+        status=notification.status,
+        amount=notification.amount,
+        currency=notification.currency,
+        payload=notification.raw,
+    ):
+        return NotificationResult(
+            payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=Outcome.duplicate
+        )
+    outcome = await _apply(session, payment, notification, actor=f"provider:{provider}")
+    await _set_outcome(session, provider=provider, txn_id=notification.provider_txn_id, outcome=outcome)
+    return NotificationResult(
+        payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=outcome
+    )
+
+
+async def apply_refund_notification(
+    session: AsyncSession, *, provider: str, notification: RefundNotification, source: str
+) -> NotificationResult:
+    """Apply a verified refund notification once; see the module docstring.
+
+    Raises:
+        NotificationForUnknownPayment (400): no refund of ``provider`` has that id, or the
+        gateway's echo of our payment id names another payment than the refund's.
+    """
+    refund = await session.get(Refund, notification.refund_id)
+    if refund is None or refund.provider != provider:
+        raise NotificationForUnknownPayment()
+    payment = await session.get(Payment, refund.payment_id)
+    assert payment is not None  # a foreign key
+    if notification.merchant_payment_id is not None and notification.merchant_payment_id != str(payment.id):
+        raise NotificationForUnknownPayment()
+    result = notification.result
+    state = "pending" if result.pending else "succeeded" if result.succeeded else "failed"
+    if not await _insert_row(
+        session,
+        provider=provider,
+        txn_id=notification.provider_txn_id,
+        payment_id=payment.id,
+        source=source,
+        status=f"refund_{state}",
+        amount=notification.amount,
+        currency=notification.currency,
+        payload=notification.raw,
+    ):
+        return NotificationResult(
+            payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=Outcome.duplicate
+        )
+    outcome = await _apply_refund(session, payment, refund, notification)
+    await _set_outcome(session, provider=provider, txn_id=notification.provider_txn_id, outcome=outcome)
+    return NotificationResult(
+        payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=outcome
+    )
+
+
+async def _apply_refund(
+    session: AsyncSession, payment: Payment, refund: Refund, note: RefundNotification
+) -> Outcome:
+    if (note.amount, note.currency) != (refund.amount, refund.currency):
+        await actions.flag_payment(
+            session,
+            payment,
+            reason=(
+                f"refund {refund.id} amount mismatch: provider reported {note.amount} {note.currency}, "
+                f"expected {refund.amount} {refund.currency}"
+            ),
+        )
+        return Outcome.amount_mismatch
+    if note.review_reason:
+        await actions.flag_payment(session, payment, reason=f"refund {refund.id}: {note.review_reason}")
+    result = note.result
+    if result.pending:
+        await refunds.remember_provider_refund(session, refund, result.provider_refund_id)
+        return Outcome.refund_pending
+    if await refunds.settle_refund(session, refund, result):
+        return Outcome.refund_succeeded if result.succeeded else Outcome.refund_failed
+    if result.succeeded and refund.status == RefundStatus.failed:
+        await actions.flag_payment(
+            session,
+            payment,
+            reason=f"refund {refund.id} recorded as failed but the provider refunded it: check the money",
+        )
+    return Outcome.ignored  # settled already (the resume job, or an earlier notification)
+
+
+async def _insert_row(
+    session: AsyncSession,
+    *,
+    provider: str,
+    txn_id: str,
+    payment_id: int,
+    source: str,
+    status: str,
+    amount: int,
+    currency: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Insert the notification's row unless the event is known already; True if it was new."""
+    return await insert_ignore(
         session,
         NotificationRow.__table__,
         {
             "provider": provider,
-            "provider_txn_id": notification.provider_txn_id,
-            "payment_id": payment.id,
+            "provider_txn_id": txn_id,
+            "payment_id": payment_id,
             "source": source,
-            "status": notification.status,
-            "amount": notification.amount,
-            "currency": notification.currency,
-            "payload": notification.raw,
+            "status": status,
+            "amount": amount,
+            "currency": currency,
+            "payload": payload,
             "signature_valid": True,
             "outcome": "received",
             "received_at": clock.now(),
         },
     )
-    if not is_new:
-        return NotificationResult(
-            payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=Outcome.duplicate
-        )
-    outcome = await _apply(session, payment, notification, actor=f"provider:{provider}")
+
+
+async def _set_outcome(session: AsyncSession, *, provider: str, txn_id: str, outcome: Outcome) -> None:
     await session.execute(
         update(NotificationRow)
-        .where(
-            NotificationRow.provider == provider,
-            NotificationRow.provider_txn_id == notification.provider_txn_id,
-        )
+        .where(NotificationRow.provider == provider, NotificationRow.provider_txn_id == txn_id)
         .values(outcome=str(outcome))
-    )
-    return NotificationResult(
-        payment_id=payment.id, provider_txn_id=notification.provider_txn_id, outcome=outcome
     )
 
 

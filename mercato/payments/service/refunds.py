@@ -7,10 +7,17 @@
    up to more than was paid.
 2. After the commit the provider is asked (idempotent per refund id), and a second short
    transaction records the answer: succeeded → the payment moves to partially_refunded or
-   refunded and ``PaymentRefunded`` is written; failed → the claim is given back.
+   refunded and ``PaymentRefunded`` is written; failed → the claim is given back; pending (the
+   gateway accepted the refund but has not finished it, e.g. WeChat Pay ``PROCESSING``) → the
+   refund stays pending, keeps its claim and remembers the gateway's refund id.
+3. A pending refund is settled exactly once (one conditional UPDATE ``WHERE status =
+   'pending'``) by whichever comes first: the gateway's refund notification
+   (``notifications.apply_refund_notification``) or the ``payments-resume-refunds`` job, which
+   asks the provider again (``query_refund`` for a refund the gateway accepted, when the
+   provider can look refunds up; otherwise ``refund`` once more, idempotent per refund id).
 
 A refund left pending by a crash or an unreachable provider is sent again by a retry with the
-same key and by the ``payments-resume-refunds`` job.
+same key and by the same job.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from mercato.core.db import after_commit, insert_ignore, uow
 from mercato.core.idempotency import IdempotencyInProgress, IdempotencyKeyReused, validate_key
 from mercato.payments.errors import NotRefundable, PaymentNotFound, RefundExceedsPayment, RefundNotFound
 from mercato.payments.models import Payment, Refund
-from mercato.payments.providers.base import RefundResult
+from mercato.payments.providers.base import RefundQuerying, RefundResult
 from mercato.payments.providers.registry import get_provider
 from mercato.payments.schemas import PaymentStatus, RefundRead, RefundStatus
 from mercato.payments.service import actions
@@ -149,7 +156,9 @@ async def get_refund(session: AsyncSession, *, payment_id: int, refund_id: int) 
 async def send_refund(refund_id: int) -> RefundStatus:
     """Ask the provider for a pending refund and record the answer (owns its transactions).
 
-    A provider that cannot be reached leaves the refund pending for a later retry.
+    A refund the gateway already accepted is looked up (``query_refund``) when the provider can;
+    otherwise it is asked for again, which the provider answers idempotently. A provider that
+    cannot be reached leaves the refund pending for a later retry.
     """
     async with uow(write=False) as session:
         refund = await session.get(Refund, refund_id)
@@ -160,11 +169,16 @@ async def send_refund(refund_id: int) -> RefundStatus:
         payment = await session.get(Payment, refund.payment_id)
         assert payment is not None  # a foreign key
         trade_id, provider_name, amount = payment.provider_payment_id, refund.provider, refund.amount
+        accepted = refund.provider_refund_id is not None
     if trade_id is None:
         result = RefundResult(succeeded=False, failure_reason="the payment has no provider trade")
     else:
         try:
-            result = await get_provider(provider_name).refund(trade_id, refund_id, amount)
+            provider = get_provider(provider_name)
+            if accepted and isinstance(provider, RefundQuerying):
+                result = await provider.query_refund(trade_id, refund_id)
+            else:
+                result = await provider.refund(trade_id, refund_id, amount)
         except Exception as exc:
             log.warning("payments.refund_failed", refund_id=refund_id, error=repr(exc))
             return RefundStatus.pending
@@ -173,27 +187,66 @@ async def send_refund(refund_id: int) -> RefundStatus:
 
 
 async def _record(session: AsyncSession, refund_id: int, result: RefundResult) -> RefundStatus:
-    now = clock.now()
+    """Record the provider's answer about a pending refund; return the refund's status after it."""
     refund = await session.get(Refund, refund_id)
     if refund is None:
         raise RefundNotFound()
+    if result.pending:
+        await remember_provider_refund(session, refund, result.provider_refund_id)
+    else:
+        await settle_refund(session, refund, result)
+    await session.refresh(refund)
+    return RefundStatus(refund.status)
+
+
+async def remember_provider_refund(
+    session: AsyncSession, refund: Refund, provider_refund_id: str | None
+) -> None:
+    """Keep the gateway's id of a refund it accepted but has not finished (status unchanged)."""
+    if provider_refund_id is None or refund.provider_refund_id is not None:
+        return
+    await session.execute(
+        update(Refund)
+        .where(
+            Refund.id == refund.id,
+            Refund.status == str(RefundStatus.pending),
+            Refund.provider_refund_id.is_(None),
+        )
+        .values(provider_refund_id=provider_refund_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def settle_refund(session: AsyncSession, refund: Refund, result: RefundResult) -> bool:
+    """Move a pending refund to succeeded or failed; True if this call did (exactly once).
+
+    Succeeded: the payment moves to partially_refunded or refunded and ``PaymentRefunded`` is
+    written. Failed: the claim on the payment is given back. False when the refund was settled
+    already (by a concurrent sender, a notification or the resume job): nothing is changed.
+    """
+    if result.pending:
+        raise ValueError("a pending result does not settle a refund")
+    now = clock.now()
     # Lock the payment row first (PostgreSQL): two refunds of one payment recorded at once then
     # queue here, so the second one's total below includes the first.
     await session.execute(update(Payment).where(Payment.id == refund.payment_id).values(updated_at=now))
     status = RefundStatus.succeeded if result.succeeded else RefundStatus.failed
+    values: dict[str, object] = {
+        "status": str(status),
+        "failure_reason": result.failure_reason[:200],
+        "completed_at": now,
+    }
+    if result.provider_refund_id is not None:
+        values["provider_refund_id"] = result.provider_refund_id
     done = await session.execute(
         update(Refund)
-        .where(Refund.id == refund_id, Refund.status == str(RefundStatus.pending))
-        .values(
-            status=str(status),
-            provider_refund_id=result.provider_refund_id,
-            failure_reason=result.failure_reason[:200],
-            completed_at=now,
-        )
+        .where(Refund.id == refund.id, Refund.status == str(RefundStatus.pending))
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     await session.refresh(refund)
     if getattr(done, "rowcount", 0) != 1:
-        return RefundStatus(refund.status)  # recorded by a concurrent sender
+        return False  # settled already
     payment = await session.get(Payment, refund.payment_id)
     assert payment is not None  # a foreign key
     if status is RefundStatus.failed:
@@ -202,7 +255,7 @@ async def _record(session: AsyncSession, refund_id: int, result: RefundResult) -
             .where(Payment.id == payment.id)
             .values(refunded_amount=Payment.refunded_amount - refund.amount)
         )
-        return status
+        return True
     total = (
         await session.execute(
             select(func.coalesce(func.sum(Refund.amount), 0)).where(
@@ -214,12 +267,12 @@ async def _record(session: AsyncSession, refund_id: int, result: RefundResult) -
     await actions.mark_payment_refunded(
         session,
         payment,
-        refund_id=refund_id,
+        refund_id=refund.id,
         amount=refund.amount,
         refunded_total=int(total),
         actor=refund.actor,
     )
-    return status
+    return True
 
 
 async def resume_pending_refunds(*, limit: int = 100) -> int:

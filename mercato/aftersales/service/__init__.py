@@ -1,0 +1,1 @@
+"""After-sales use cases, exposed through ``mercato.aftersales``."""

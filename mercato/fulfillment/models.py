@@ -1,0 +1,123 @@
+"""Private: fulfilment tables. Other packages use ``mercato.fulfillment``'s service API instead.
+
+Orders, sub-orders, lines and stores are referenced by id only (they belong to other domains);
+the lines a shipment carries are copied, so the parcel's content stays as it left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mercato.core.db import Base, BigId, IdMixin
+
+
+class Shipment(IdMixin, Base):
+    """One parcel: a whole sub-order handed to a carrier under one tracking number."""
+
+    __tablename__ = "fulfillment_shipment"
+    __table_args__ = (
+        UniqueConstraint("sub_order_id"),  # one shipment per sub-order
+        UniqueConstraint("carrier", "tracking_number"),  # a number names one parcel
+        Index("ix_fulfillment_shipment_order", "order_id"),
+        Index("ix_fulfillment_shipment_tracking_number", "tracking_number"),
+        Index("ix_fulfillment_shipment_subscribe_due", "tracker", "subscribed_at", "next_subscribe_at"),
+    )
+
+    order_id: Mapped[int] = mapped_column(BigId)
+    sub_order_id: Mapped[int] = mapped_column(BigId)
+    warehouse_id: Mapped[int] = mapped_column(BigId)
+    customer_id: Mapped[int] = mapped_column(BigId)
+    carrier: Mapped[str] = mapped_column(String(30))  # courier company code, carriers/registry.py
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    tracker: Mapped[str] = mapped_column(String(20))  # who follows it: "manual" or "kuaidi100"
+    status: Mapped[str] = mapped_column(String(20))  # states.TrackingStatus
+    carrier_state: Mapped[str] = mapped_column(String(10), default="")  # the carrier's last raw state
+    shipped_by: Mapped[str] = mapped_column(String(200))
+    shipped_at: Mapped[dt.datetime]
+    delivered_at: Mapped[dt.datetime | None]
+    last_event_at: Mapped[dt.datetime | None]  # newest tracking event: older pushes move nothing
+    # Tracking subscription (Kuaidi100): done after the commit, retried by a job
+    subscribed_at: Mapped[dt.datetime | None]
+    subscribe_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_subscribe_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[dt.datetime]
+
+
+class ShipmentItem(IdMixin, Base):
+    """An order line inside a shipment, copied when it left."""
+
+    __tablename__ = "fulfillment_shipment_item"
+    __table_args__ = (UniqueConstraint("shipment_id", "order_line_id"),)
+
+    shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("fulfillment_shipment.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(BigId)
+    sku_id: Mapped[int] = mapped_column(BigId)
+    title: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class TrackingEvent(IdMixin, Base):
+    """One line of the tracking timeline; a repeated push adds nothing (unique fingerprint)."""
+
+    __tablename__ = "fulfillment_tracking_event"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "fingerprint"),
+        Index("ix_fulfillment_tracking_event_timeline", "shipment_id", "occurred_at"),
+    )
+
+    shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("fulfillment_shipment.id", ondelete="CASCADE"))
+    occurred_at: Mapped[dt.datetime]
+    context: Mapped[str] = mapped_column(Text)  # the carrier's words, shown to the shopper
+    status: Mapped[str] = mapped_column(String(20))  # states.TrackingStatus at this step
+    carrier_status: Mapped[str] = mapped_column(String(20), default="")  # e.g. 在途, 签收
+    location: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(20))  # kuaidi100 push/query, or manual
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of time + context
+    created_at: Mapped[dt.datetime]
+
+
+class PickupCode(IdMixin, Base):
+    """The code a store-pickup shopper shows at the counter.
+
+    Only a keyed hash identifies the code; the digits are derived from ``nonce`` with the
+    secret key when the shopper asks for them, so the table alone reveals no code.
+    ``open_code_hash`` holds the hash while the code is open (NULL afterwards), which makes the
+    code unique among open codes on both databases.
+    """
+
+    __tablename__ = "fulfillment_pickup_code"
+    __table_args__ = (UniqueConstraint("order_id"), UniqueConstraint("open_code_hash"))
+
+    order_id: Mapped[int] = mapped_column(BigId)
+    customer_id: Mapped[int] = mapped_column(BigId)
+    store_id: Mapped[int] = mapped_column(BigId)
+    nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    open_code_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # states.PickupStatus
+    issued_at: Mapped[dt.datetime]
+    verified_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class StatusChange(IdMixin, Base):
+    """Who moved a shipment's or a pickup code's status, when, from what, to what and why."""
+
+    __tablename__ = "fulfillment_status_change"
+
+    shipment_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("fulfillment_shipment.id", ondelete="CASCADE"), index=True
+    )
+    pickup_code_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("fulfillment_pickup_code.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime]

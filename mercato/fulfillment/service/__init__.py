@@ -1,0 +1,1 @@
+"""Fulfilment use cases: shipments, tracking, store pickup (see the package docstring)."""

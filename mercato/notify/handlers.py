@@ -1,0 +1,116 @@
+"""Private: notification event handlers, subscribed in mercato/worker.py.
+
+Each runs at least once per event; ``notify_customer`` is idempotent by the fact it reports
+(the order, the sub-order that shipped, the refund), so a repeated event — redelivered, or
+recorded twice by its producer — writes one message and one email.
+
+Shipping: every parcel is announced (``OrderShipped`` per sub-order), the last one as "order
+shipped", the earlier ones as "part of your order shipped" (ADR 0018).
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato import aftersales, identity, orders, payments
+from mercato.core.events import EventEnvelope
+from mercato.notify.schemas import MessageKind
+from mercato.notify.service.messages import erase_customer_messages, notify_customer
+
+log = structlog.get_logger("mercato.notify")
+
+
+async def on_order_paid(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``orders.order_paid``: "order paid", with the amount."""
+    event = envelope.event
+    assert isinstance(event, orders.OrderPaid)
+    order = await orders.read_order(session, order_id=event.order_id)
+    await notify_customer(
+        session,
+        customer_id=order.customer_id,
+        kind=MessageKind.order_paid,
+        params={"order_number": order.number, "amount": order.total_amount, "currency": order.currency},
+        dedupe_key=f"order:{order.id}",
+        link=f"order:{order.id}",
+    )
+
+
+async def on_order_shipped(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``orders.order_shipped``: one message per parcel (sub-order)."""
+    event = envelope.event
+    assert isinstance(event, orders.OrderShipped)
+    order = await orders.read_order(session, order_id=event.order_id)
+    await notify_customer(
+        session,
+        customer_id=order.customer_id,
+        kind=MessageKind.order_shipped,
+        params={"order_number": order.number, "fully": event.fully},
+        dedupe_key=f"sub_order:{event.sub_order_id}",
+        link=f"order:{order.id}",
+    )
+
+
+async def on_order_delivered(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``orders.order_delivered``: every parcel arrived."""
+    event = envelope.event
+    assert isinstance(event, orders.OrderDelivered)
+    order = await orders.read_order(session, order_id=event.order_id)
+    await notify_customer(
+        session,
+        customer_id=order.customer_id,
+        kind=MessageKind.order_delivered,
+        params={"order_number": order.number},
+        dedupe_key=f"order:{order.id}",
+        link=f"order:{order.id}",
+    )
+
+
+async def on_payment_refunded(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``payments.payment_refunded``: "refund completed" for the order the payment paid.
+
+    Payments know their payable only by reference; only orders (``order:<id>``) are payables
+    today, anything else is skipped.
+    """
+    event = envelope.event
+    assert isinstance(event, payments.PaymentRefunded)
+    kind, _, raw_id = event.reference.partition(":")
+    if kind != "order" or not raw_id.isdigit():
+        log.info("notify.refund_not_for_an_order", payment_id=event.payment_id)
+        return
+    order = await orders.read_order(session, order_id=int(raw_id))
+    await notify_customer(
+        session,
+        customer_id=order.customer_id,
+        kind=MessageKind.refund_succeeded,
+        params={"order_number": order.number, "amount": event.amount, "currency": event.currency},
+        dedupe_key=f"refund:{event.refund_id}",
+        link=f"order:{order.id}",
+    )
+
+
+async def on_customer_deleted(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``identity.customer_deleted``: erase the customer's messages and emails."""
+    event = envelope.event
+    assert isinstance(event, identity.CustomerDeleted)
+    await erase_customer_messages(session, customer_id=event.customer_id)
+
+
+async def on_aftersales_decided(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``aftersales.decided``: the shop (or the platform, in a dispute) approved or rejected a
+    request; one message per decision (an arbitration after a rejection is a second one)."""
+    event = envelope.event
+    assert isinstance(event, aftersales.AftersalesDecided)
+    stage = "arbitrated" if event.arbitrated else "decided"
+    await notify_customer(
+        session,
+        customer_id=event.customer_id,
+        kind=MessageKind.aftersales_decided,
+        params={
+            "order_number": event.order_number,
+            "approved": event.outcome == "approved",
+            "reason": event.reason,
+        },
+        dedupe_key=f"aftersales:{event.request_id}:{stage}",
+        link=f"aftersales:{event.request_id}",
+    )

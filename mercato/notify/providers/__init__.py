@@ -1,0 +1,1 @@
+"""Private: email transports (``base`` Protocol, ``console``, ``smtp``) and the registry."""

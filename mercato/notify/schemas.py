@@ -1,0 +1,92 @@
+"""Notification schemas: message kinds, channels, delivery statuses and the read models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from mercato.core.schemas import InputModel, ReadModel
+
+
+class MessageKind(StrEnum):
+    """What a message tells the shopper; each kind has a template per language."""
+
+    order_paid = "order_paid"  # the order's payment was captured
+    order_shipped = "order_shipped"  # a sub-order (parcel) left its warehouse; ``fully`` when the last
+    order_delivered = "order_delivered"  # every parcel arrived
+    refund_succeeded = "refund_succeeded"  # a refund went back through the original payment
+    aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
+
+
+class Channel(StrEnum):
+    """Where a message goes besides the in-app inbox (the inbox row itself is the message)."""
+
+    email = "email"  # SMTP, or the log with the console transport
+
+
+class DeliveryStatus(StrEnum):
+    """Where one outgoing email is (see states.py)."""
+
+    pending = "pending"  # waiting to be sent (first time, or again after a transient failure)
+    sending = "sending"  # claimed by one worker until ``claimed_until``; nobody else sends it
+    sent = "sent"  # the server accepted it: never sent again
+    failed = "failed"  # given up: refused for good, or out of attempts (staff may retry it)
+
+
+class MessageRead(ReadModel):
+    """One in-app message, as its customer sees it."""
+
+    id: int
+    kind: MessageKind
+    title: str
+    body: str
+    link: str | None  # what it is about, e.g. "order:42" or "aftersales:7"
+    locale: str  # the language it was written in
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class UnreadCount(ReadModel):
+    unread: int
+
+
+class MarkAllRead(InputModel):
+    """Mark every unread message read, or only those up to ``up_to_id`` (the newest one shown)."""
+
+    up_to_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
+
+
+class MarkedRead(ReadModel):
+    marked: int  # how many messages this call marked read
+
+
+class DeliveryRead(ReadModel):
+    """One outgoing email, for staff: the recipient is masked (personal data)."""
+
+    id: int
+    message_id: int
+    customer_id: int
+    channel: Channel
+    recipient: str  # masked, e.g. a***@example.com
+    subject: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    last_error: str
+    created_at: dt.datetime
+
+
+class DeliveryStatusChangeRead(ReadModel):
+    from_status: DeliveryStatus | None  # None for the row's creation
+    to_status: DeliveryStatus
+    actor: str
+    reason: str
+    created_at: dt.datetime
+
+
+class RetryDelivery(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=300)]

@@ -1,0 +1,1 @@
+"""Notification use cases: in-app messages (``messages``) and the email outbox (``emails``)."""
