@@ -19,7 +19,6 @@ over that object's exact text; a business refusal is ``code`` 40004 with a ``sub
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import hashlib
@@ -33,7 +32,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -55,7 +53,7 @@ from starlette.routing import Route
 from mercato.core import clock
 from mercato.core.settings import get_settings
 from mercato.payments.providers.alipay import beijing_time, yuan
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import serving
 
 APP_ID = "2021000000000001"
 SELLER_ID = "2088101106499364"
@@ -368,19 +366,9 @@ def _json(payload: dict[str, Any]) -> StarletteResponse:
 async def running_fake_alipay() -> AsyncIterator[FakeAlipay]:
     fake = FakeAlipay()
     app = Starlette(routes=[Route("/gateway.do", fake.gateway, methods=["GET", "POST"])])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, fake: FakeAlipay, **overrides: str) -> None:

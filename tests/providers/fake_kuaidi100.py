@@ -11,7 +11,6 @@ POST /poll           form ``schema=json``, ``param`` JSON {company, number, key,
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -20,14 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mercato.core.settings import get_settings
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import serving
 
 CUSTOMER = "FAKECUSTOMER0001"
 KEY = "fake-kuaidi100-key"
@@ -184,16 +182,6 @@ async def running_fake_kuaidi100() -> AsyncIterator[FakeKuaidi100]:
             Route("/poll", fake.subscribe, methods=["POST"]),
         ]
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        await task

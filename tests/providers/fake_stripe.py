@@ -25,7 +25,6 @@ not with the SDK, so the provider's verification is checked against the document
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
@@ -37,13 +36,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import serving
 
 SECRET_KEY = "sk_test_mercato_fake_secret_key"
 PUBLISHABLE_KEY = "pk_test_mercato_fake_publishable_key"
@@ -359,16 +357,6 @@ async def running_fake_stripe() -> AsyncIterator[FakeStripe]:
     fake = FakeStripe()
     paths = ["/v1/{rest:path}"]
     app = Starlette(routes=[Route(path, fake.dispatch, methods=["GET", "POST"]) for path in paths])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        await task

@@ -20,7 +20,6 @@ answer is signed with the platform private key: ``Wechatpay-Timestamp``, ``-Nonc
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import functools
@@ -38,7 +37,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -55,7 +53,7 @@ from starlette.routing import Route
 from mercato.core import clock
 from mercato.core.settings import get_settings
 from tests.providers.fake_alipay import KeyPair, private_key, public_key, rsa_pair
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import serving
 
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"
@@ -489,19 +487,9 @@ async def running_fake_wechatpay() -> AsyncIterator[FakeWeChatPay]:
             Route("/v3/refund/domestic/refunds/{no}", fake.query_refund, methods=["GET"]),
         ]
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, fake: FakeWeChatPay, **overrides: str) -> None:

@@ -32,7 +32,7 @@ from tests.providers.fake_alipay import (
     rsa_pair,
     running_fake_alipay,
 )
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import free_port
 
 EXPIRES = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)  # 16:30 in Beijing
 _BJ = dt.timezone(dt.timedelta(hours=8))

@@ -17,11 +17,11 @@ from tests.providers.fake_kuaidi100 import (
     KEY,
     SALT,
     FakeKuaidi100,
-    free_port,
     md5_upper,
     running_fake_kuaidi100,
     step,
 )
+from tests.providers.local_server import free_port
 
 CALLBACK = "https://shop.example.com/api/v1/fulfillment/notify/kuaidi100"
 PARCEL = fulfillment.Parcel(carrier="yuantong", tracking_number="YT9693083639795", phone_tail="8000")

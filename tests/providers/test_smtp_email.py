@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mercato import notify
-from tests.providers.smtp_server import PASSWORD, USERNAME, SmtpServer, free_port, running_smtp_server
+from tests.providers.local_server import free_port
+from tests.providers.smtp_server import PASSWORD, USERNAME, SmtpServer, running_smtp_server
 
 EMAIL = notify.OutgoingEmail(
     sender="shop@mercato.test",

@@ -31,10 +31,10 @@ from tests.providers.fake_stripe import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     FakeStripe,
-    free_port,
     running_fake_stripe,
     sign,
 )
+from tests.providers.local_server import free_port
 
 SHOP = "https://shop.example.com"
 

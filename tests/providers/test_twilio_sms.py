@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from mercato import identity
 from mercato.core.db import uow
 from mercato.identity.models import OneTimeCode
-from tests.providers.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, free_port, running_fake_twilio
+from tests.providers.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, running_fake_twilio
+from tests.providers.local_server import free_port
 
 
 @pytest.fixture

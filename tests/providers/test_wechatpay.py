@@ -32,7 +32,6 @@ from mercato.payments.providers.base import (
 from mercato.payments.providers.registry import get_provider
 from mercato.payments.providers.wechatpay import WeChatPayProvider, out_trade_no
 from tests.providers.fake_alipay import rsa_pair
-from tests.providers.fake_twilio import free_port
 from tests.providers.fake_wechatpay import (
     APPID,
     MCHID,
@@ -43,6 +42,7 @@ from tests.providers.fake_wechatpay import (
     platform_certificate,
     running_fake_wechatpay,
 )
+from tests.providers.local_server import free_port
 
 EXPIRES = dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)  # 16:30 in Beijing
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from mercato.demo import DEMO_CUSTOMER_EMAIL, DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.providers.fake_twilio import free_port
+from tests.providers.local_server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
