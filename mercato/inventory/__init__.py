@@ -9,9 +9,10 @@ schemas):
   ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list),
   ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs)
 - orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
-  ``reserve_allocations`` (all or nothing), ``release_reservations``, ``consume_reservations``,
-  ``keep_reservations`` (paid: the holds no longer expire), ``expire_reservations`` (the
-  ``inventory-expire-reservations`` job), ``list_reservations``
+  ``reserve_allocations`` (all or nothing), ``release_reservations``, ``release_units`` (part
+  of a hold), ``consume_reservations``, ``keep_reservations`` (paid: the holds no longer
+  expire), ``expire_reservations`` (the ``inventory-expire-reservations`` job),
+  ``list_reservations``
 - ``verify_stock``: levels equal the ledger and the active holds (``mercato inventory verify``)
 - spreadsheets (``service/spreadsheets.py``): ``import_stock`` (a stocktake from CSV/XLSX, all or
   nothing, each change an adjustment in the ledger; one ``stock.import`` audit entry),
@@ -71,6 +72,7 @@ from mercato.inventory.service.reservations import (
     keep_reservations,
     list_reservations,
     release_reservations,
+    release_units,
     reserve_allocations,
     reserve_stock,
 )
@@ -146,6 +148,7 @@ __all__ = [
     "list_warehouses",
     "receive_stock",
     "release_reservations",
+    "release_units",
     "reserve_allocations",
     "reserve_stock",
     "sellable_units",

@@ -11,7 +11,8 @@ Public API:
   (the ``orders-cancel-unpaid`` job), ``mark_sub_order_shipped`` / ``mark_sub_order_delivered``
   (for fulfilment), ``complete_order`` (pickup verified, receipt confirmed),
   ``complete_delivered_orders`` (the ``orders-complete-delivered`` job), ``close_paid_order``
-  (refunded in full before shipping; frees the stock)
+  (refunded in full before shipping; frees the stock), ``drop_units_before_shipping`` (part of
+  a line refunded before shipping: it will not ship, its stock is freed)
 
 Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderCancelled``, ``OrderShipped``,
 ``OrderDelivered``, ``OrderCompleted``, ``OrderClosed``.
@@ -25,6 +26,7 @@ from mercato.orders.errors import (
     CannotClose,
     CannotComplete,
     CannotDeliver,
+    CannotDropUnits,
     CannotShip,
     InvalidDelivery,
     ItemUnavailable,
@@ -63,6 +65,7 @@ from mercato.orders.service.actions import (
     close_paid_order,
     complete_delivered_orders,
     complete_order,
+    drop_units_before_shipping,
     mark_order_paid,
     mark_sub_order_delivered,
     mark_sub_order_shipped,
@@ -80,6 +83,7 @@ __all__ = [
     "CannotClose",
     "CannotComplete",
     "CannotDeliver",
+    "CannotDropUnits",
     "CannotShip",
     "DeliveryChoice",
     "DeliverySlot",
@@ -111,6 +115,7 @@ __all__ = [
     "check_delivery",
     "complete_delivered_orders",
     "complete_order",
+    "drop_units_before_shipping",
     "is_valid_tax_id",
     "list_orders",
     "mark_order_paid",

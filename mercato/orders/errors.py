@@ -55,3 +55,8 @@ class CannotComplete(Conflict):
 class CannotClose(Conflict):
     code = "orders.cannot_close"
     message = "Only a paid order with nothing shipped can be closed."
+
+
+class CannotDropUnits(Conflict):
+    code = "orders.cannot_drop_units"
+    message = "These units have shipped already, or fewer are left to drop."

@@ -73,7 +73,10 @@ class OrderLine(IdMixin, Base):
     """A SKU in a sub-order, with everything the shopper saw frozen."""
 
     __tablename__ = "orders_line"
-    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity"),
+        CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunded_quantity"),
+    )
 
     order_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("orders_order.id", ondelete="CASCADE"), index=True
@@ -86,6 +89,8 @@ class OrderLine(IdMixin, Base):
     spec: Mapped[dict[str, str]] = mapped_column(JSON)
     image_url: Mapped[str | None] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(Integer)
+    # units refunded before they shipped: they no longer ship and their stock went back on sale
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     list_unit_price_amount: Mapped[int] = mapped_column(BigInteger)
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
     discount_amount: Mapped[int] = mapped_column(BigInteger)

@@ -111,6 +111,7 @@ class OrderLineRead(ReadModel):
     spec: dict[str, str]
     image_url: str | None
     quantity: int
+    refunded_quantity: int  # refunded before shipping: these units do not ship
     list_unit_price_amount: int
     unit_price_amount: int
     discount_amount: int

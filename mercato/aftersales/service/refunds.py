@@ -73,6 +73,12 @@ async def _rest_of_order(session: AsyncSession, row: AftersalesRequest) -> int |
     return order.total_amount - sum(c.paid_amount for c in claims)
 
 
+def attempt_is_first(row: AftersalesRequest) -> bool:
+    """Whether no refund was issued for the request yet (a re-issue after a refusal must not drop
+    the units a second time)."""
+    return row.refund_attempts == 0
+
+
 async def issue_refund(
     session: AsyncSession, row: AftersalesRequest, *, who: Who, actor: identity.Actor
 ) -> None:
@@ -96,6 +102,16 @@ async def issue_refund(
             order_id=row.order_id,
             actor=actor,
             reason=f"refunded in full by after-sales {row.number}",
+        )
+    elif row.before_shipment and attempt_is_first(row):
+        # part of the order refunded before shipping: those units must not ship
+        await orders.drop_units_before_shipping(
+            session,
+            order_id=row.order_id,
+            order_line_id=row.order_line_id,
+            quantity=row.quantity,
+            actor=actor,
+            reason=f"after-sales {row.number}",
         )
     attempt = row.refund_attempts + 1
     refund = await payments.refund_payment(

@@ -156,10 +156,10 @@ async def _ship(session: AsyncSession, *, data: ShipmentCreate, actor: identity.
                 order_line_id=line.id,
                 sku_id=line.sku_id,
                 title=line.title[:200],
-                quantity=line.quantity,
+                quantity=line.quantity - line.refunded_quantity,
             )
             for line in order.lines
-            if line.sub_order_id == sub.id
+            if line.sub_order_id == sub.id and line.quantity > line.refunded_quantity  # refunded: not shipped
         ]
     )
     reason = f"shipped with {carrier.code} {data.tracking_number}"

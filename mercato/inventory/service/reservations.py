@@ -187,6 +187,52 @@ async def consume_reservations(
     )
 
 
+async def release_units(
+    session: AsyncSession, *, reference: str, sku_id: int, warehouse_id: int, quantity: int, reason: str = ""
+) -> int:
+    """Give back ``quantity`` units of one active hold (part of an order refunded before it
+    shipped); the hold keeps the rest, or is released when nothing is left. Returns the units
+    given back (0 when there was no such hold). One conditional UPDATE: never below zero."""
+    if quantity < 1:
+        raise ValueError("quantity must be positive")
+    where = (
+        Reservation.reference == reference,
+        Reservation.sku_id == sku_id,
+        Reservation.warehouse_id == warehouse_id,
+        Reservation.status == str(ReservationStatus.active),
+    )
+    shrunk = (
+        await session.execute(
+            update(Reservation)
+            .where(*where, Reservation.quantity > quantity)
+            .values(quantity=Reservation.quantity - quantity)
+            .returning(Reservation.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if shrunk is None:
+        closed = await _close(
+            session,
+            target=ReservationStatus.released,
+            where=[*where, Reservation.quantity == quantity],
+            kind=LedgerKind.release,
+            reason=reason,
+        )
+        return sum(hold.quantity for hold in closed)
+    change = await apply_change(
+        session,
+        sku_id=sku_id,
+        warehouse_id=warehouse_id,
+        kind=LedgerKind.release,
+        reserved_delta=-quantity,
+        reason=reason,
+        reference=reference,
+    )
+    if change is None:  # the active holds always sum to ``reserved``; verify would flag this
+        raise RuntimeError(f"stock of SKU {sku_id} cannot give back {quantity} held units")
+    return quantity
+
+
 async def keep_reservations(session: AsyncSession, *, reference: str) -> int:
     """Keep the active holds of ``reference`` until they are shipped or released: they no longer
     expire (the order was paid). Returns how many units are held; repeating it is a no-op."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity, inventory
@@ -19,6 +19,7 @@ from mercato.orders.errors import (
     CannotClose,
     CannotComplete,
     CannotDeliver,
+    CannotDropUnits,
     CannotShip,
     OrderNotFound,
 )
@@ -334,7 +335,7 @@ async def mark_sub_order_delivered(
         delivered_at=now,
     ):
         return False
-    if all(s == OrderStatus.delivered for s in await _sub_statuses(session, order_id)):
+    if all(s in (OrderStatus.delivered, OrderStatus.closed) for s in await _sub_statuses(session, order_id)):
         moved = await _move(
             session,
             order_id=order_id,
@@ -451,3 +452,75 @@ async def close_paid_order(
     )
     await record_event(session, OrderClosed(order_id=order_id, reason=reason))
     return True
+
+
+async def drop_units_before_shipping(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    order_line_id: int,
+    quantity: int,
+    actor: identity.Actor,
+    reason: str,
+) -> None:
+    """Part of a paid line was refunded before it shipped: those units will not ship and their
+    held stock goes back on sale now. A sub-order left with nothing to ship closes. (Refunding
+    the whole order instead is ``close_paid_order``.)
+
+    Raises:
+        OrderNotFound (404), CannotDropUnits (409): the part has shipped, or fewer units are left.
+    """
+    line = (
+        await session.execute(
+            select(OrderLine.sub_order_id, OrderLine.sku_id).where(
+                OrderLine.id == order_line_id, OrderLine.order_id == order_id
+            )
+        )
+    ).one_or_none()
+    if line is None:
+        raise OrderNotFound()
+    sub = (
+        await session.execute(
+            select(SubOrder.status, SubOrder.warehouse_id).where(SubOrder.id == line.sub_order_id)
+        )
+    ).one()
+    if sub.status != OrderStatus.paid:
+        raise CannotDropUnits()
+    dropped = (
+        await session.execute(
+            update(OrderLine)
+            .where(
+                OrderLine.id == order_line_id, OrderLine.refunded_quantity + quantity <= OrderLine.quantity
+            )
+            .values(refunded_quantity=OrderLine.refunded_quantity + quantity)
+            .returning(OrderLine.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if dropped is None:
+        raise CannotDropUnits()
+    await inventory.release_units(
+        session,
+        reference=f"order:{order_id}",
+        sku_id=line.sku_id,
+        warehouse_id=sub.warehouse_id,
+        quantity=quantity,
+        reason=f"refunded before shipping: {reason}",
+    )
+    left = (
+        await session.execute(
+            select(func.sum(OrderLine.quantity - OrderLine.refunded_quantity)).where(
+                OrderLine.sub_order_id == line.sub_order_id
+            )
+        )
+    ).scalar_one()
+    if not left:
+        await _move_sub_order(
+            session,
+            order_id=order_id,
+            sub_order_id=line.sub_order_id,
+            target=OrderStatus.closed,
+            actor=actor,
+            reason=f"nothing left to ship: {reason}",
+            refused=CannotDropUnits,
+        )

@@ -126,6 +126,9 @@ async def test_refunding_part_of_an_order_before_shipment_keeps_it_open_until_th
     order = await read_order(bought.order.id)
     payment = await payment_of(bought.order)
     assert (red.total_refund_amount, after_red.status) == (6000, orders.OrderStatus.paid)
+    assert [(x.sku_id, x.refunded_quantity) for x in after_red.lines if x.id == red_line.id] == [
+        (bought.red, 2)
+    ]
     assert (black.refund_amount, black.shipping_refund_amount) == (3000, 1200)
     assert order.status is orders.OrderStatus.closed
     assert (payment.status, payment.refunded_amount) == (payments.PaymentStatus.refunded, 10200)
@@ -292,3 +295,30 @@ async def test_repeated_refund_events_change_nothing() -> None:
     with pytest.raises(DomainError) as late:
         await approve(opened.id)
     assert late.value.code == "aftersales.illegal_transition"
+
+
+async def test_units_refunded_before_shipment_do_not_ship_and_their_stock_is_freed_at_once() -> None:
+    bought = await paid_order(units=2, black=1)
+    red_line = next(x for x in bought.order.lines if x.sku_id == bought.red)
+    assert await stock(bought.red, bought.warehouse_id) == (5, 2)
+
+    await approve(
+        (await create(bought, request_for(bought, K.refund_only, quantity=1, order_line_id=red_line.id))).id
+    )
+    await events.deliver_pending()
+    freed = await stock(bought.red, bought.warehouse_id)
+    [part] = (await read_order(bought.order.id)).sub_orders
+    async with uow() as s:
+        await orders.mark_sub_order_shipped(
+            s, order_id=bought.order.id, sub_order_id=part.id, actor=WAREHOUSE
+        )
+
+    assert freed == (5, 1)
+    assert await stock(bought.red, bought.warehouse_id) == (4, 0)  # one red shipped, one stayed
+    assert await stock(bought.black, bought.warehouse_id) == (4, 0)
+    assert (await read_order(bought.order.id)).status is orders.OrderStatus.shipped
+    async with uow() as s:
+        with pytest.raises(orders.CannotDropUnits):  # shipped: too late to take units out
+            await orders.drop_units_before_shipping(
+                s, order_id=bought.order.id, order_line_id=red_line.id, quantity=1, actor=SHOP, reason="late"
+            )

@@ -257,3 +257,33 @@ async def test_an_order_with_a_shipped_part_cannot_be_closed() -> None:
             await orders.close_paid_order(s, order_id=order.id, actor=WAREHOUSE, reason="refunded")
 
     assert (await read(order.id)).status is orders.OrderStatus.partially_shipped
+
+
+async def test_a_part_with_every_unit_refunded_before_shipping_closes_and_does_not_hold_the_order_back() -> (
+    None
+):
+    order, sku, near, far = await split_order()
+    far_part = next(s for s in order.sub_orders if s.warehouse_id == far)
+    near_part = next(s for s in order.sub_orders if s.warehouse_id == near)
+    far_line = next(x for x in order.lines if x.sub_order_id == far_part.id)
+
+    async with uow() as s:
+        await orders.drop_units_before_shipping(
+            s, order_id=order.id, order_line_id=far_line.id, quantity=1, actor=WAREHOUSE, reason="refunded"
+        )
+    with pytest.raises(orders.CannotDropUnits):  # nothing left on that line
+        async with uow() as s:
+            await orders.drop_units_before_shipping(
+                s, order_id=order.id, order_line_id=far_line.id, quantity=1, actor=WAREHOUSE, reason="again"
+            )
+    await ship(order.id, near_part.id)
+    await deliver(order.id, near_part.id)
+
+    done = await read(order.id)
+    assert done.status is orders.OrderStatus.delivered
+    assert sorted((s.warehouse_id, s.status) for s in done.sub_orders) == sorted(
+        [(near, "delivered"), (far, "closed")]
+    )
+    assert ((await level(sku, far)).on_hand, (await level(sku, far)).reserved) == (2, 0)
+    assert ((await level(sku, near)).on_hand, (await level(sku, near)).reserved) == (0, 0)
+    assert (await verify()).problems == []
