@@ -21,18 +21,32 @@ from mercato.notify.service.messages import erase_customer_messages, notify_cust
 log = structlog.get_logger("mercato.notify")
 
 
+async def _about_order(
+    session: AsyncSession, order: orders.OrderRead, *, kind: MessageKind, dedupe_key: str, **params: object
+) -> None:
+    """Tell the order's customer ``kind`` about it (``order_number`` added to ``params``)."""
+    await notify_customer(
+        session,
+        customer_id=order.customer_id,
+        kind=kind,
+        params={"order_number": order.number, **params},
+        dedupe_key=dedupe_key,
+        link=f"order:{order.id}",
+    )
+
+
 async def on_order_paid(session: AsyncSession, envelope: EventEnvelope) -> None:
     """``orders.order_paid``: "order paid", with the amount."""
     event = envelope.event
     assert isinstance(event, orders.OrderPaid)
     order = await orders.read_order(session, order_id=event.order_id)
-    await notify_customer(
+    await _about_order(
         session,
-        customer_id=order.customer_id,
+        order,
         kind=MessageKind.order_paid,
-        params={"order_number": order.number, "amount": order.total_amount, "currency": order.currency},
         dedupe_key=f"order:{order.id}",
-        link=f"order:{order.id}",
+        amount=order.total_amount,
+        currency=order.currency,
     )
 
 
@@ -40,14 +54,12 @@ async def on_order_shipped(session: AsyncSession, envelope: EventEnvelope) -> No
     """``orders.order_shipped``: one message per parcel (sub-order)."""
     event = envelope.event
     assert isinstance(event, orders.OrderShipped)
-    order = await orders.read_order(session, order_id=event.order_id)
-    await notify_customer(
+    await _about_order(
         session,
-        customer_id=order.customer_id,
+        await orders.read_order(session, order_id=event.order_id),
         kind=MessageKind.order_shipped,
-        params={"order_number": order.number, "fully": event.fully},
         dedupe_key=f"sub_order:{event.sub_order_id}",
-        link=f"order:{order.id}",
+        fully=event.fully,
     )
 
 
@@ -55,14 +67,11 @@ async def on_order_delivered(session: AsyncSession, envelope: EventEnvelope) -> 
     """``orders.order_delivered``: every parcel arrived."""
     event = envelope.event
     assert isinstance(event, orders.OrderDelivered)
-    order = await orders.read_order(session, order_id=event.order_id)
-    await notify_customer(
+    await _about_order(
         session,
-        customer_id=order.customer_id,
+        await orders.read_order(session, order_id=event.order_id),
         kind=MessageKind.order_delivered,
-        params={"order_number": order.number},
-        dedupe_key=f"order:{order.id}",
-        link=f"order:{order.id}",
+        dedupe_key=f"order:{event.order_id}",
     )
 
 
@@ -78,14 +87,13 @@ async def on_payment_refunded(session: AsyncSession, envelope: EventEnvelope) ->
     if kind != "order" or not raw_id.isdigit():
         log.info("notify.refund_not_for_an_order", payment_id=event.payment_id)
         return
-    order = await orders.read_order(session, order_id=int(raw_id))
-    await notify_customer(
+    await _about_order(
         session,
-        customer_id=order.customer_id,
+        await orders.read_order(session, order_id=int(raw_id)),
         kind=MessageKind.refund_succeeded,
-        params={"order_number": order.number, "amount": event.amount, "currency": event.currency},
         dedupe_key=f"refund:{event.refund_id}",
-        link=f"order:{order.id}",
+        amount=event.amount,
+        currency=event.currency,
     )
 
 

@@ -45,18 +45,14 @@ async def move_shipment(
     ).scalar_one_or_none()
     if moved is None:
         return None
-    session.add(
-        StatusChange(
-            shipment_id=shipment_id,
-            from_status=current,
-            to_status=str(target),
-            actor_id=actor.staff_id,
-            actor_label=actor.label[:200],
-            reason=reason[:300],
-            created_at=now,
-        )
+    await _record(
+        session,
+        from_status=current,
+        to_status=str(target),
+        actor=actor,
+        reason=reason,
+        shipment_id=shipment_id,
     )
-    await session.flush()
     return current
 
 
@@ -71,7 +67,6 @@ async def move_pickup_code(
 ) -> bool:
     """Move an open pickup code to ``target`` (its open hash is released); False if it was not
     open any more (a concurrent verification or cancellation won)."""
-    now = clock.now()
     moved = (
         await session.execute(
             update(PickupCode)
@@ -83,18 +78,14 @@ async def move_pickup_code(
     ).scalar_one_or_none()
     if moved is None:
         return False
-    session.add(
-        StatusChange(
-            pickup_code_id=pickup_code_id,
-            from_status=str(PickupStatus.open),
-            to_status=str(target),
-            actor_id=actor.staff_id,
-            actor_label=actor.label[:200],
-            reason=reason[:300],
-            created_at=now,
-        )
+    await _record(
+        session,
+        from_status=str(PickupStatus.open),
+        to_status=str(target),
+        actor=actor,
+        reason=reason,
+        pickup_code_id=pickup_code_id,
     )
-    await session.flush()
     return True
 
 
@@ -108,12 +99,34 @@ async def record_created(
     pickup_code_id: int | None = None,
 ) -> None:
     """The first history row of a new shipment or pickup code (from nothing to ``status``)."""
+    await _record(
+        session,
+        from_status="",
+        to_status=status,
+        actor=actor,
+        reason=reason,
+        shipment_id=shipment_id,
+        pickup_code_id=pickup_code_id,
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    from_status: str,
+    to_status: str,
+    actor: identity.Actor,
+    reason: str,
+    shipment_id: int | None = None,
+    pickup_code_id: int | None = None,
+) -> None:
+    """One ``fulfillment_status_change`` row: who moved which shipment or pickup code, when, why."""
     session.add(
         StatusChange(
             shipment_id=shipment_id,
             pickup_code_id=pickup_code_id,
-            from_status="",
-            to_status=status,
+            from_status=from_status,
+            to_status=to_status,
             actor_id=actor.staff_id,
             actor_label=actor.label[:200],
             reason=reason[:300],

@@ -36,9 +36,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core.errors import InvalidInput
@@ -47,6 +48,8 @@ from mercato.core.money import Money, exponent
 from mercato.core.schemas import ReadModel
 from mercato.payments.models import Payment, Refund
 from mercato.payments.schemas import PaymentStatus, RefundStatus
+
+_Row = TypeVar("_Row", Payment, Refund)
 
 #: Providers whose statements we read.
 STATEMENT_PROVIDERS = ("alipay", "stripe", "wechatpay")
@@ -713,36 +716,52 @@ def _chunks(values: Iterable[object]) -> Iterator[list[object]]:
         yield items[start : start + _CHUNK]
 
 
+async def _rows_matching(
+    session: AsyncSession,
+    model: type[_Row],
+    scope: ColumnElement[bool],
+    conditions: list[ColumnElement[bool]],
+) -> dict[int, _Row]:
+    """Rows of ``model`` within ``scope`` matching any of ``conditions`` (one query each), by id."""
+    found: dict[int, _Row] = {}
+    for condition in conditions:
+        rows = await session.execute(select(model).where(scope, condition))
+        found.update({row.id: row for row in rows.scalars()})
+    return found
+
+
 async def reconcile_statement(session: AsyncSession, *, statement: Statement) -> ReconcileReport:
     """Compare ``statement`` with our records of its provider (read only)."""
     provider = statement.provider
-    payment_rows: dict[int, Payment] = {}
     ids = {i for line in statement.lines if (i := _our_id(line.merchant_payment_id)) is not None}
     trades = {
         t for line in statement.lines for t in (line.provider_payment_id, line.merchant_payment_id) if t
     }
-    conditions = [
-        *(Payment.id.in_(chunk) for chunk in _chunks(ids)),
-        *(Payment.provider_payment_id.in_(chunk) for chunk in _chunks(trades)),
-        Payment.captured_at.between(statement.starts_at, statement.ends_at),
-    ]
-    for condition in conditions:
-        rows = await session.execute(select(Payment).where(Payment.provider == provider, condition))
-        payment_rows.update({row.id: row for row in rows.scalars()})
+    payment_rows = await _rows_matching(
+        session,
+        Payment,
+        Payment.provider == provider,
+        [
+            *(Payment.id.in_(chunk) for chunk in _chunks(ids)),
+            *(Payment.provider_payment_id.in_(chunk) for chunk in _chunks(trades)),
+            Payment.captured_at.between(statement.starts_at, statement.ends_at),
+        ],
+    )
 
-    refund_rows: dict[int, Refund] = {}
     refund_ids = {i for line in statement.lines if (i := _our_id(line.merchant_refund_id)) is not None}
     refund_nos = {
         n for line in statement.lines for n in (line.provider_refund_id, line.merchant_refund_id) if n
     }
-    refund_conditions = [
-        *(Refund.id.in_(chunk) for chunk in _chunks(refund_ids)),
-        *(Refund.provider_refund_id.in_(chunk) for chunk in _chunks(refund_nos)),
-        Refund.completed_at.between(statement.starts_at, statement.ends_at),
-    ]
-    for condition in refund_conditions:
-        found = await session.execute(select(Refund).where(Refund.provider == provider, condition))
-        refund_rows.update({row.id: row for row in found.scalars()})
+    refund_rows = await _rows_matching(
+        session,
+        Refund,
+        Refund.provider == provider,
+        [
+            *(Refund.id.in_(chunk) for chunk in _chunks(refund_ids)),
+            *(Refund.provider_refund_id.in_(chunk) for chunk in _chunks(refund_nos)),
+            Refund.completed_at.between(statement.starts_at, statement.ends_at),
+        ],
+    )
 
     refunded: dict[int, int] = {}
     for chunk in _chunks(payment_rows):
