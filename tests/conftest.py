@@ -48,7 +48,7 @@ DATABASE_URL = _database_url()
 os.environ["MERCATO_DATABASE_URL"] = DATABASE_URL
 
 from mercato import identity  # noqa: E402
-from mercato.core import cache, clock  # noqa: E402
+from mercato.core import cache, clock, events  # noqa: E402
 from mercato.core.db import get_database, reset_database, uow  # noqa: E402
 from mercato.core.migrate import upgrade  # noqa: E402
 from mercato.core.settings import get_settings  # noqa: E402
@@ -130,6 +130,17 @@ async def clean_state() -> AsyncIterator[None]:
         await sender.aclose()
     clock.reset()
     await _empty_tables()
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """Every job and event handler registered, as in the worker (``pytestmark =
+    pytest.mark.usefixtures("handlers")`` in flows that deliver events); none afterwards."""
+    from mercato.worker import register  # noqa: PLC0415 - the composition root, only when asked
+
+    register()
+    yield
+    events.unsubscribe_all()
 
 
 @pytest.fixture

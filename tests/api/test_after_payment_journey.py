@@ -7,7 +7,7 @@ payment and the shopper's messages are checked exactly."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -18,7 +18,6 @@ from mercato import inventory, orders, payments
 from mercato.core import events
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import make_staff, staff_headers
 from tests.factories.payments import pay_on_gateway, read_payment
@@ -39,11 +38,7 @@ from tests.providers.fake_wechatpay import configure as use_fake_wechatpay
 TOTAL = 7000  # two T-shirts at 30 元 and 10 元 shipping
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 @dataclass

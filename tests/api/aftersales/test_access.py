@@ -3,13 +3,9 @@ without its permission and 401 without a staff sign-in, changing nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from httpx import AsyncClient
 
-from mercato.core import events
-from mercato.worker import register
 from tests.api.aftersales.support import bought, staff
 from tests.factories.identity import signed_in_customer
 from tests.service.aftersales.support import rows
@@ -17,11 +13,7 @@ from tests.service.aftersales.support import rows
 ADMIN = "/api/v1/admin/aftersales"
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def test_another_customers_request_is_not_found_and_untouched(client: AsyncClient) -> None:

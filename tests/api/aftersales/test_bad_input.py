@@ -5,14 +5,12 @@ with a stable code, and nothing changes: rows, claims, stock, payment."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
 from mercato.core import clock, events
-from mercato.worker import register
 from tests.api.aftersales.support import Purchase, bought, staff
 from tests.service.aftersales.support import payment_of, rows, stock
 
@@ -20,11 +18,7 @@ ADMIN = "/api/v1/admin/aftersales"
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def state(purchase: Purchase) -> dict[str, Any]:

@@ -4,7 +4,6 @@ the resolution report staff read."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from httpx import AsyncClient
@@ -14,18 +13,13 @@ from mercato import payments
 from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
-from mercato.worker import register
 from tests.api.aftersales.support import bought, staff
 from tests.service.aftersales.support import payment_of
 
 ADMIN = "/api/v1/admin/aftersales"
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def test_a_dispute_decided_for_the_shopper_refunds_them(client: AsyncClient) -> None:

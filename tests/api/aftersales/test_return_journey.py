@@ -5,7 +5,6 @@ Also the exchange path and a refund before shipment that closes the whole order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from httpx import AsyncClient
@@ -15,18 +14,13 @@ from mercato import inventory, orders, payments
 from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
-from mercato.worker import register
 from tests.api.aftersales.support import bought, staff
 from tests.service.aftersales.support import payment_of, read_order, stock
 
 ADMIN = "/api/v1/admin/aftersales"
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def test_a_shopper_returns_one_of_two_units_and_gets_the_money_back(client: AsyncClient) -> None:

@@ -14,17 +14,11 @@ from mercato.cart.models import Cart, CartLine
 from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.orders.models import Order
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import signed_in_customer
 from tests.factories.payments import pay_on_gateway, read_payment
 
-
-@pytest.fixture(autouse=True)
-def handlers() -> object:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def level(sku_id: int) -> tuple[int, int]:

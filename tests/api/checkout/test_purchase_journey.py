@@ -4,15 +4,12 @@ complete, pay in the sandbox; then every record the purchase touched, checked ex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from httpx import AsyncClient
 
 from mercato import identity, inventory
 from mercato.core import events
 from mercato.core.db import uow
-from mercato.worker import register
 from tests.factories.checkout import ADDRESS, open_shop
 from tests.factories.identity import PASSWORD
 from tests.factories.payments import pay_on_gateway, read_payment
@@ -20,11 +17,7 @@ from tests.factories.payments import pay_on_gateway, read_payment
 PHONE = "13800138123"
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def open_staffed_shop() -> None:

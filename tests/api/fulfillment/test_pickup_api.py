@@ -5,7 +5,6 @@ code, a replay, missing permissions and another shopper are refused with nothing
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 import segno
@@ -16,7 +15,6 @@ from mercato import inventory
 from mercato.core import events
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import make_staff, signed_in_customer, staff_headers
 from tests.factories.inventory import make_warehouse, receive
@@ -26,11 +24,7 @@ from tests.service.fulfillment.factories import counts, stock, verify_stock
 VERIFY = "/api/v1/admin/fulfillment/pickup/verify"
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def bought_for_pickup(client: AsyncClient) -> tuple[dict[str, str], int, int, int]:

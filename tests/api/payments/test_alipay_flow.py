@@ -6,7 +6,7 @@ not paid; refunds and closing go through the gateway."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -16,7 +16,6 @@ from httpx import AsyncClient
 from mercato import orders, payments
 from mercato.core import clock, events
 from mercato.core.db import uow
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import make_staff, staff_headers
 from tests.factories.payments import counts, history, notification_outcomes, outbox, read_payment
@@ -31,11 +30,7 @@ from tests.providers.fake_alipay import (
 TOTAL = 7000  # two T-shirts at 30 元 and 10 元 shipping
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 @pytest.fixture

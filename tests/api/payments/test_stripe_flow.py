@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,6 @@ from mercato import orders, payments
 from mercato.core import events
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import make_staff, staff_headers
 from tests.factories.payments import counts, history, notification_outcomes, outbox, read_payment
@@ -50,13 +49,6 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeStripe]:
         get_settings.cache_clear()
         yield server
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
 
 
 async def stripe_payment(*, amount: int = 9900, reference: str = "order:42") -> payments.PaymentRead:

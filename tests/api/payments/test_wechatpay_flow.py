@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from httpx import AsyncClient
@@ -16,7 +16,6 @@ from httpx import AsyncClient
 from mercato import orders, payments
 from mercato.core import clock, events
 from mercato.core.db import uow
-from mercato.worker import register
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import make_staff, staff_headers
 from tests.factories.payments import counts, history, notification_outcomes, outbox, read_payment
@@ -26,11 +25,7 @@ from tests.providers.fake_wechatpay import FakeWeChatPay, configure, running_fak
 TOTAL = 7000  # two T-shirts at 30 元 and 10 元 shipping
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from mercato.core.errors import DomainError
 from mercato.payments.providers.base import RefundResult
 from mercato.payments.providers.registry import set_provider
 from mercato.payments.providers.sandbox import SandboxProvider
-from mercato.worker import register
 from tests.service.aftersales.support import (
     ARBITER,
     SHOP,
@@ -33,11 +32,7 @@ K = aftersales.AftersalesKind
 R = aftersales.AftersalesStatus
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 class RefusingGateway(SandboxProvider):

@@ -4,14 +4,12 @@ answers (average, p90, within the 4-hour target) and who is waiting now."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from mercato import aftersales
-from mercato.core import clock, events
+from mercato.core import clock
 from mercato.core.db import uow
-from mercato.worker import register
 from tests.factories.identity import make_customer
 from tests.service.aftersales.support import ARBITER, SHOP, WAREHOUSE, delivered_order, request_for
 
@@ -19,11 +17,7 @@ K = aftersales.AftersalesKind
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def test_the_report_measures_each_answer_from_the_shoppers_last_step() -> None:

@@ -3,19 +3,16 @@ nothing (rows, claims, outbox); the refund shares of a line add up to what it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mercato import aftersales, orders
 from mercato.aftersales.service.requests import unit_share
-from mercato.core import clock, events
+from mercato.core import clock
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
-from mercato.worker import register
 from tests.factories.identity import make_customer
 from tests.service.aftersales.support import (
     WAREHOUSE,
@@ -30,11 +27,7 @@ from tests.service.aftersales.support import (
 K = aftersales.AftersalesKind
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def create(

@@ -5,7 +5,6 @@ and timeline checked exactly; and the exchange path."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +15,6 @@ from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.core.events import OutboxEvent
 from mercato.identity.models import AuditEntry
-from mercato.worker import register
 from tests.service.aftersales.support import (
     SHOP,
     WAREHOUSE,
@@ -29,11 +27,7 @@ from tests.service.aftersales.support import (
 R = aftersales.AftersalesStatus
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def last_audit_id() -> int:

@@ -5,7 +5,6 @@ order are refused with nothing changed; wrong codes are limited."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +13,6 @@ from mercato import fulfillment, identity, orders
 from mercato.core import events
 from mercato.core.db import uow
 from mercato.fulfillment.models import PickupCode
-from mercato.worker import register
 from tests.service.fulfillment.factories import (
     STAFF,
     counts,
@@ -29,11 +27,7 @@ from tests.service.fulfillment.factories import (
 CLERK = identity.Actor(staff_id=7, label="clerk@example.com")
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Iterator[None]:
-    register()
-    yield
-    events.unsubscribe_all()
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 async def code_of(order: orders.OrderRead) -> fulfillment.PickupCodeRead:
