@@ -11,7 +11,7 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import aftersales, identity, inventory, orders, payments
+from mercato import aftersales, fulfillment, identity, inventory, orders, payments
 from mercato.aftersales import handlers as aftersales_handlers
 from mercato.aftersales import tasks as aftersales_tasks
 from mercato.catalog import handlers as catalog_handlers
@@ -53,6 +53,7 @@ def register() -> None:
     events.subscribe(identity.CustomerDeleted, notify_handlers.on_customer_deleted)
     events.subscribe(payments.PaymentRefunded, aftersales_handlers.on_payment_refunded)
     events.subscribe(aftersales.AftersalesDecided, notify_handlers.on_aftersales_decided)
+    events.subscribe(fulfillment.PickupCodeIssued, notify_handlers.on_pickup_code_issued)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import aftersales, identity, orders, payments
+from mercato import aftersales, fulfillment, identity, orders, payments
 from mercato.core.events import EventEnvelope
 from mercato.notify.schemas import MessageKind
 from mercato.notify.service.messages import erase_customer_messages, notify_customer
@@ -72,6 +72,19 @@ async def on_order_delivered(session: AsyncSession, envelope: EventEnvelope) -> 
         await orders.read_order(session, order_id=event.order_id),
         kind=MessageKind.order_delivered,
         dedupe_key=f"order:{event.order_id}",
+    )
+
+
+async def on_pickup_code_issued(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``fulfillment.pickup_code_issued``: the order can be collected (the code is shown in the
+    order, never sent in a message)."""
+    event = envelope.event
+    assert isinstance(event, fulfillment.PickupCodeIssued)
+    await _about_order(
+        session,
+        await orders.read_order(session, order_id=event.order_id),
+        kind=MessageKind.pickup_ready,
+        dedupe_key=f"pickup:{event.order_id}",
     )
 
 

@@ -17,6 +17,7 @@ class MessageKind(StrEnum):
     order_paid = "order_paid"  # the order's payment was captured
     order_shipped = "order_shipped"  # a sub-order (parcel) left its warehouse; ``fully`` when the last
     order_delivered = "order_delivered"  # every parcel arrived
+    pickup_ready = "pickup_ready"  # a store-pickup order can be collected with its pickup code
     refund_succeeded = "refund_succeeded"  # a refund went back through the original payment
     aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
 

@@ -28,6 +28,7 @@ KIND_PARAMS: dict[MessageKind, frozenset[str]] = {
     MessageKind.order_paid: frozenset({"order_number", "amount", "currency"}),
     MessageKind.order_shipped: frozenset({"order_number", "fully"}),
     MessageKind.order_delivered: frozenset({"order_number"}),
+    MessageKind.pickup_ready: frozenset({"order_number"}),
     MessageKind.refund_succeeded: frozenset({"order_number", "amount", "currency"}),
     MessageKind.aftersales_decided: frozenset({"order_number", "approved", "reason"}),
 }

@@ -158,3 +158,18 @@ async def test_wrong_codes_are_limited(client: AsyncClient) -> None:
     assert (limited.status_code, limited.json()["code"]) == (429, "fulfillment.pickup_attempts_exceeded")
     assert int(limited.headers["retry-after"]) > 0
     assert (await client.get(f"/api/v1/orders/{order_id}", headers=auth)).json()["status"] == "paid"
+
+
+async def test_the_shopper_is_told_the_order_is_ready_for_pickup_once(client: AsyncClient) -> None:
+    auth, order_id, _red, _store = await bought_for_pickup(client)
+    for _ in range(3):  # redelivered events tell nothing twice
+        await events.deliver_pending()
+
+    messages = (await client.get("/api/v1/me/messages", headers=auth)).json()["items"]
+
+    ready = [m for m in messages if m["kind"] == "pickup_ready"]
+    assert len(ready) == 1
+    assert ready[0]["title"] == "订单可到店自提"
+    assert "提货码" in ready[0]["body"]
+    assert ready[0]["link"] == f"order:{order_id}"
+    assert sorted(m["kind"] for m in messages) == ["order_paid", "pickup_ready"]
