@@ -44,6 +44,11 @@ from mercato.web.middleware import RequestContextMiddleware
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "node_modules"
 STATIC = Path(__file__).resolve().parent / "web" / "static"
+#: Front-end packages served from node_modules (installed by scripts/bootstrap, never copied).
+VENDOR_SCRIPTS = {
+    "htmx": VENDOR / "htmx.org" / "dist",
+    "alpine": VENDOR / "alpinejs" / "dist",
+}
 
 
 @asynccontextmanager
@@ -110,6 +115,9 @@ def create_app() -> FastAPI:
     swagger = VENDOR / "swagger-ui-dist"
     if swagger.exists():
         app.mount("/static/vendor/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
+    for name, folder in VENDOR_SCRIPTS.items():
+        if folder.exists():
+            app.mount(f"/static/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/media", catalog_media_api.media_files, name="media")  # local disk media, read-only
 

@@ -23,7 +23,7 @@ from starlette.requests import Request
 
 from mercato.core.errors import DomainError
 from mercato.core.i18n import DEFAULT_LOCALE, gettext
-from mercato.web.csrf import FIELD, verify_csrf
+from mercato.web.csrf import FIELD, HEADER, verify_csrf
 from mercato.web.problems import STATUS, domain_detail, field_message
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,11 +53,14 @@ def locale_of(request: Request) -> str:
 async def read_form(request: Request) -> dict[str, str]:
     """The posted fields (first value of each, files ignored), once the CSRF token is checked.
 
+    The token comes from the ``csrf_token`` field, or from the ``X-CSRF-Token`` header that
+    ``base.html`` makes htmx send with every request.
+
     Raises:
-        CsrfFailed (403): the ``csrf_token`` field is missing or does not match the cookie.
+        CsrfFailed (403): the token is missing or does not match the cookie.
     """
     form = await request.form()
-    submitted = form.get(FIELD)
+    submitted = form.get(FIELD) or request.headers.get(HEADER)
     verify_csrf(request, submitted if isinstance(submitted, str) else None)
     values: dict[str, str] = {}
     for name, value in form.multi_items():

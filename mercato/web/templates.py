@@ -14,12 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from mercato.core.i18n import DEFAULT_LOCALE, format_datetime, gettext, translations
+from mercato.core.money import Money
 from mercato.core.security import mask_email, mask_phone
 from mercato.core.settings import get_settings
 from mercato.web.csrf import csrf_token
@@ -56,6 +59,31 @@ def _datetime(context: Context, value: dt.datetime | None) -> str:
     return format_datetime(value, get_settings().tz, _locale(context))
 
 
+@pass_context
+def _money(context: Context, value: Money | int | None, currency: str = "CNY") -> str:
+    """``Money`` (or minor units plus a currency) formatted for the page's locale: ``¥12.34``."""
+    if value is None:
+        return ""
+    money = value if isinstance(value, Money) else Money(int(value), currency)
+    return money.format(_locale(context))
+
+
+@pass_context
+def _number(context: Context, value: int | None) -> str:
+    """A count with the locale's grouping: ``12,345``."""
+    return "" if value is None else format_decimal(value, locale=_locale(context))
+
+
+@pass_context
+def _date(context: Context, value: dt.date | dt.datetime | None) -> str:
+    """A date (a datetime is first moved into the shop's time zone) in the locale's medium form."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(get_settings().tz).date()
+    return format_date(value, format="medium", locale=_locale(context))
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "∅"
@@ -88,6 +116,9 @@ def _build() -> Environment:
     env.filters["mask_phone"] = mask_phone
     env.filters["mask_email"] = mask_email
     env.filters["datetime"] = _datetime
+    env.filters["date"] = _date
+    env.filters["money"] = _money
+    env.filters["number"] = _number
     env.globals["audit_changes"] = audit_changes
     return env
 
