@@ -3,6 +3,7 @@
 from mercato.aftersales import models as _aftersales  # noqa: F401
 from mercato.cart import models as _cart  # noqa: F401
 from mercato.catalog import models as _catalog  # noqa: F401
+from mercato.content import models as _content  # noqa: F401
 from mercato.core import events as _core_events  # noqa: F401 - core_outbox_event, core_event_delivery
 from mercato.core import idempotency as _core_idempotency  # noqa: F401 - core_idempotency_key
 from mercato.core.db import Base
@@ -29,4 +30,5 @@ OWNERS = {
     "notify": "mercato.notify",
     "fulfillment": "mercato.fulfillment",
     "aftersales": "mercato.aftersales",
+    "content": "mercato.content",
 }

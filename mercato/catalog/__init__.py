@@ -4,7 +4,8 @@ the listing workflow with its compliance checks, and the storefront read API.
 Public API (service functions take an ``AsyncSession`` first, keyword arguments after, and return
 schemas):
 
-- references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``;
+- references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``,
+  ``search_sku_ids`` (code or title, for staff lists);
   ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
   ``handlers.on_stock_level_changed``); ``record_sales`` (paid units, from ``orders``)
 - media: ``add_product_image``, ``list_product_images``, ``remove_product_image``,
@@ -29,7 +30,9 @@ schemas):
   writes, one ``catalog.import`` audit entry), ``export_products`` (round-trippable)
 - storefront (only products on sale; tree and pages cached): ``get_storefront_category_tree``,
   ``list_storefront_products``, ``get_storefront_product``, ``get_storefront_product_by_slug``,
-  ``invalidate_product_cache`` (for writes that change a product page outside these services)
+  ``invalidate_product_cache`` (for writes that change a product page outside these services);
+  ``get_storefront_facets`` (brands, filterable attributes and price span for the filter panel),
+  ``list_sitemap_products`` (slugs and last changes of the products on sale)
 
 Every staff write takes ``actor`` and records an audit entry in the same transaction.
 
@@ -194,6 +197,7 @@ from mercato.catalog.service.references import (
     get_sku_labels,
     get_sku_refs,
     record_sales,
+    search_sku_ids,
 )
 from mercato.catalog.service.skus import list_skus, set_product_specs, update_sku
 from mercato.catalog.service.spreadsheets import export_products, import_products
@@ -370,3 +374,14 @@ from mercato.catalog.schemas import SellableSku  # noqa: E402 - grouped with its
 from mercato.catalog.service.sellable import get_sellable_skus  # noqa: E402
 
 __all__ += ["SellableSku", "get_sellable_skus", "record_sales"]
+__all__ += ["search_sku_ids"]
+
+from mercato.catalog.schemas import AttributeFacet, BrandFacet, StorefrontFacets  # noqa: E402
+from mercato.catalog.service.facets import get_storefront_facets  # noqa: E402
+
+__all__ += ["AttributeFacet", "BrandFacet", "StorefrontFacets", "get_storefront_facets"]
+
+from mercato.catalog.schemas import SitemapProduct  # noqa: E402
+from mercato.catalog.service.sitemap import list_sitemap_products  # noqa: E402
+
+__all__ += ["SitemapProduct", "list_sitemap_products"]

@@ -664,3 +664,45 @@ class SellableSku(ReadModel):
     seller_id: int | None
     image_url: str | None  # the first image's thumbnail
     is_sellable: bool  # the product is on sale and the SKU active
+
+
+# -- storefront facets (the filter panel of a category or search page)
+
+
+class BrandFacet(ReadModel):
+    """A brand with products among the results, and how many."""
+
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    count: int
+
+
+class AttributeFacet(ReadModel):
+    """A filterable attribute (spec, or parameter with defined values) of the products listed;
+    filter with ``code:value``."""
+
+    code: str
+    name: str
+    name_en: str
+    kind: AttributeKind
+    values: list[SpecValueRead]
+
+
+class StorefrontFacets(ReadModel):
+    """What the products on sale in a category (or matching a search) can be filtered by."""
+
+    brands: list[BrandFacet]
+    attributes: list[AttributeFacet]
+    currency: str | None  # None when nothing matches
+    min_price_amount: int | None  # the lowest "from" price
+    max_price_amount: int | None
+    total: int
+
+
+class SitemapProduct(ReadModel):
+    """A product on sale as the sitemap lists it."""
+
+    slug: str
+    updated_at: dt.datetime

@@ -5,6 +5,9 @@ fate (paid: the ordered lines leave the cart; cancelled: the cart thaws and the 
 Public API: ``confirm_checkout``, ``complete_checkout`` (idempotent by Idempotency-Key and by
 cart), ``buy_now`` (one SKU, no cart, the default address), ``pay_url``; the delivery choices
 ``delivery_slots`` (定时达) and ``pickup_stores`` (到店自提).
+For the storefront's pages: ``confirm_buy_now`` (buy-now's confirm step), ``get_order_payment``
+(pay page), ``get_order_outcome`` (result page: paid, waiting, failed, cancelled) and ``pay_order``
+(pay an unpaid order again or another way).
 
 Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1`` (``handlers.py``).
 Depends on: core, identity (addresses), cart, inventory (stores), orders, payments.
@@ -17,13 +20,20 @@ from mercato.checkout.schemas import (
     CheckoutResult,
     CompleteCheckout,
     ConfirmCheckout,
+    OrderOutcome,
+    OrderPayment,
+    PayOutcome,
     PickupStore,
 )
 from mercato.checkout.service import (
     buy_now,
     complete_checkout,
+    confirm_buy_now,
     confirm_checkout,
     delivery_slots,
+    get_order_outcome,
+    get_order_payment,
+    pay_order,
     pay_url,
     pickup_stores,
 )
@@ -36,11 +46,18 @@ __all__ = [
     "ConfirmCheckout",
     "EmptyCart",
     "NoAddress",
+    "OrderOutcome",
+    "OrderPayment",
+    "PayOutcome",
     "PickupStore",
     "buy_now",
     "complete_checkout",
+    "confirm_buy_now",
     "confirm_checkout",
     "delivery_slots",
+    "get_order_outcome",
+    "get_order_payment",
+    "pay_order",
     "pay_url",
     "pickup_stores",
 ]

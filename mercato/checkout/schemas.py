@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
 from mercato.core.schemas import InputModel, ReadModel
-from mercato.orders import DeliverySlot, InvoiceRequest
+from mercato.orders import DeliverySlot, InvoiceRequest, OrderStatus, OrderSummary
+from mercato.payments import PaymentRead
 from mercato.pricing import Delivery, PriceResult
 
 AddressId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -79,3 +81,30 @@ class BuyNow(InputModel):
     note: Annotated[str, Field(max_length=200)] = ""
     expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]
     provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"
+
+
+class PayOutcome(StrEnum):
+    """Where an order stands for the shopper after paying (the result page)."""
+
+    paid = "paid"  # the money arrived (the order may have moved on since)
+    waiting = "waiting"  # not paid yet: still to pay, or the gateway has not told us
+    failed = "failed"  # the last payment failed; the order can still be paid
+    cancelled = "cancelled"  # not paid in time, or cancelled; nothing to pay
+
+
+class OrderPayment(ReadModel):
+    """One of the customer's payments with the order it pays for (the pay page)."""
+
+    payment: PaymentRead
+    order_id: int
+    order_number: str
+    order_status: OrderStatus
+    outcome: PayOutcome
+
+
+class OrderOutcome(ReadModel):
+    """An order as the result page shows it: its latest payment and what that came to."""
+
+    order: OrderSummary
+    payment: PaymentRead | None
+    outcome: PayOutcome

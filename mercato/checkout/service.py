@@ -22,6 +22,9 @@ from mercato.checkout.schemas import (
     CheckoutResult,
     CompleteCheckout,
     ConfirmCheckout,
+    OrderOutcome,
+    OrderPayment,
+    PayOutcome,
     PickupStore,
 )
 from mercato.core import clock
@@ -198,3 +201,139 @@ async def buy_now(
         ),
     )
     return await _result(session, order, data.provider)
+
+
+async def confirm_buy_now(
+    session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int, data: ConfirmCheckout
+) -> CheckoutQuote:
+    """The price of ``quantity`` of one SKU delivered to the chosen address (立即购买's confirm
+    step; place it with ``buy_now`` and this total).
+
+    Raises:
+        AddressNotFound (404), orders.InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409).
+    """
+    items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
+    address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
+    choice = await orders.check_delivery(
+        session,
+        delivery=data.delivery,
+        slot_starts_at=data.slot_starts_at,
+        pickup_store_id=data.pickup_store_id,
+        now=clock.now(),
+    )
+    price = await orders.quote_order(session, items=items, province=address.province, delivery=data.delivery)
+    return CheckoutQuote(
+        address_id=address.id,
+        delivery=data.delivery,
+        slot=choice.slot,
+        pickup_store_id=choice.pickup_store_id,
+        price=price,
+    )
+
+
+_PAID = frozenset(orders.OrderStatus) - {orders.OrderStatus.pending_payment, orders.OrderStatus.cancelled}
+_SETTLED = frozenset(
+    {
+        payments.PaymentStatus.paid,
+        payments.PaymentStatus.partially_refunded,
+        payments.PaymentStatus.refunded,
+    }
+)
+
+
+def _outcome(status: orders.OrderStatus, payment: payments.PaymentRead | None) -> PayOutcome:
+    if status in _PAID or (payment is not None and payment.status in _SETTLED):
+        return PayOutcome.paid
+    if status is orders.OrderStatus.cancelled:
+        return PayOutcome.cancelled
+    if payment is not None and payment.status is payments.PaymentStatus.failed:
+        return PayOutcome.failed
+    return PayOutcome.waiting
+
+
+def _order_id(reference: str) -> int | None:
+    prefix, _, number = reference.partition(":")
+    return int(number) if prefix == "order" and number.isdigit() and len(number) < 19 else None
+
+
+async def get_order_payment(session: AsyncSession, *, customer_id: int, payment_id: int) -> OrderPayment:
+    """One of the customer's order payments with its order (the pay page).
+
+    Raises:
+        PaymentNotFound (404): no such payment, another customer's, or not for an order.
+    """
+    payment = await payments.get_payment(session, payment_id=payment_id, customer_id=customer_id)
+    order_id = _order_id(payment.reference)
+    if order_id is None:
+        raise payments.PaymentNotFound()
+    try:
+        order = await orders.read_order(session, order_id=order_id, customer_id=customer_id)
+    except orders.OrderNotFound as exc:
+        raise payments.PaymentNotFound() from exc
+    return OrderPayment(
+        payment=payment,
+        order_id=order.id,
+        order_number=order.number,
+        order_status=order.status,
+        outcome=_outcome(order.status, payment),
+    )
+
+
+async def get_order_outcome(
+    session: AsyncSession, *, customer_id: int, number: str | None = None, reference: str | None = None
+) -> OrderOutcome:
+    """One of the customer's orders, by number or by payment reference (``order:42``, as a
+    gateway hands it back), with its latest payment and what that came to (the result page).
+
+    Raises:
+        OrderNotFound (404): no such order, or another customer's.
+    """
+    summary: orders.OrderSummary | None = None
+    if number:
+        page = await orders.list_orders(session, customer_id=customer_id, number=number, limit=1)
+        summary = page.items[0] if page.items else None
+    elif reference and (order_id := _order_id(reference)) is not None:
+        summary = await orders.read_order(session, order_id=order_id, customer_id=customer_id)
+    if summary is None or summary.customer_id != customer_id:
+        raise orders.OrderNotFound()
+    latest = (await payments.list_payments(session, reference=f"order:{summary.id}", limit=1)).items
+    payment = latest[0] if latest else None
+    return OrderOutcome(
+        order=orders.OrderSummary.model_validate(
+            summary.model_dump(include=set(orders.OrderSummary.model_fields))
+        ),
+        payment=payment,
+        outcome=_outcome(summary.status, payment),
+    )
+
+
+async def pay_order(
+    session: AsyncSession, *, customer_id: int, order_id: int, provider: str
+) -> CheckoutResult:
+    """Pay one of the customer's unpaid orders with ``provider``: its pending payment there, else
+    a new one (paying another way, or again after a failed attempt).
+
+    Raises:
+        OrderNotFound (404), payments.UnknownProvider (422),
+        payments.ReferenceAlreadyPaid (409): the order is paid or no longer payable.
+    """
+    order = await orders.read_order(session, order_id=order_id, customer_id=customer_id)
+    if order.status is not orders.OrderStatus.pending_payment:
+        raise payments.ReferenceAlreadyPaid()
+    payment = await payments.create_payment(
+        session,
+        reference=f"order:{order.id}",
+        customer_id=customer_id,
+        amount=order.total_amount,
+        currency=order.currency,
+        provider=provider,
+        expires_in=max(order.pay_by - clock.now(), dt.timedelta(minutes=1)),
+    )
+    return CheckoutResult(
+        order_id=order.id,
+        order_number=order.number,
+        total_amount=order.total_amount,
+        currency=order.currency,
+        payment_id=payment.id,
+        pay_path=f"/api/v1/checkout/pay/{payment.id}",
+    )

@@ -8,6 +8,7 @@ from mercato import identity, inventory
 from mercato.core.db import reset_database, uow
 from mercato.core.events import deliver_pending
 from mercato.core.settings import get_settings
+from mercato.demo.banners import seed_banners
 from mercato.demo.catalog import seed_catalog
 from mercato.demo.content import CATEGORIES, WAREHOUSES
 from mercato.worker import register
@@ -100,11 +101,17 @@ async def _seed_catalog() -> list[str]:
     return [f"{count} products in {len(CATEGORIES)} categories with stock in 3 warehouses and a pickup store"]
 
 
+async def _seed_banners() -> list[str]:
+    """The demo home-page banners, once: skipped when the shop has any banner."""
+    async with uow() as session:
+        return await seed_banners(session)
+
+
 async def seed() -> list[str]:
     """Create what is missing of the demo data; return what was created."""
     try:
         async with uow() as session:
             created = await _seed(session)
-        return created + await _seed_catalog()
+        return created + await _seed_catalog() + await _seed_banners()
     finally:
         await reset_database()

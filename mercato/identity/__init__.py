@@ -5,7 +5,8 @@ Public API (service functions take an ``AsyncSession`` first, keyword arguments 
 schemas):
 
 - customers: ``register_customer``, ``authenticate_with_password``, ``authenticate_with_code``,
-  ``get_customer``, ``update_profile``, ``change_password``, ``reset_password``
+  ``get_customer``, ``update_profile``, ``change_password``, ``reset_password``; for staff:
+  ``list_customers`` (search by name, email or phone digits), ``get_customer_record`` (any status)
 - codes: ``send_code`` (SMS, after commit), ``verify_code``
 - tokens: ``issue_token``, ``resolve_token``, ``touch_token``, ``revoke_token``,
   ``revoke_all_tokens``, ``list_live_tokens``
@@ -35,6 +36,7 @@ from mercato.identity.errors import (
     CodeRateLimited,
     ConsentRequired,
     CsrfFailed,
+    CustomerNotFound,
     EmailInvalid,
     InvalidCredentials,
     IpBlocked,
@@ -98,6 +100,7 @@ from mercato.identity.service.addresses import (
 )
 from mercato.identity.service.audit import list_audit_entries, record_audit
 from mercato.identity.service.codes import send_code, verify_code
+from mercato.identity.service.customer_admin import get_customer_record, list_customers
 from mercato.identity.service.customers import (
     authenticate_with_code,
     authenticate_with_password,
@@ -163,6 +166,7 @@ __all__ = [
     "ConsoleSms",
     "CsrfFailed",
     "CustomerDeleted",
+    "CustomerNotFound",
     "CustomerExport",
     "CustomerRead",
     "CustomerRegistered",
@@ -220,6 +224,7 @@ __all__ = [
     "export_customer_data",
     "get_address",
     "get_customer",
+    "get_customer_record",
     "get_role",
     "get_sms_sender",
     "get_staff",
@@ -228,6 +233,7 @@ __all__ = [
     "list_addresses",
     "list_audit_entries",
     "list_consents",
+    "list_customers",
     "list_live_tokens",
     "list_permissions",
     "list_roles",

@@ -8,7 +8,7 @@ identity.consent_required, identity.address_limit_reached, identity.address_not_
 identity.session_invalid, identity.csrf_failed, identity.permission_denied,
 identity.staff_not_found, identity.staff_email_taken, identity.role_not_found,
 identity.role_name_taken, identity.unknown_permission, identity.self_lockout,
-identity.account_deleted.
+identity.account_deleted, identity.customer_not_found.
 """
 
 from __future__ import annotations
@@ -159,3 +159,8 @@ class SuperuserRequired(PermissionDenied):
 class CannotGrant(PermissionDenied):
     code = "identity.cannot_grant"
     message = "You cannot grant a permission you do not hold: {permission}."
+
+
+class CustomerNotFound(NotFound):
+    code = "identity.customer_not_found"
+    message = "Customer not found."

@@ -5,6 +5,9 @@ Public API:
 
 - ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
   ``read_order`` (customer-scoped or staff), ``list_orders`` (filters and search for staff)
+- the shopper's tabs: ``count_orders_by_status``, ``list_customer_orders`` (a group of statuses)
+- reports: ``sales_summary`` (the dashboard's orders, GMV, paying customers and average order
+  value per day in the shop's time zone; ``PAID_STATUSES`` says which orders count)
 - delivery: ``offered_slots`` (定时达 windows), ``check_delivery``; ``is_valid_tax_id`` (invoices)
 - actions: ``cancel_order`` (unpaid orders; frees stock), ``mark_order_paid`` (from
   ``payments.payment_captured``; the holds then last until shipped), ``cancel_unpaid_orders``
@@ -72,10 +75,13 @@ from mercato.orders.service.actions import (
 )
 from mercato.orders.service.placement import place_order, quote_order
 from mercato.orders.service.reads import list_orders, read_order
+from mercato.orders.service.reports import PAID_STATUSES, SalesDay, SalesFigures, SalesSummary, sales_summary
+from mercato.orders.service.shopper import count_orders_by_status, list_customer_orders
 from mercato.orders.states import ORDER, SUB_ORDER, OrderStatus
 
 __all__ = [
     "ORDER",
+    "PAID_STATUSES",
     "SUB_ORDER",
     "AddressSnapshot",
     "CancelOrder",
@@ -107,6 +113,9 @@ __all__ = [
     "OrderSummary",
     "PlaceOrder",
     "PriceChanged",
+    "SalesDay",
+    "SalesFigures",
+    "SalesSummary",
     "StatusChangeRead",
     "SubOrderRead",
     "cancel_order",
@@ -115,8 +124,10 @@ __all__ = [
     "check_delivery",
     "complete_delivered_orders",
     "complete_order",
+    "count_orders_by_status",
     "drop_units_before_shipping",
     "is_valid_tax_id",
+    "list_customer_orders",
     "list_orders",
     "mark_order_paid",
     "mark_sub_order_delivered",
@@ -125,4 +136,5 @@ __all__ = [
     "place_order",
     "quote_order",
     "read_order",
+    "sales_summary",
 ]

@@ -29,6 +29,7 @@ Events emitted: ``PaymentCaptured``, ``PaymentFailed``, ``PaymentClosed``, ``Pay
 ``PaymentNeedsReview``. Events consumed: none. Depends on: core, identity (audit).
 Providers: ``providers/base.py`` (the Protocol), ``sandbox``, ``alipay``, ``wechatpay``,
 ``stripe``; enabled by ``MERCATO_PAYMENT_PROVIDERS`` and offered only when fully configured.
+``offered_providers`` names those a shopper can choose now.
 Decision records: docs/decisions/0014-payments-providers-and-sandbox.md; Alipay and WeChat Pay:
 0015-alipay-and-wechat-pay.md; Stripe and reconciliation: 0016-stripe-and-reconciliation.md.
 """
@@ -56,6 +57,7 @@ from mercato.payments.events import (
     PaymentNeedsReview,
     PaymentRefunded,
 )
+from mercato.payments.providers.registry import offered_providers
 from mercato.payments.providers.sandbox import use_http_client as use_sandbox_http_client
 from mercato.payments.schemas import (
     NotificationOutcome,
@@ -152,6 +154,7 @@ __all__ = [
     "list_payments",
     "list_refunds",
     "list_status_changes",
+    "offered_providers",
     "query_payment",
     "read_statement",
     "reconcile_statement",

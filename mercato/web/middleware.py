@@ -36,10 +36,15 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: plus room for the multipart envelope (boundary, part headers, the other form fields).
 UPLOAD_PATH = re.compile(
     r"/api/v1/(?:admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)|aftersales/[^/]+/photos)/?"
+    r"|/admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)|/admin/content/banners(?:/\d+)?"
 )
+#: The shopper's after-sales form sends up to ``aftersales_max_photos`` photos in one post.
+PHOTOS_PATH = re.compile(r"/account/aftersales/new")
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 #: Spreadsheet imports may send a file of up to ``tabular.MAX_UPLOAD_BYTES`` (plus the envelope).
-IMPORT_PATH = re.compile(r"/api/v1/admin/(?:catalog/imports/products|inventory/imports/stock)/?")
+IMPORT_PATH = re.compile(
+    r"/api/v1/admin/(?:catalog/imports/products|inventory/imports/stock)/?|/admin/(?:catalog|inventory)/import"
+)
 #: The language chosen with the switch in the page header; it wins over Accept-Language.
 LOCALE_COOKIE = "mercato_locale"
 
@@ -79,6 +84,10 @@ class RequestContextMiddleware:
         """The most bytes a request to ``path`` may send: more for uploads, the default otherwise."""
         if UPLOAD_PATH.fullmatch(path):
             return max(self.max_body_bytes, get_settings().max_image_bytes + UPLOAD_ENVELOPE_BYTES)
+        if PHOTOS_PATH.fullmatch(path):
+            settings = get_settings()
+            photos = max(settings.aftersales_max_photos, 1) * settings.max_image_bytes
+            return max(self.max_body_bytes, photos + UPLOAD_ENVELOPE_BYTES)
         if IMPORT_PATH.fullmatch(path):
             return max(self.max_body_bytes, tabular.MAX_UPLOAD_BYTES + UPLOAD_ENVELOPE_BYTES)
         return self.max_body_bytes

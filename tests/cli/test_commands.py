@@ -81,7 +81,8 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0] == (
         "demo data: staff admin@example.com, role Catalog manager, role Customer service, role Auditor, "
-        "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses and a pickup store"
+        "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses and a pickup store,"
+        " 3 home-page banners"
     )
     assert second.stdout.splitlines()[0] == "demo data: already present"
     assert "admin@example.com / mercato-admin-2026" in first.stdout

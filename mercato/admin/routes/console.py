@@ -1,4 +1,5 @@
-"""The console's own pages: staff sign-in and sign-out, the dashboard, and the audit log.
+"""The console's own pages: staff sign-in and sign-out, and the audit log (the dashboard is in
+``dashboard.py``), plus the staff check the other console pages share (``to_login``, ``staff_for``).
 
 The staff cookie is separate from the shop's and limited to ``/admin``. Pages that need a
 permission call ``identity.require_permission``; its refusal is rendered as a 403 page.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
@@ -18,6 +20,7 @@ from mercato.web.session import (
     SESSION_KIND,
     STAFF_COOKIE,
     STAFF_COOKIE_PATH,
+    StaffSession,
     clear_session_cookie,
     current_staff,
     login_redirect,
@@ -36,11 +39,24 @@ AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("action", "object_type", "object_id")
 
 
-def _to_login(request: Request) -> RedirectResponse:
+def to_login(request: Request) -> RedirectResponse:
+    """To the sign-in page and back here afterwards (a stale staff cookie is cleared)."""
     response = login_redirect(LOGIN, request)
     if STAFF_COOKIE in request.cookies:
         clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
     return response
+
+
+async def staff_for(request: Request, session: AsyncSession, permission: str | None) -> StaffSession | None:
+    """The signed-in staff member once ``permission`` is checked (None: not signed in).
+
+    Raises:
+        MissingPermission (403 page): signed in without ``permission``.
+    """
+    auth = await current_staff(request, session)
+    if auth is not None and permission is not None:
+        identity.require_permission(auth.staff, permission)
+    return auth
 
 
 @router.get("/login")
@@ -94,16 +110,6 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/")
-async def dashboard(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await current_staff(request, session)
-    if auth is None:
-        return _to_login(request)
-    permissions = sorted(identity.PERMISSIONS) if auth.staff.is_superuser else auth.staff.permissions
-    return render(request, "admin/dashboard.html", staff=auth.staff, permissions=permissions)
-
-
 @router.get("/audit/")
 async def audit_log(request: Request) -> Response:
     """The audit log, newest first, filtered by action, object type and object id (audit.read)."""
@@ -111,7 +117,7 @@ async def audit_log(request: Request) -> Response:
     async with uow(write=False) as session:
         auth = await current_staff(request, session)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         identity.require_permission(auth.staff, "audit.read")
         page = await identity.list_audit_entries(
             session,

@@ -48,20 +48,23 @@ async def list_requests(
     overdue: bool = False,
     cursor: str | None = None,
     limit: int | None = None,
+    oldest_first: bool = False,
 ) -> Page[AftersalesSummary]:
     """Requests, newest first: a customer's own, or all of them for staff (the queue).
 
     ``waiting`` keeps those waiting for the shop's answer (or, False, the others); ``overdue``
-    those waiting longer than the response target.
+    those waiting longer than the response target. ``oldest_first`` turns the order round (the
+    console's queue: the longest-waiting first); its cursors only work with the same order.
 
     Raises:
         InvalidCursor (422).
     """
     size = clamp_limit(limit)
     after = id_cursor(cursor)
-    stmt = select(AftersalesRequest).order_by(AftersalesRequest.id.desc()).limit(size + 1)
+    order = AftersalesRequest.id.asc() if oldest_first else AftersalesRequest.id.desc()
+    stmt = select(AftersalesRequest).order_by(order).limit(size + 1)
     if after is not None:
-        stmt = stmt.where(AftersalesRequest.id < after)
+        stmt = stmt.where(AftersalesRequest.id > after if oldest_first else AftersalesRequest.id < after)
     if customer_id is not None:
         stmt = stmt.where(AftersalesRequest.customer_id == customer_id)
     if status is not None:

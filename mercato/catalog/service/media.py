@@ -1,11 +1,10 @@
 """Product images and brand logos: uploads proved to be images, cleaned, stored, and recorded.
 
-An upload is trusted for nothing it claims: its size is checked before it is decoded, Pillow
-decides its format from its content (only JPEG, PNG and WebP plugins may open it), its header
-dimensions are checked before any pixel is decoded (so a decompression bomb is refused whatever
-``Image.MAX_IMAGE_PIXELS`` holds), and it is re-encoded from its pixels, which drops EXIF, XMP,
-ICC, text chunks and anything else riding along. Decoding runs in a worker thread, at most two
-at a time per process (an 8000 × 8000 RGBA image is 256 MB of pixels).
+An upload is trusted for nothing it claims: its size is checked before it is decoded, then
+``core.images`` proves it (Pillow decides its format from its content, only JPEG, PNG and WebP;
+its header dimensions are checked before any pixel is decoded, so a decompression bomb is
+refused) and re-encodes it from its pixels, which drops EXIF, XMP, ICC, text chunks and anything
+else riding along. Decoding runs in a worker thread, at most two at a time per process.
 
 Files are written before the row that points at them. If the row cannot be written the files
 are deleted at once; if the transaction rolls back later, an ``after_rollback`` hook on the
@@ -16,20 +15,13 @@ commit. So a failed request leaves no orphan and a committed row never points at
 from __future__ import annotations
 
 import asyncio
-import io
-import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import structlog
-from PIL import Image, ImageOps
-from sqlalchemy import case, delete, event, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
-from sqlalchemy.util import await_only
 
 from mercato import identity
 from mercato.catalog.errors import (
@@ -45,38 +37,18 @@ from mercato.catalog.errors import (
 from mercato.catalog.models import Brand, Product, ProductImage
 from mercato.catalog.schemas import BrandLogoRead, ProductImageRead
 from mercato.catalog.service.caching import invalidate_products
-from mercato.core import clock
-from mercato.core.db import after_commit
-from mercato.core.errors import DomainError
+from mercato.core import clock, images
 from mercato.core.settings import get_settings
 from mercato.core.storage import MediaStorage, get_storage
 
-log = structlog.get_logger(__name__)
-
 #: The largest width and height accepted, in pixels.
-MAX_SIDE = 8000
+MAX_SIDE = images.MAX_SIDE
 #: Thumbnails fit in a square of this side, keeping the aspect ratio.
-THUMBNAIL_SIDE = 400
+THUMBNAIL_SIDE = images.THUMBNAIL_SIDE
 MAX_ALT_LENGTH = 200
-#: Decoded format -> (file extension, content type).
-FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
-_DECODE_SLOTS = threading.BoundedSemaphore(2)
-_WRITTEN = "catalog.media_written"  # session.info key: files to delete if the transaction rolls back
 
 
-@dataclass(frozen=True)
-class _Encoded:
-    """An upload proved, cleaned and re-encoded (plus its thumbnail, when one was asked for)."""
-
-    extension: str
-    content_type: str
-    data: bytes
-    width: int
-    height: int
-    thumbnail: bytes | None
-
-
-# --- Decoding (worker thread) -------------------------------------------------------------
+# --- Decoding (core.images, in a worker thread) -------------------------------------------
 
 
 def _check_size(data: bytes) -> None:
@@ -85,134 +57,34 @@ def _check_size(data: bytes) -> None:
         raise ImageTooLarge(max_megabytes=f"{limit / (1024 * 1024):g}")
 
 
-def _check_dimensions(size: tuple[int, int]) -> None:
-    width, height = size
-    if width < 1 or height < 1:
-        raise ImageInvalid()
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise ImageDimensionsTooLarge(max_side=MAX_SIDE)
-
-
-def _open(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-    _check_dimensions(image.size)  # from the header, before a single pixel is decoded
-    return image
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in {"RGBA", "RGBa", "LA", "La", "PA"} or "transparency" in image.info
-
-
-def _pixels_only(image: Image.Image) -> Image.Image:
-    """A copy holding the pixels, upright, in RGB or RGBA, with no metadata at all."""
-    try:
-        upright = ImageOps.exif_transpose(image)
-    except Exception:  # a broken EXIF block: keep the image as it is, the block is dropped anyway
-        upright = image.copy()
-    clean = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
-    clean.info = {}
-    return clean
-
-
-def _save(image: Image.Image, image_format: str) -> bytes:
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        image.save(out, "JPEG", quality=90)
-    elif image_format == "PNG":
-        image.save(out, "PNG")
-    else:
-        image.save(out, "WEBP", quality=90)
-    return out.getvalue()
-
-
-def _encode(data: bytes, *, with_thumbnail: bool) -> _Encoded:
+def _encode(data: bytes, *, with_thumbnail: bool) -> images.EncodedImage:
     """Prove ``data`` is a JPEG, PNG or WebP image and re-encode it (CPU-bound: run in a thread).
 
     Raises:
         ImageDimensionsTooLarge (422 catalog.image_invalid): wider or taller than MAX_SIDE.
         ImageInvalid (422 catalog.image_invalid): any other format, or a damaged file.
     """
-    with _DECODE_SLOTS:
-        try:
-            with _open(data) as probe:
-                probe.verify()  # checksums and structure; the image cannot be used afterwards
-            with _open(data) as image:
-                image_format = str(image.format)
-                image.load()
-                clean = _pixels_only(image)
-            thumbnail = None
-            if with_thumbnail:
-                small = clean.copy()
-                small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-                thumbnail = _save(small, image_format)
-            encoded = _save(clean, image_format)
-        except DomainError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageDimensionsTooLarge(max_side=MAX_SIDE) from exc
-        except Exception as exc:  # whatever a decoder raises on hostile input, the file is not an image
-            raise ImageInvalid() from exc
-    extension, content_type = FORMATS[image_format]
-    return _Encoded(extension, content_type, encoded, clean.width, clean.height, thumbnail)
+    try:
+        return images.encode_image(
+            data, with_thumbnail=with_thumbnail, max_side=MAX_SIDE, thumbnail_side=THUMBNAIL_SIDE
+        )
+    except images.ImageTooManyPixels as exc:
+        raise ImageDimensionsTooLarge(max_side=exc.max_side) from exc
+    except images.NotAnImage as exc:
+        raise ImageInvalid() from exc
 
 
-# --- Files and the transaction ------------------------------------------------------------
+# --- Files and the transaction (core.images) ----------------------------------------------
 
 
 def _printable(value: str | None, limit: int) -> str:
     return "".join(ch for ch in (value or "") if ch.isprintable()).strip()[:limit]
 
 
-async def _delete_files(storage: MediaStorage, keys: Sequence[str]) -> None:
-    for key in keys:
-        try:
-            await storage.delete(key)
-        except Exception:  # best effort: never hide the error that made us clean up
-            log.warning("media.delete_failed", key=key, exc_info=True)
-
-
-async def _save_files(storage: MediaStorage, files: Sequence[tuple[str, bytes, str]]) -> None:
-    """Write every file or none: a failure deletes those already written."""
-    written: list[str] = []
-    try:
-        for key, data, content_type in files:
-            await storage.save(key, data, content_type)
-            written.append(key)
-    except BaseException:
-        await _delete_files(storage, written)
-        raise
-
-
-def _delete_if_rolled_back(session: AsyncSession, keys: Sequence[str]) -> None:
-    """Delete ``keys`` if this transaction rolls back instead of committing."""
-    written: list[str] | None = session.info.get(_WRITTEN)
-    if written is None:
-        written = session.info[_WRITTEN] = []
-        event.listen(session.sync_session, "after_commit", _forget_written)
-        event.listen(session.sync_session, "after_rollback", _delete_written)
-    written.extend(keys)
-
-
-def _forget_written(sync_session: Session) -> None:
-    sync_session.info.get(_WRITTEN, []).clear()
-
-
-def _delete_written(sync_session: Session) -> None:
-    written: list[str] = sync_session.info.get(_WRITTEN, [])
-    keys = list(written)
-    written.clear()
-    if keys:
-        # The AsyncSession runs this hook inside its greenlet, where awaiting is allowed.
-        await_only(_delete_files(get_storage(), keys))
-
-
-def _after_commit_delete(session: AsyncSession, keys: Sequence[str]) -> None:
-    storage = get_storage()
-
-    async def delete_files() -> None:
-        await _delete_files(storage, keys)
-
-    after_commit(session, delete_files)
+_delete_files = images.delete_files
+_save_files = images.save_files
+_delete_if_rolled_back = images.delete_if_rolled_back
+_after_commit_delete = images.delete_after_commit
 
 
 # --- Product images -----------------------------------------------------------------------

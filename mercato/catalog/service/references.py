@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.catalog.errors import SkuNotFound
@@ -106,3 +106,26 @@ async def get_sku_labels(session: AsyncSession, *, sku_ids: Collection[int]) -> 
                 id=sku_id, code=code, product_id=product_id, product_title=title, spec=dict(spec)
             )
     return found
+
+
+async def search_sku_ids(session: AsyncSession, *, text: str, limit: int = 500) -> list[int]:
+    """Ids of the SKUs (any status) whose code or product title contains ``text``
+    (case-insensitive), at most ``limit`` of them, lowest id first; a blank ``text`` finds none.
+
+    For staff lists that search by SKU code or title (the console's stock page)."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    rows = await session.execute(
+        select(Sku.id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(
+            or_(
+                func.lower(Sku.code).contains(needle, autoescape=True),
+                func.lower(Product.title).contains(needle, autoescape=True),
+            )
+        )
+        .order_by(Sku.id)
+        .limit(max(1, limit))
+    )
+    return list(rows.scalars())

@@ -6,6 +6,7 @@ Every operation is audited and leaves ledger entries; a refused operation change
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -216,9 +217,11 @@ async def list_stock(
     low_only: bool = False,
     cursor: str | None = None,
     limit: int | None = None,
+    sku_ids: Collection[int] | None = None,
 ) -> Page[StockRead]:
     """Stock rows, most recently changed first by id order; ``low_only`` gives the low-stock list
-    (available at or below safety stock, in active warehouses).
+    (available at or below safety stock, in active warehouses); ``sku_ids`` keeps the rows of
+    these SKUs only (an empty collection finds nothing).
 
     Raises:
         InvalidCursor.
@@ -232,6 +235,11 @@ async def list_stock(
         stmt = stmt.where(Stock.sku_id == sku_id)
     if warehouse_id is not None:
         stmt = stmt.where(Stock.warehouse_id == warehouse_id)
+    if sku_ids is not None:
+        wanted = sorted(set(sku_ids))
+        if not wanted:
+            return Page[StockRead](items=[], next_cursor=None)
+        stmt = stmt.where(Stock.sku_id.in_(wanted))
     if low_only:
         stmt = stmt.join(Warehouse, Warehouse.id == Stock.warehouse_id).where(
             Warehouse.is_active.is_(True), Stock.on_hand - Stock.reserved <= Stock.safety_stock
@@ -264,8 +272,9 @@ async def list_ledger(
     reference: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    kind: LedgerKind | None = None,
 ) -> Page[LedgerEntryRead]:
-    """Ledger entries, newest first.
+    """Ledger entries, newest first; ``kind`` keeps one kind of movement (receipts, transfers ...).
 
     Raises:
         InvalidCursor.
@@ -281,6 +290,8 @@ async def list_ledger(
         stmt = stmt.where(LedgerEntry.warehouse_id == warehouse_id)
     if reference:
         stmt = stmt.where(LedgerEntry.reference == reference)
+    if kind is not None:
+        stmt = stmt.where(LedgerEntry.kind == kind.value)
     rows = list((await session.execute(stmt)).scalars())
     items = [LedgerEntryRead.model_validate(row) for row in rows[:size]]
     return Page[LedgerEntryRead](

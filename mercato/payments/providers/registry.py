@@ -52,3 +52,13 @@ def set_provider(name: str, provider: Provider | None) -> None:
         _overrides.pop(name, None)
     else:
         _overrides[name] = provider
+
+
+def offered_providers() -> list[str]:
+    """The providers a shopper can choose now: enabled and fully configured, in settings order."""
+    settings = get_settings()
+    return [
+        name
+        for name in settings.enabled_payment_providers
+        if name in _FACTORIES and not settings.missing_payment_settings(name)
+    ]

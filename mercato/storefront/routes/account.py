@@ -1,5 +1,7 @@
 """The customer's account pages: sign-in (password or SMS code), registration, the account
-overview, sign-out (here or everywhere) and the data download.
+overview, sign-out (here or everywhere) and the data download; and what the other account pages
+(orders, after-sales, messages, privacy) share: the sign-in guard, the sub-navigation's data and
+the order tabs.
 
 Every POST checks the CSRF token before anything else, runs in one writing unit of work, and
 answers with a 303 redirect on success (post-redirect-get) or the form again with its errors.
@@ -10,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import identity
+from mercato import identity, notify, orders
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
@@ -20,6 +23,7 @@ from mercato.web.session import (
     CUSTOMER_COOKIE,
     CUSTOMER_COOKIE_PATH,
     SESSION_KIND,
+    CustomerSession,
     clear_session_cookie,
     current_customer,
     login_redirect,
@@ -38,6 +42,16 @@ CODE_PAGE = "storefront/account/login_code.html"
 REGISTER_PAGE = "storefront/account/register.html"
 #: Notices a redirect may ask the sign-in page to show (by key, never free text from the URL).
 NOTICES = frozenset({"signed_out", "signed_out_everywhere"})
+S = orders.OrderStatus
+#: The tabs of "my orders" (待付款, 待发货, 待收货, 已签收, 已完成) and the statuses each shows.
+ORDER_TABS: dict[str, tuple[orders.OrderStatus, ...]] = {
+    "to_pay": (S.pending_payment,),
+    "to_ship": (S.paid,),
+    "to_receive": (S.partially_shipped, S.shipped),
+    "delivered": (S.delivered,),
+    "completed": (S.completed,),
+}
+RECENT_ORDERS = 3
 
 
 def _register_page(request: Request, status_code: int = 200, **context: Any) -> Response:
@@ -57,11 +71,23 @@ def _signed_out(location: str) -> RedirectResponse:
     return response
 
 
-def _to_login(request: Request) -> RedirectResponse:
+def to_login(request: Request) -> RedirectResponse:
+    """To the sign-in page and back here afterwards (a dead session cookie is cleared)."""
     response = login_redirect(LOGIN, request)
     if CUSTOMER_COOKIE in request.cookies:
         clear_session_cookie(response, CUSTOMER_COOKIE, path=CUSTOMER_COOKIE_PATH)
     return response
+
+
+async def account_nav(session: AsyncSession, auth: CustomerSession, section: str) -> dict[str, Any]:
+    """What the account sub-navigation shows: the customer, the open section, the unread badge."""
+    unread = await notify.count_unread(session, customer_id=auth.customer.id)
+    return {"customer": auth.customer, "section": section, "unread_messages": unread.unread}
+
+
+def tab_counts(counts: dict[orders.OrderStatus, int]) -> dict[str, int]:
+    """How many orders each tab of "my orders" holds."""
+    return {tab: sum(counts[status] for status in statuses) for tab, statuses in ORDER_TABS.items()}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -166,16 +192,18 @@ async def login_with_code(request: Request) -> Response:
 
 @router.get("/account/register")
 async def register_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), ACCOUNT)
     async with uow(write=False) as session:
         auth = await current_customer(request, session)
     if auth is not None:
-        return RedirectResponse(ACCOUNT, status_code=303)
-    return _register_page(request, values={}, code_sent=False)
+        return RedirectResponse(next_url, status_code=303)
+    return _register_page(request, values={}, code_sent=False, next_url=next_url)
 
 
 @router.post("/account/register/code/send")
 async def send_register_code(request: Request) -> Response:
     values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
     try:
         data = validate(
             identity.SendCode, {**values, "purpose": identity.CodePurpose.register}, "phone", "purpose"
@@ -193,13 +221,15 @@ async def send_register_code(request: Request) -> Response:
             phone_problem=problem,
             values=values,
             code_sent=False,
+            next_url=next_url,
         )
-    return _register_page(request, values={"phone": data.phone}, code_sent=True)
+    return _register_page(request, values={"phone": data.phone}, code_sent=True, next_url=next_url)
 
 
 @router.post("/account/register")
 async def register(request: Request) -> Response:
     values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
     by_phone = values.get("channel") == "phone"
     fields = ("phone", "code", "name") if by_phone else ("email", "password", "name")
     meta = request_meta(request)
@@ -220,8 +250,9 @@ async def register(request: Request) -> Response:
             code_sent=by_phone,
             phone_problem=problem if by_phone else None,
             email_problem=None if by_phone else problem,
+            next_url=next_url,
         )
-    return _signed_in(issued, ACCOUNT)
+    return _signed_in(issued, next_url)
 
 
 # -- the account -----------------------------------------------------------------------------
@@ -232,18 +263,23 @@ async def account(request: Request) -> Response:
     async with uow(write=False) as session:
         auth = await current_customer(request, session)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
+        nav = await account_nav(session, auth, "overview")
         addresses = await identity.list_addresses(session, customer_id=auth.customer.id)
         sessions = await identity.list_live_tokens(
             session, subject_kind="customer", subject_id=auth.customer.id
         )
+        counts = await orders.count_orders_by_status(session, customer_id=auth.customer.id)
+        recent = await orders.list_customer_orders(session, customer_id=auth.customer.id, limit=RECENT_ORDERS)
     return render(
         request,
         "storefront/account/overview.html",
-        customer=auth.customer,
+        **nav,
         current_token_id=auth.token_id,
         addresses=addresses,
         sessions=sessions,
+        tab_counts=tab_counts(counts),
+        recent_orders=recent.items,
     )
 
 
@@ -253,7 +289,7 @@ async def export_data(request: Request) -> Response:
     async with uow(write=False) as session:
         auth = await current_customer(request, session)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         export = await identity.export_customer_data(session, customer_id=auth.customer.id)
     return Response(
         export.model_dump_json(indent=2),

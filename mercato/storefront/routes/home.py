@@ -1,4 +1,5 @@
-"""The home page and the language switch."""
+"""The home page (banners, category entrances, new and best-selling products) and the language
+switch."""
 
 from __future__ import annotations
 
@@ -6,22 +7,43 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
+from mercato import catalog, content
 from mercato.core.db import uow
 from mercato.core.i18n import SUPPORTED
 from mercato.core.settings import get_settings
+from mercato.storefront.routes.seo import absolute
 from mercato.web.middleware import LOCALE_COOKIE
 from mercato.web.session import current_customer, safe_next
 from mercato.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 LOCALE_MAX_AGE = 60 * 60 * 24 * 365
+#: Products in each row of the home page.
+SHELF = 8
 
 
 @router.get("/")
 async def home(request: Request) -> Response:
     async with uow(write=False) as session:
         auth = await current_customer(request, session)
-    return render(request, "storefront/home.html", customer=auth.customer if auth else None)
+        banners = await content.list_live_banners(session)
+        tree = await catalog.get_storefront_category_tree(session)
+        newest = await catalog.list_storefront_products(
+            session, sort=catalog.ProductSort.newest, page_size=SHELF
+        )
+        best = await catalog.list_storefront_products(
+            session, sort=catalog.ProductSort.sales, page_size=SHELF
+        )
+    return render(
+        request,
+        "storefront/home.html",
+        customer=auth.customer if auth else None,
+        banners=banners,
+        categories=tree,
+        newest=newest.items,
+        best=best.items,
+        canonical=absolute(request, "/"),
+    )
 
 
 @router.get("/locale/{code}")

@@ -390,3 +390,45 @@ async def test_customer_text_is_escaped(client: AsyncClient) -> None:
 
     assert "<script>" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+async def test_sign_in_and_registration_link_to_each_other_and_keep_next(client: AsyncClient) -> None:
+    login = await client.get("/account/login", params={"next": "/account/orders?tab=to_pay"})
+    register = await client.get("/account/register", params={"next": "/account/orders?tab=to_pay"})
+
+    assert 'href="/account/register?next=/account/orders%3Ftab%3Dto_pay"' in login.text
+    assert 'href="/account/login?next=/account/orders%3Ftab%3Dto_pay"' in register.text
+    assert register.text.count('<input type="hidden" name="next" value="/account/orders?tab=to_pay">') == 2
+
+    response = await client.post(
+        "/account/register",
+        data={
+            "channel": "email",
+            "email": "gina@example.com",
+            "password": "s3cret-pass",
+            "accept_privacy_policy": "yes",
+            "next": "//evil.example",
+            "csrf_token": csrf_of(register),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account"
+
+
+async def test_registration_goes_on_to_next(client: AsyncClient) -> None:
+    register = await client.get("/account/register", params={"next": "/account/orders"})
+
+    response = await client.post(
+        "/account/register",
+        data={
+            "channel": "email",
+            "email": "hank@example.com",
+            "password": "s3cret-pass",
+            "accept_privacy_policy": "yes",
+            "next": "/account/orders",
+            "csrf_token": csrf_of(register),
+        },
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account/orders"

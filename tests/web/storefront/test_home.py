@@ -7,7 +7,11 @@ import re
 import pytest
 from httpx import AsyncClient
 
+from mercato import catalog, content
+from mercato.core.db import uow
+from tests.factories.catalog import SYSTEM, make_category, make_listed_product
 from tests.factories.identity import PASSWORD, make_customer
+from tests.factories.media import image_bytes
 from tests.web.pages import set_cookie_header, sign_in
 
 
@@ -20,7 +24,7 @@ async def test_home_page_is_in_chinese_by_default(client: AsyncClient) -> None:
     assert "欢迎来到 Mercato" in response.text
     assert '<a href="/account/login">登录</a>' in response.text
     assert '<a href="/account/register">注册</a>' in response.text
-    assert "商品目录即将上线" in response.text
+    assert '<link rel="canonical" href="http://testserver/">' in response.text
     assert "Welcome to Mercato" not in response.text
 
 
@@ -31,7 +35,8 @@ async def test_home_page_is_in_english_when_the_browser_asks(client: AsyncClient
     assert '<html lang="en">' in response.text
     assert "Welcome to Mercato" in response.text
     assert '<a href="/account/login">Sign in</a>' in response.text
-    assert "The product catalogue is coming soon." in response.text
+    assert '<h2 id="new-title">New arrivals</h2>' in response.text
+    assert "No products on sale yet." in response.text
 
 
 async def test_home_page_greets_a_signed_in_customer(client: AsyncClient) -> None:
@@ -99,8 +104,7 @@ async def test_pages_use_only_local_assets_under_the_security_headers(client: As
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
     assert '<link rel="stylesheet" href="/static/mercato.css">' in page.text
-    assert "http://" not in page.text
-    assert "https://" not in page.text
+    assert re.findall(r"https?://[^\s\"'<>]+", page.text) == ["http://testserver/"]  # the canonical link
     scripts = re.findall(r'<script src="([^"]+)"', page.text)
     assert scripts == ["/static/vendor/htmx/htmx.min.js", "/static/vendor/alpine/cdn.min.js"]
     for src in scripts:
@@ -110,3 +114,68 @@ async def test_pages_use_only_local_assets_under_the_security_headers(client: As
     assert css.status_code == 200
     assert css.headers["content-type"] == "text/css; charset=utf-8"
     assert ":focus-visible" in css.text
+
+
+async def _banner(title: str, **fields: object) -> content.BannerRead:
+    async with uow() as session:
+        return await content.create_banner(
+            session,
+            data=content.BannerWrite.model_validate({"title": title, "link": "/c/phones", **fields}),
+            image=image_bytes("PNG", (1200, 400)),
+            actor=SYSTEM,
+        )
+
+
+async def test_home_shows_live_banners_category_entrances_and_product_shelves(client: AsyncClient) -> None:
+    digital = await make_category("手机数码", slug="digital")
+    await make_category("手机", parent_id=digital.id, slug="phones")
+    await make_category("停用类目", slug="off", is_active=False)
+    older = await make_listed_product(title="老款手机", slug="older-phone", category_id=digital.id)
+    await make_listed_product(title="新款手机", slug="newer-phone", category_id=digital.id)
+    async with uow() as session:
+        await catalog.record_sales(session, sold={older.id: 5})
+    second = await _banner("第二", position=2, title_en="Second", subtitle_en="Sub <b>two</b>")
+    first = await _banner("第一", position=1, link="/p/older-phone")
+    await _banner("已关闭", is_enabled=False)
+
+    page = await client.get("/", headers={"Accept-Language": "en"})
+
+    assert page.status_code == 200
+    banners = re.findall(r'<li class="banner">\s*<a href="([^"]+)">\s*<img src="([^"]+)"', page.text)
+    assert banners == [("/p/older-phone", first.image_url), ("/c/phones", second.image_url)]
+    assert "<strong>Second</strong>" in page.text
+    assert "Sub &lt;b&gt;two&lt;/b&gt;" in page.text
+    assert "已关闭" not in page.text
+    assert 'aria-label="Next promotion"' in page.text
+    assert '<a class="category-entrance" href="/c/digital">' in page.text
+    assert '<li><a href="/c/phones">' in page.text
+    assert 'href="/c/off"' not in page.text
+    shelves = re.findall(r'<h2 id="(new|best)-title">.*?</ul>', page.text, re.DOTALL)
+    assert shelves == ["new", "best"]
+    new_shelf = page.text[page.text.index('id="new-title"') : page.text.index('id="best-title"')]
+    best_shelf = page.text[page.text.index('id="best-title"') :]
+    assert re.findall(r'href="/p/([^"]+)"', new_shelf) == ["newer-phone", "older-phone"]
+    assert re.findall(r'href="/p/([^"]+)"', best_shelf) == ["older-phone", "newer-phone"]
+
+
+async def test_the_header_has_a_labelled_search_box_and_a_cart_link(client: AsyncClient) -> None:
+    page = await client.get("/", headers={"Accept-Language": "en"})
+
+    search_form = (
+        '<form class="site-search" role="search" method="get" action="/search" aria-label="Search products">'
+    )
+    assert search_form in page.text
+    assert '<label for="site-search-q" class="visually-hidden">Search products</label>' in page.text
+    assert '<a href="/cart">Cart</a>' in page.text
+
+
+async def test_scripts_and_styles_are_served_compressed(client: AsyncClient) -> None:
+    plain = await client.get("/static/vendor/htmx/htmx.min.js", headers={"accept-encoding": "identity"})
+    packed = await client.get("/static/vendor/htmx/htmx.min.js", headers={"accept-encoding": "gzip"})
+    css = await client.get("/static/mercato.css", headers={"accept-encoding": "gzip"})
+
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx decodes; the bytes on the wire are fewer
+    assert int(packed.headers["content-length"]) < len(plain.content) // 2
+    assert css.headers["content-encoding"] == "gzip"

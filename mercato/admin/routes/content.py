@@ -1,0 +1,240 @@
+"""The console's content pages: home-page banners (list, create with an image, edit, switch on
+and off, delete).
+
+Viewing needs ``catalog.read``; every change needs ``content.write``. Every POST checks the CSRF
+token first, runs in one writing unit of work, and answers with a 303 redirect (post-redirect-get)
+or the form again with its errors next to the fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+
+from mercato import content, identity
+from mercato.core.db import uow
+from mercato.core.settings import get_settings
+from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
+from mercato.web.session import (
+    STAFF_COOKIE,
+    STAFF_COOKIE_PATH,
+    StaffSession,
+    clear_session_cookie,
+    current_staff,
+    login_redirect,
+)
+from mercato.web.templates import render
+
+router = APIRouter(prefix="/admin/content", include_in_schema=False)
+
+BANNERS = "/admin/content/banners"
+FORM_PAGE = "admin/content/banner_form.html"
+READ, WRITE = "catalog.read", "content.write"
+FIELDS = ("title", "title_en", "subtitle", "subtitle_en", "link", "position", "active_from", "active_until")
+#: Notices a redirect may ask the list to show (by key, never free text from the URL).
+NOTICES = frozenset({"created", "updated", "enabled", "disabled", "deleted"})
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    response = login_redirect("/admin/login", request)
+    if STAFF_COOKIE in request.cookies:
+        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
+    return response
+
+
+def _done(notice: str) -> RedirectResponse:
+    return RedirectResponse(f"{BANNERS}?notice={notice}", status_code=303)
+
+
+def _check_id(banner_id: int) -> None:
+    if not 0 < banner_id < 2**63:
+        raise HTTPException(status_code=404)
+
+
+async def _staff(request: Request, permission: str) -> StaffSession | None:
+    """The signed-in staff member once ``permission`` is checked (None: not signed in).
+
+    Raises:
+        MissingPermission (403 page).
+    """
+    async with uow(write=False) as session:
+        auth = await current_staff(request, session)
+    if auth is not None:
+        identity.require_permission(auth.staff, permission)
+    return auth
+
+
+async def _upload(request: Request) -> tuple[bytes, str, str | None] | None:
+    """The posted ``image`` file (bytes, name, declared type), or None when none was chosen."""
+    form = await request.form()
+    upload = form.get("image")
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            return await upload.read(), upload.filename, upload.content_type
+        return None
+    finally:
+        await form.close()
+
+
+def _local(value: dt.datetime | None) -> str:
+    """A ``datetime-local`` input value in the shop's time zone."""
+    return value.astimezone(get_settings().tz).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _values_of(banner: content.BannerRead) -> dict[str, Any]:
+    return {
+        "title": banner.title,
+        "title_en": banner.title_en,
+        "subtitle": banner.subtitle,
+        "subtitle_en": banner.subtitle_en,
+        "link": banner.link,
+        "position": str(banner.position),
+        "active_from": _local(banner.active_from),
+        "active_until": _local(banner.active_until),
+        "is_enabled": banner.is_enabled,
+    }
+
+
+@router.get("/banners")
+async def banner_list(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await current_staff(request, session)
+        if auth is None:
+            return _to_login(request)
+        identity.require_permission(auth.staff, READ)
+        banners = await content.list_banners(session)
+    notice = request.query_params.get("notice")
+    return render(
+        request,
+        "admin/content/banners.html",
+        staff=auth.staff,
+        banners=banners,
+        can_write=auth.staff.has(WRITE),
+        notice=notice if notice in NOTICES else None,
+    )
+
+
+@router.get("/banners/new")
+async def new_banner(request: Request) -> Response:
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    return render(
+        request, FORM_PAGE, staff=auth.staff, banner=None, values={"is_enabled": True, "position": "0"}
+    )
+
+
+@router.post("/banners")
+async def create_banner(request: Request) -> Response:
+    values = await read_form(request)
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    upload = await _upload(request)
+    try:
+        data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
+        image, filename, declared = upload or (b"", "", None)
+        async with uow() as session:
+            await content.create_banner(
+                session, data=data, image=image, filename=filename, declared_type=declared, actor=auth.actor
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return render(
+            request,
+            FORM_PAGE,
+            problem.status,
+            staff=auth.staff,
+            banner=None,
+            values={**values, "is_enabled": "is_enabled" in values},
+            problem=problem,
+        )
+    return _done("created")
+
+
+@router.get("/banners/{banner_id:int}/edit")
+async def edit_banner(request: Request, banner_id: int) -> Response:
+    _check_id(banner_id)
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    async with uow(write=False) as session:
+        banner = await content.get_banner(session, banner_id=banner_id)
+    return render(request, FORM_PAGE, staff=auth.staff, banner=banner, values=_values_of(banner))
+
+
+@router.post("/banners/{banner_id:int}")
+async def update_banner(request: Request, banner_id: int) -> Response:
+    _check_id(banner_id)
+    values = await read_form(request)
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    upload = await _upload(request)
+    try:
+        data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
+        image, filename, declared = upload or (None, "", None)
+        async with uow() as session:
+            await content.update_banner(
+                session,
+                banner_id=banner_id,
+                data=data,
+                image=image,
+                filename=filename,
+                declared_type=declared,
+                actor=auth.actor,
+            )
+    except FORM_ERRORS as exc:
+        if isinstance(exc, content.BannerNotFound):
+            raise
+        async with uow(write=False) as session:
+            banner = await content.get_banner(session, banner_id=banner_id)
+        problem = form_problem(exc, locale_of(request))
+        return render(
+            request,
+            FORM_PAGE,
+            problem.status,
+            staff=auth.staff,
+            banner=banner,
+            values={**values, "is_enabled": "is_enabled" in values},
+            problem=problem,
+        )
+    return _done("updated")
+
+
+async def _switch(request: Request, banner_id: int, *, enabled: bool) -> Response:
+    _check_id(banner_id)
+    await read_form(request)
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    async with uow() as session:
+        await content.set_banner_enabled(session, banner_id=banner_id, enabled=enabled, actor=auth.actor)
+    return _done("enabled" if enabled else "disabled")
+
+
+@router.post("/banners/{banner_id:int}/enable")
+async def enable_banner(request: Request, banner_id: int) -> Response:
+    return await _switch(request, banner_id, enabled=True)
+
+
+@router.post("/banners/{banner_id:int}/disable")
+async def disable_banner(request: Request, banner_id: int) -> Response:
+    return await _switch(request, banner_id, enabled=False)
+
+
+@router.post("/banners/{banner_id:int}/delete")
+async def delete_banner(request: Request, banner_id: int) -> Response:
+    _check_id(banner_id)
+    await read_form(request)
+    auth = await _staff(request, WRITE)
+    if auth is None:
+        return _to_login(request)
+    async with uow() as session:
+        await content.delete_banner(session, banner_id=banner_id, actor=auth.actor)
+    return _done("deleted")

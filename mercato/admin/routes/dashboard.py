@@ -1,0 +1,60 @@
+"""The console's dashboard: who is signed in with which permissions, and — for staff holding
+``analytics.read`` ("See reports and dashboards") — today's and the last 30 days' paid orders,
+GMV, paying customers and average order value, with a daily chart (ECharts) and the same numbers
+in a table. The figures come from ``orders.sales_summary`` (which orders count is defined there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.dates import format_date
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from mercato import identity, orders
+from mercato.admin.routes.console import staff_for, to_login
+from mercato.core import clock
+from mercato.core.db import uow
+from mercato.core.money import Money, exponent
+from mercato.core.settings import get_settings
+from mercato.web.forms import locale_of
+from mercato.web.templates import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+SALES_PERMISSION = "analytics.read"
+DAYS = 30
+
+
+def chart_data(summary: orders.SalesSummary, locale: str) -> dict[str, Any]:
+    """What dashboard.js draws: one label per day, orders and GMV (minor units, with the
+    formatted amount for the tooltip); ``scale`` turns minor units into the axis' major units."""
+    return {
+        "labels": [format_date(day.day, format="MMM d", locale=locale) for day in summary.daily],
+        "orders": [day.orders for day in summary.daily],
+        "gmv": [day.gmv_amount for day in summary.daily],
+        "gmv_text": [Money(day.gmv_amount, summary.currency).format(locale) for day in summary.daily],
+        "scale": 10 ** exponent(summary.currency),
+    }
+
+
+@router.get("/")
+async def dashboard(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, None)
+        if auth is None:
+            return to_login(request)
+        summary = None
+        if auth.staff.has(SALES_PERMISSION):
+            today = clock.now().astimezone(get_settings().tz).date()
+            summary = await orders.sales_summary(session, today=today, days=DAYS)
+    permissions = sorted(identity.PERMISSIONS) if auth.staff.is_superuser else auth.staff.permissions
+    return render(
+        request,
+        "admin/dashboard.html",
+        staff=auth.staff,
+        permissions=permissions,
+        summary=summary,
+        chart=chart_data(summary, locale_of(request)) if summary else None,
+    )

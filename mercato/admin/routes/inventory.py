@@ -1,0 +1,497 @@
+"""The console's inventory pages: stock by warehouse, the low-stock list, receipts, adjustments and
+transfers, the stock ledger, warehouses, and the stocktake import (inventory.read / inventory.write).
+
+Forms name a SKU by its code (people know codes, not ids); the page looks the id up through the
+catalog and the inventory services do the rest (levels, ledger, audit). No business rules here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from mercato import catalog, identity, inventory
+from mercato.core import tabular
+from mercato.core.db import uow
+from mercato.core.errors import DomainError, FieldError
+from mercato.core.i18n import N_, gettext
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.session import (
+    STAFF_COOKIE,
+    STAFF_COOKIE_PATH,
+    StaffSession,
+    clear_session_cookie,
+    current_staff,
+    login_redirect,
+)
+from mercato.web.templates import render
+
+router = APIRouter(prefix="/admin/inventory", include_in_schema=False)
+
+READ = "inventory.read"
+WRITE = "inventory.write"
+HOME = "/admin/inventory/"
+LEDGER = "/admin/inventory/ledger"
+PAGE_SIZE = 50
+#: What a finished operation says on the page it redirects to (``?notice=``).
+NOTICES = {
+    "received": N_("Stock received."),
+    "adjusted": N_("Stock adjusted."),
+    "transferred": N_("Stock transferred."),
+}
+#: How each kind of ledger movement and each adjustment reason is named on the pages.
+KIND_LABELS = {
+    "receipt": N_("Receipt"),
+    "adjustment": N_("Adjustment"),
+    "transfer_out": N_("Transfer out"),
+    "transfer_in": N_("Transfer in"),
+    "reserve": N_("Reserved for an order"),
+    "release": N_("Hold released"),
+    "expire": N_("Hold expired"),
+    "ship": N_("Shipped"),
+}
+WAREHOUSE_KINDS = {
+    "regional": N_("Regional warehouse"),
+    "front": N_("Front warehouse"),
+    "store": N_("Store"),
+    "dropship": N_("Drop-ship supplier"),
+}
+REASON_LABELS = {
+    "stocktake": N_("Stocktake"),
+    "damage": N_("Damaged"),
+    "loss": N_("Lost"),
+    "found": N_("Found"),
+    "correction": N_("Correction"),
+    "other": N_("Other (explain in the note)"),
+}
+#: Domain errors without a field of their own, shown next to this form field.
+ERROR_FIELDS: dict[type[DomainError], str] = {
+    inventory.BelowReserved: "delta",
+    inventory.InsufficientStock: "quantity",
+    inventory.SameWarehouse: "to_warehouse_id",
+    inventory.WarehouseInactive: "warehouse_id",
+    inventory.WarehouseNotFound: "warehouse_id",
+    catalog.SkuNotFound: "sku_code",
+}
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    response = login_redirect("/admin/login", request)
+    if STAFF_COOKIE in request.cookies:
+        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
+    return response
+
+
+async def _staff(request: Request, session: AsyncSession, permission: str) -> StaffSession | None:
+    """The signed-in staff member once ``permission`` is checked (None: not signed in).
+
+    Raises:
+        MissingPermission (403 page).
+    """
+    auth = await current_staff(request, session)
+    if auth is not None:
+        identity.require_permission(auth.staff, permission)
+    return auth
+
+
+def _id(value: str | None) -> int | None:
+    """A positive id from a query value, or None when blank or malformed."""
+    text = (value or "").strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text) or None
+
+
+def _query(params: Mapping[str, str | None]) -> str:
+    return urlencode({name: value for name, value in params.items() if value})
+
+
+async def _sku_id(session: AsyncSession, code: str) -> str:
+    """The id (as form text) of the SKU with this code; blank when no code was given.
+
+    Raises:
+        SkuNotFound: with a field error on ``sku_code``.
+    """
+    code = code.strip()
+    if not code:
+        return ""
+    found = await catalog.get_sku_ids_by_code(session, codes=[code])
+    if code not in found:
+        raise catalog.SkuNotFound(
+            sku_ids=code,
+            fields=[FieldError(("body", "sku_code"), "catalog.sku_not_found", N_("No SKU has this code."))],
+        )
+    return str(found[code])
+
+
+def _problem(request: Request, exc: Exception) -> FormProblem:
+    """The form problem with every message next to its form field (``sku_id`` is ``sku_code``)."""
+    assert isinstance(exc, FORM_ERRORS)
+    problem = form_problem(exc, locale_of(request))
+    fields = {("sku_code" if name == "sku_id" else name): text for name, text in problem.fields.items()}
+    if isinstance(exc, DomainError) and not fields:
+        for kind, name in ERROR_FIELDS.items():
+            if isinstance(exc, kind):
+                fields[name] = problem.message
+                break
+    return dataclasses.replace(problem, fields=fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class StockLine:
+    """A stock row as the page shows it: the SKU's names and the warehouse's name with the levels."""
+
+    stock: inventory.StockRead
+    sku: catalog.SkuLabel | None
+    warehouse: inventory.WarehouseRead | None
+
+
+async def _stock_lines(
+    session: AsyncSession, rows: list[inventory.StockRead], warehouses: list[inventory.WarehouseRead]
+) -> list[StockLine]:
+    labels = await catalog.get_sku_labels(session, sku_ids=[row.sku_id for row in rows])
+    by_id = {warehouse.id: warehouse for warehouse in warehouses}
+    return [StockLine(row, labels.get(row.sku_id), by_id.get(row.warehouse_id)) for row in rows]
+
+
+async def _stock_page(request: Request, *, low_only: bool) -> Response:
+    query = request.query_params.get("q", "").strip()[:100]
+    warehouse_id = _id(request.query_params.get("warehouse"))
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, READ)
+        if auth is None:
+            return _to_login(request)
+        warehouses = await inventory.list_warehouses(session)
+        sku_ids = await catalog.search_sku_ids(session, text=query) if query else None
+        page = await inventory.list_stock(
+            session,
+            sku_ids=sku_ids,
+            warehouse_id=warehouse_id,
+            low_only=low_only,
+            cursor=request.query_params.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+        lines = await _stock_lines(session, page.items, warehouses)
+    path = "/admin/inventory/low-stock" if low_only else HOME
+    filters = {"q": query, "warehouse": str(warehouse_id) if warehouse_id else ""}
+    next_url = f"{path}?{_query({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
+    notice = request.query_params.get("notice")
+    return render(
+        request,
+        "admin/inventory/stock.html",
+        staff=auth.staff,
+        lines=lines,
+        warehouses=warehouses,
+        filters=filters,
+        low_only=low_only,
+        path=path,
+        next_url=next_url,
+        notice=NOTICES.get(notice or ""),
+    )
+
+
+@router.get("/")
+async def stock(request: Request) -> Response:
+    """Stock by warehouse: one row per SKU and warehouse, searchable by SKU code or title."""
+    return await _stock_page(request, low_only=False)
+
+
+@router.get("/low-stock")
+async def low_stock(request: Request) -> Response:
+    """Rows whose available units are at or below their safety stock (the domain's own line)."""
+    return await _stock_page(request, low_only=True)
+
+
+@router.get("/warehouses")
+async def warehouses(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, READ)
+        if auth is None:
+            return _to_login(request)
+        rows = await inventory.list_warehouses(session)
+    return render(
+        request,
+        "admin/inventory/warehouses.html",
+        staff=auth.staff,
+        warehouses=rows,
+        warehouse_kinds=WAREHOUSE_KINDS,
+    )
+
+
+@router.get("/ledger")
+async def ledger(request: Request) -> Response:
+    """Every stock movement, newest first, filtered by SKU code, warehouse and kind."""
+    sku_code = request.query_params.get("sku", "").strip()[:64]
+    warehouse_id = _id(request.query_params.get("warehouse"))
+    kind_text = request.query_params.get("kind", "")
+    kind = inventory.LedgerKind(kind_text) if kind_text in {k.value for k in inventory.LedgerKind} else None
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, READ)
+        if auth is None:
+            return _to_login(request)
+        warehouse_list = await inventory.list_warehouses(session)
+        sku_ids = await catalog.get_sku_ids_by_code(session, codes=[sku_code]) if sku_code else {}
+        entries: list[inventory.LedgerEntryRead] = []
+        next_cursor = None
+        if not sku_code or sku_code in sku_ids:
+            page = await inventory.list_ledger(
+                session,
+                sku_id=sku_ids.get(sku_code),
+                warehouse_id=warehouse_id,
+                kind=kind,
+                cursor=request.query_params.get("cursor") or None,
+                limit=PAGE_SIZE,
+            )
+            entries, next_cursor = page.items, page.next_cursor
+        labels = await catalog.get_sku_labels(session, sku_ids=[entry.sku_id for entry in entries])
+    filters = {
+        "sku": sku_code,
+        "warehouse": str(warehouse_id) if warehouse_id else "",
+        "kind": kind.value if kind else "",
+    }
+    next_url = f"{LEDGER}?{_query({**filters, 'cursor': next_cursor})}" if next_cursor else None
+    return render(
+        request,
+        "admin/inventory/ledger.html",
+        staff=auth.staff,
+        entries=entries,
+        labels=labels,
+        warehouses={warehouse.id: warehouse for warehouse in warehouse_list},
+        warehouse_list=warehouse_list,
+        kinds=list(inventory.LedgerKind),
+        kind_labels=KIND_LABELS,
+        filters=filters,
+        next_url=next_url,
+        notice=NOTICES.get(request.query_params.get("notice") or ""),
+    )
+
+
+# --- Operations: receive, adjust, transfer (inventory.write) ---------------------------------
+
+#: Each operation: its template, the input model, the fields it reads, and where success goes.
+OPERATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "receive": (
+        "admin/inventory/receive.html",
+        ("sku_id", "warehouse_id", "quantity", "reason", "reference"),
+    ),
+    "adjust": ("admin/inventory/adjust.html", ("sku_id", "warehouse_id", "delta", "reason", "note")),
+    "transfer": (
+        "admin/inventory/transfer.html",
+        ("sku_id", "from_warehouse_id", "to_warehouse_id", "quantity", "reason"),
+    ),
+}
+
+
+async def _operation_form(
+    request: Request,
+    auth: StaffSession,
+    name: str,
+    *,
+    values: dict[str, str],
+    problem: FormProblem | None = None,
+) -> Response:
+    async with uow(write=False) as session:
+        warehouse_list = await inventory.list_warehouses(session)
+    template, _fields = OPERATIONS[name]
+    return render(
+        request,
+        template,
+        problem.status if problem else 200,
+        headers=problem.headers if problem else None,
+        staff=auth.staff,
+        warehouse_options=[_option(warehouse) for warehouse in warehouse_list if warehouse.is_active],
+        all_warehouse_options=[_option(warehouse) for warehouse in warehouse_list],
+        reasons=[
+            (reason.value, gettext(REASON_LABELS[reason.value], locale_of(request)))
+            for reason in inventory.AdjustmentReason
+        ],
+        values=values,
+        problem=problem,
+    )
+
+
+def _option(warehouse: inventory.WarehouseRead) -> tuple[int, str]:
+    return warehouse.id, f"{warehouse.name} ({warehouse.code})"
+
+
+async def _show_operation(request: Request, name: str) -> Response:
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, WRITE)
+    if auth is None:
+        return _to_login(request)
+    prefill = {key: request.query_params.get(key, "")[:64] for key in ("sku_code", "warehouse_id")}
+    if prefill["warehouse_id"]:
+        prefill["from_warehouse_id"] = prefill["warehouse_id"]
+    return await _operation_form(request, auth, name, values=prefill)
+
+
+async def _run_operation(request: Request, name: str) -> Response:
+    values = await read_form(request)
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, WRITE)
+    if auth is None:
+        return _to_login(request)
+    _template, names = OPERATIONS[name]
+    try:
+        async with uow() as session:
+            posted = {**values, "sku_id": await _sku_id(session, values.get("sku_code", ""))}
+            if name == "receive":
+                received = validate(inventory.ReceiveStock, posted, *names)
+                await inventory.receive_stock(session, data=received, actor=auth.actor)
+                warehouse_id = received.warehouse_id
+            elif name == "adjust":
+                adjustment = validate(inventory.AdjustStock, posted, *names)
+                await inventory.adjust_stock(session, data=adjustment, actor=auth.actor)
+                warehouse_id = adjustment.warehouse_id
+            else:
+                transfer = validate(inventory.TransferStock, posted, *names)
+                await inventory.transfer_stock(session, data=transfer, actor=auth.actor)
+                warehouse_id = 0
+    except FORM_ERRORS as exc:
+        return await _operation_form(request, auth, name, values=values, problem=_problem(request, exc))
+    notice = {"receive": "received", "adjust": "adjusted", "transfer": "transferred"}[name]
+    query = {
+        "sku": values.get("sku_code", "").strip(),
+        "warehouse": str(warehouse_id or ""),
+        "notice": notice,
+    }
+    return RedirectResponse(f"{LEDGER}?{_query(query)}", status_code=303)
+
+
+@router.get("/receive")
+async def receive_form(request: Request) -> Response:
+    return await _show_operation(request, "receive")
+
+
+@router.post("/receive")
+async def receive(request: Request) -> Response:
+    """Book goods in: on hand goes up by the quantity."""
+    return await _run_operation(request, "receive")
+
+
+@router.get("/adjust")
+async def adjust_form(request: Request) -> Response:
+    return await _show_operation(request, "adjust")
+
+
+@router.post("/adjust")
+async def adjust(request: Request) -> Response:
+    """Correct on hand by a signed quantity with a reason; never below the units reserved."""
+    return await _run_operation(request, "adjust")
+
+
+@router.get("/transfer")
+async def transfer_form(request: Request) -> Response:
+    return await _show_operation(request, "transfer")
+
+
+@router.post("/transfer")
+async def transfer(request: Request) -> Response:
+    """Move available units from one warehouse to another."""
+    return await _run_operation(request, "transfer")
+
+
+# --- Stocktake import and export -------------------------------------------------------------
+
+
+@router.get("/import")
+async def import_form(request: Request) -> Response:
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, WRITE)
+    if auth is None:
+        return _to_login(request)
+    return render(request, "admin/inventory/import.html", staff=auth.staff, values={})
+
+
+@router.post("/import")
+async def import_file(request: Request) -> Response:
+    """Upload a stocktake (CSV or XLSX); ``dry_run`` reports what would change and writes nothing.
+
+    The result (or the problems per row) is shown on the page at once: there is nothing to
+    redirect to, and reloading a finished import repeats nothing but the same counted levels.
+    """
+    values = await read_form(request)
+    form = await request.form()
+    upload = form.get("file")
+    file: tuple[bytes, str, str | None] | None = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        file = (await upload.read(), upload.filename, upload.content_type)
+    await form.close()
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, WRITE)
+    if auth is None:
+        return _to_login(request)
+    dry_run = "dry_run" in values
+    result: inventory.StockImportResult | None = None
+    problem: FormProblem | None = None
+    rows: list[dict[str, Any]] = []
+    if file is None:
+        problem = _missing_file(request)
+    else:
+        try:
+            async with uow() as session:
+                result = await inventory.import_stock(
+                    session,
+                    data=file[0],
+                    filename=file[1],
+                    content_type=file[2],
+                    dry_run=dry_run,
+                    actor=auth.actor,
+                )
+        except FORM_ERRORS as exc:
+            locale = locale_of(request)
+            problem = form_problem(exc, locale)
+            if isinstance(exc, DomainError):
+                rows = [
+                    {"where": [str(part) for part in item.loc], "message": gettext(item.message, locale)}
+                    for item in exc.fields
+                ]
+    return render(
+        request,
+        "admin/inventory/import.html",
+        problem.status if problem else 200,
+        staff=auth.staff,
+        values=values,
+        result=result,
+        problem=problem,
+        rows=rows,
+    )
+
+
+def _missing_file(request: Request) -> FormProblem:
+    locale = locale_of(request)
+    return FormProblem(
+        422,
+        gettext("Some fields are not valid.", locale),
+        {"file": gettext("Choose a CSV or XLSX file.", locale)},
+    )
+
+
+@router.get("/export")
+async def export(request: Request) -> Response:
+    """Download the stock levels (the import's columns) as CSV or XLSX."""
+    file_format = request.query_params.get("format", "csv")
+    async with uow(write=False) as session:
+        auth = await _staff(request, session, READ)
+        if auth is None:
+            return _to_login(request)
+        exported = await inventory.export_stock(
+            session,
+            file_format=tabular.FileFormat(file_format if file_format in {"csv", "xlsx"} else "csv"),
+            warehouse_id=_id(request.query_params.get("warehouse")),
+        )
+    return Response(
+        content=exported.content,
+        media_type=exported.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            "cache-control": "no-store",
+        },
+    )

@@ -1,0 +1,302 @@
+"""The console's order pages: the list with filters and search (orders.read), an order's detail
+with its timeline, payments, sub-orders and parcels, and the actions on it, each behind its own
+permission and the CSRF check: ship a sub-order (fulfillment.write), cancel an unpaid order
+(orders.write), refund part or all of its payment (orders.refund). The services audit them.
+
+Refunds here go straight to the payment (``payments.refund_payment``: goodwill, price
+adjustments); refunding goods (units of a line, returns) goes through after-sales, which also
+updates the order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from mercato import catalog, fulfillment, identity, inventory, orders, payments, pricing
+from mercato.admin.routes.console import staff_for, to_login
+from mercato.core.db import uow
+from mercato.core.errors import DomainError, FieldError, InvalidInput
+from mercato.core.i18n import N_, gettext
+from mercato.core.money import exponent
+from mercato.core.settings import get_settings
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.session import StaffSession
+from mercato.web.templates import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+LIST = "/admin/orders/"
+PAGE_SIZE = 20
+FILTERS = ("status", "delivery", "placed_from", "placed_to", "sku", "q")
+NOTICES = {
+    "shipped": N_("The sub-order was shipped."),
+    "cancelled": N_("The order was cancelled."),
+    "refunded": N_("The refund was sent to the payment provider."),
+}
+
+
+class BadAmount(InvalidInput):
+    code = "console.amount_invalid"
+    message = "Enter an amount such as 12.50."
+
+    def __init__(self) -> None:
+        super().__init__(fields=[FieldError(("amount",), self.code, self.message)])
+
+
+def detail_url(number: str, notice: str | None = None) -> str:
+    return f"/admin/orders/{number}" + (f"?notice={notice}" if notice else "")
+
+
+def _parse_day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=get_settings().tz)
+
+
+def _list_filters(filters: dict[str, str], locale: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The list_orders arguments from the filter form, and a message per field that is not valid."""
+    errors: dict[str, str] = {}
+    args: dict[str, Any] = {}
+    if filters["status"]:
+        if filters["status"] in orders.OrderStatus.__members__:
+            args["status"] = filters["status"]
+        else:
+            errors["status"] = gettext("Choose one of the statuses.", locale)
+    if filters["delivery"]:
+        if filters["delivery"] in pricing.Delivery.__members__:
+            args["delivery"] = pricing.Delivery(filters["delivery"])
+        else:
+            errors["delivery"] = gettext("Choose one of the delivery options.", locale)
+    for name, key, shift in (("placed_from", "placed_from", 0), ("placed_to", "placed_before", 1)):
+        if filters[name]:
+            day = _parse_day(filters[name])
+            if day is None:
+                errors[name] = gettext("Enter a date such as 2026-11-27.", locale)
+            else:
+                args[key] = _day_start(day + dt.timedelta(days=shift))
+    if filters["q"]:
+        args["search"] = filters["q"][:100]
+    return args, errors
+
+
+@router.get("/orders/")
+async def order_list(request: Request) -> Response:
+    """Orders newest first, filtered by status, delivery, the day placed (shop time zone, both
+    ends included), a SKU code, or a search term (number prefix, SKU code, title words)."""
+    locale = locale_of(request)
+    filters = {name: request.query_params.get(name, "").strip() for name in FILTERS}
+    args, errors = _list_filters(filters, locale)
+    items: list[orders.OrderSummary] = []
+    next_url = None
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, "orders.read")
+        if auth is None:
+            return to_login(request)
+        sku_unknown = False
+        if filters["sku"] and not errors:
+            found = await catalog.get_sku_ids_by_code(session, codes=[filters["sku"]])
+            sku_unknown = filters["sku"] not in found
+            args["sku_id"] = found.get(filters["sku"])
+        if not errors and not sku_unknown:
+            page = await orders.list_orders(
+                session, cursor=request.query_params.get("cursor") or None, limit=PAGE_SIZE, **args
+            )
+            items = page.items
+            if page.next_cursor:
+                query = {name: value for name, value in filters.items() if value}
+                next_url = f"{LIST}?{urlencode({**query, 'cursor': page.next_cursor})}"
+    problem = FormProblem(422, gettext("Some fields are not valid.", locale), errors) if errors else None
+    return render(
+        request,
+        "admin/orders/list.html",
+        422 if errors else 200,
+        staff=auth.staff,
+        orders=items,
+        filters=filters,
+        problem=problem,
+        next_url=next_url,
+        statuses=list(orders.OrderStatus),
+        deliveries=list(pricing.Delivery),
+    )
+
+
+async def _order_by_number(session: AsyncSession, number: str) -> orders.OrderRead:
+    """Raises: OrderNotFound (404 page)."""
+    found = await orders.list_orders(session, number=number[:32], limit=1)
+    if not found.items:
+        raise orders.OrderNotFound()
+    return await orders.read_order(session, order_id=found.items[0].id)
+
+
+async def _detail_context(session: AsyncSession, auth: StaffSession, number: str) -> dict[str, Any]:
+    order = await _order_by_number(session, number)
+    try:
+        customer: identity.CustomerRead | None = await identity.get_customer_record(
+            session, customer_id=order.customer_id
+        )
+    except identity.CustomerNotFound:
+        customer = None
+    order_payments = (await payments.list_payments(session, reference=f"order:{order.id}", limit=20)).items
+    refunds = {p.id: await payments.list_refunds(session, payment_id=p.id) for p in order_payments}
+    shipments = await fulfillment.list_order_shipments(session, order_id=order.id)
+    warehouses = {w.id: w for w in await inventory.list_warehouses(session)}
+    staff = auth.staff
+    refundable = [
+        p
+        for p in order_payments
+        if p.status in (payments.PaymentStatus.paid, payments.PaymentStatus.partially_refunded)
+        and p.amount > p.refunded_amount
+    ]
+    return {
+        "staff": staff,
+        "order": order,
+        "customer": customer,
+        "payments": order_payments,
+        "refunds": refunds,
+        "refundable": refundable,
+        "shipments": shipments,
+        "warehouses": warehouses,
+        "carriers": fulfillment.list_carriers() if staff.has("fulfillment.write") else [],
+        "can_ship": staff.has("fulfillment.write"),
+        "can_cancel": staff.has("orders.write") and order.status is orders.OrderStatus.pending_payment,
+        "can_refund": staff.has("orders.refund") and bool(refundable),
+        "refund_key": uuid.uuid4().hex,
+        "minor_digits": exponent(order.currency),
+    }
+
+
+@router.get("/orders/{number}")
+async def order_detail(request: Request, number: str) -> Response:
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, "orders.read")
+        if auth is None:
+            return to_login(request)
+        context = await _detail_context(session, auth, number)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return render(request, "admin/orders/detail.html", notice=notice, values={}, **context)
+
+
+async def _refused(
+    request: Request, number: str, exc: ValidationError | DomainError, form: str, values: dict[str, str]
+) -> Response:
+    """The detail page again with the refusal next to the fields of ``form`` (ship-<id>, cancel, refund)."""
+    problem = form_problem(exc, locale_of(request))
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, "orders.read")
+        assert auth is not None
+        context = await _detail_context(session, auth, number)
+    return render(
+        request,
+        "admin/orders/detail.html",
+        problem.status,
+        headers=problem.headers,
+        problem=problem,
+        problem_form=form,
+        values=values,
+        **context,
+    )
+
+
+@router.post("/orders/{number}/ship")
+async def ship(request: Request, number: str) -> Response:
+    """Ship one paid sub-order with a carrier and tracking number (fulfillment.write)."""
+    values = await read_form(request)
+    form = f"ship-{values.get('sub_order_id', '')}"
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "fulfillment.write")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            data = validate(
+                fulfillment.ShipmentCreate,
+                {**values, "order_id": str(order.id)},
+                "order_id",
+                "sub_order_id",
+                "carrier",
+                "tracking_number",
+            )
+            await fulfillment.ship_sub_order(session, data=data, actor=auth.actor, idempotency_key=None)
+    except FORM_ERRORS as exc:
+        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
+            raise
+        return await _refused(request, number, exc, form, values)
+    return RedirectResponse(detail_url(number, "shipped"), status_code=303)
+
+
+@router.post("/orders/{number}/cancel")
+async def cancel(request: Request, number: str) -> Response:
+    """Cancel an unpaid order with a reason (orders.write); its stock is released."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "orders.write")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            data = validate(orders.CancelOrder, values, "reason")
+            await orders.cancel_order(session, order_id=order.id, reason=data.reason, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
+            raise
+        return await _refused(request, number, exc, "cancel", values)
+    return RedirectResponse(detail_url(number, "cancelled"), status_code=303)
+
+
+def _minor_units(value: str, currency: str) -> str:
+    """``12.50`` (major units, as typed) → ``"1250"``; anything else → BadAmount."""
+    digits = exponent(currency)
+    try:
+        amount = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise BadAmount() from None
+    if not amount.is_finite() or amount <= 0 or -amount.as_tuple().exponent > digits:  # type: ignore[operator]
+        raise BadAmount()
+    return str(int(amount.scaleb(digits)))
+
+
+@router.post("/orders/{number}/refund")
+async def refund(request: Request, number: str) -> Response:
+    """Refund part or all of a paid payment of the order (orders.refund). The form carries a key
+    made when it was shown, so a double submit refunds once."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "orders.refund")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            order_payments = await payments.list_payments(session, reference=f"order:{order.id}", limit=20)
+            payment = next((p for p in order_payments.items if str(p.id) == values.get("payment_id")), None)
+            if payment is None:
+                raise payments.PaymentNotFound()
+            amount = _minor_units(values.get("amount", ""), payment.currency) if values.get("amount") else ""
+            data = validate(payments.RefundCreate, {**values, "amount": amount}, "amount", "reason")
+            key = (values.get("refund_key") or uuid.uuid4().hex)[:64]
+            await payments.refund_payment(
+                session,
+                payment_id=payment.id,
+                amount=data.amount,
+                reason=data.reason,
+                idempotency_key=f"console-{key}",
+                actor=auth.actor,
+            )
+    except FORM_ERRORS as exc:
+        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
+            raise
+        return await _refused(request, number, exc, "refund", values)
+    return RedirectResponse(detail_url(number, "refunded"), status_code=303)

@@ -1,0 +1,1 @@
+"""Content use cases (re-exported by ``mercato.content``)."""

@@ -1,0 +1,158 @@
+"""The address book: list, add, edit, delete and choose the default address.
+
+Only the signed-in customer's own addresses are reachable: identity's address services are
+scoped to the owner, so another customer's address id is a 404 and nothing changes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from mercato import identity
+from mercato.core.db import uow
+from mercato.core.errors import DomainError
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.session import CustomerSession, current_customer, login_redirect
+from mercato.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN = "/account/login"
+BOOK = "/account/addresses"
+LIST_PAGE = "storefront/addresses/list.html"
+EDIT_PAGE = "storefront/addresses/edit.html"
+FIELDS = ("recipient", "phone", "province", "city", "district", "detail", "postal_code")
+#: Notices a redirect may ask the list to show (by key, never free text from the URL).
+NOTICES = frozenset({"added", "saved", "deleted", "default"})
+AddressId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def address_problem(exc: ValidationError | DomainError, locale: str) -> FormProblem:
+    """The form's problem; a refused phone number (a domain error) shows next to its field."""
+    problem = form_problem(exc, locale)
+    if isinstance(exc, identity.PhoneInvalid):
+        return FormProblem(problem.status, problem.message, {"phone": problem.message})
+    return problem
+
+
+def read_address(values: dict[str, str]) -> identity.AddressWrite:
+    """Raises: ValidationError."""
+    return validate(identity.AddressWrite, values, *FIELDS, checkboxes=("is_default",))
+
+
+async def _list(request: Request, auth: CustomerSession, status_code: int = 200, **context: Any) -> Response:
+    async with uow(write=False) as session:
+        addresses = await identity.list_addresses(session, customer_id=auth.customer.id)
+    notice = request.query_params.get("notice")
+    context.setdefault("values", {})
+    context.setdefault("problem", None)
+    return render(
+        request,
+        LIST_PAGE,
+        status_code,
+        customer=auth.customer,
+        addresses=addresses,
+        notice=notice if notice in NOTICES else None,
+        **context,
+    )
+
+
+async def _auth(request: Request) -> CustomerSession | Response:
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+    return auth if auth is not None else login_redirect(LOGIN, request)
+
+
+@router.get("/account/addresses")
+async def address_book(request: Request) -> Response:
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    return await _list(request, auth)
+
+
+@router.post("/account/addresses")
+async def add_address(request: Request) -> Response:
+    values = await read_form(request)
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    try:
+        data = read_address(values)
+        async with uow() as session:
+            await identity.add_address(session, customer_id=auth.customer.id, data=data)
+    except FORM_ERRORS as exc:
+        problem = address_problem(exc, locale_of(request))
+        return await _list(request, auth, problem.status, values=values, problem=problem)
+    return RedirectResponse(f"{BOOK}?notice=added", status_code=303)
+
+
+@router.get("/account/addresses/{address_id}/edit")
+async def edit_page(request: Request, address_id: AddressId) -> Response:
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    async with uow(write=False) as session:
+        address = await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
+    values = {name: str(getattr(address, name)) for name in FIELDS}
+    if address.is_default:
+        values["is_default"] = "1"
+    return render(request, EDIT_PAGE, customer=auth.customer, address=address, values=values, problem=None)
+
+
+@router.post("/account/addresses/{address_id}")
+async def save_address(request: Request, address_id: AddressId) -> Response:
+    values = await read_form(request)
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    try:
+        data = read_address(values)
+        async with uow() as session:
+            await identity.update_address(
+                session, customer_id=auth.customer.id, address_id=address_id, data=data
+            )
+    except FORM_ERRORS as exc:
+        if isinstance(exc, identity.AddressNotFound):
+            raise
+        problem = address_problem(exc, locale_of(request))
+        async with uow(write=False) as session:
+            address = await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
+        return render(
+            request,
+            EDIT_PAGE,
+            problem.status,
+            customer=auth.customer,
+            address=address,
+            values=values,
+            problem=problem,
+        )
+    return RedirectResponse(f"{BOOK}?notice=saved", status_code=303)
+
+
+@router.post("/account/addresses/{address_id}/delete")
+async def delete_address(request: Request, address_id: AddressId) -> Response:
+    await read_form(request)
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    async with uow() as session:
+        await identity.delete_address(session, customer_id=auth.customer.id, address_id=address_id)
+    return RedirectResponse(f"{BOOK}?notice=deleted", status_code=303)
+
+
+@router.post("/account/addresses/{address_id}/default")
+async def make_default(request: Request, address_id: AddressId) -> Response:
+    await read_form(request)
+    auth = await _auth(request)
+    if isinstance(auth, Response):
+        return auth
+    async with uow() as session:
+        address = await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
+        data = identity.AddressWrite(**{name: getattr(address, name) for name in FIELDS}, is_default=True)
+        await identity.update_address(session, customer_id=auth.customer.id, address_id=address_id, data=data)
+    return RedirectResponse(f"{BOOK}?notice=default", status_code=303)

@@ -1,0 +1,241 @@
+"""The shopper's orders: the list by tab (待付款, 待发货, 待收货 …) with pages, and one order with
+its lines, amounts, delivery, invoice, history, parcels with their tracking timelines, the pickup
+code (digits and QR image) of a paid store-pickup order, and the actions: pay, cancel an unpaid
+order, confirm receipt, ask for after-sales on a line.
+
+Orders are found by number within the signed-in customer's own: another customer's order is the
+same 404 as one that does not exist, and no action touches it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from mercato import fulfillment, identity, inventory, orders
+from mercato.core.db import uow
+from mercato.storefront.routes.account import ORDER_TABS, account_nav, tab_counts, to_login
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.session import CustomerSession, current_customer
+from mercato.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+LIST_PAGE = "storefront/orders/list.html"
+DETAIL_PAGE = "storefront/orders/detail.html"
+PAGE_SIZE = 10
+Number = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")]
+OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: Orders whose lines may be asked about after-sales (the domain decides what is possible).
+AFTERSALES_STATUSES = frozenset(
+    {
+        orders.OrderStatus.paid,
+        orders.OrderStatus.partially_shipped,
+        orders.OrderStatus.shipped,
+        orders.OrderStatus.delivered,
+        orders.OrderStatus.completed,
+    }
+)
+
+
+def _actor(auth: CustomerSession) -> identity.Actor:
+    return identity.Actor(staff_id=None, label=f"customer:{auth.customer.id}")
+
+
+def pay_link(order: orders.OrderRead) -> str:
+    """Where the shopper pays an unpaid order: checkout's result page, which finds the order's
+    open payment and offers to pay it (an order knows its payment only once it is captured)."""
+    return f"/checkout/result/{order.number}"
+
+
+async def find_order(session: AsyncSession, *, customer_id: int, number: str) -> orders.OrderRead:
+    """The customer's order with this number.
+
+    Raises:
+        OrderNotFound (404): none, or another customer's.
+    """
+    page = await orders.list_orders(session, customer_id=customer_id, number=number, limit=1)
+    if not page.items:
+        raise orders.OrderNotFound()
+    return await orders.read_order(session, order_id=page.items[0].id, customer_id=customer_id)
+
+
+async def _detail_context(session: AsyncSession, auth: CustomerSession, number: str) -> dict[str, Any]:
+    order = await find_order(session, customer_id=auth.customer.id, number=number)
+    shipments = await fulfillment.list_order_shipments(
+        session, order_id=order.id, customer_id=auth.customer.id
+    )
+    pickup = store = None
+    if order.pickup_store_id is not None:
+        try:
+            pickup = await fulfillment.get_pickup_code(
+                session, order_id=order.id, customer_id=auth.customer.id
+            )
+        except fulfillment.PickupCodeNotFound:
+            pickup = None
+        try:
+            store = await inventory.get_warehouse(session, warehouse_id=order.pickup_store_id)
+        except inventory.WarehouseNotFound:
+            store = None
+    return {
+        **await account_nav(session, auth, "orders"),
+        "order": order,
+        "shipments": shipments,
+        "pickup": pickup,
+        "store": store,
+        "pay_url": pay_link(order),
+        "can_ask_aftersales": order.status in AFTERSALES_STATUSES,
+    }
+
+
+async def _detail_page(
+    request: Request, number: str, *, problem: FormProblem, form: str, values: dict[str, str]
+) -> Response:
+    """The order page again with the refusal of one of its forms."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        context = await _detail_context(session, auth, number)
+    return render(
+        request,
+        DETAIL_PAGE,
+        problem.status,
+        headers=problem.headers,
+        problem=problem,
+        problem_form=form,
+        values=values,
+        **context,
+    )
+
+
+@router.get("/account/orders")
+async def order_list(request: Request) -> Response:
+    tab = request.query_params.get("tab", "all")
+    if tab not in ORDER_TABS:
+        tab = "all"
+    cursor = request.query_params.get("cursor") or None
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        nav = await account_nav(session, auth, "orders")
+        counts = await orders.count_orders_by_status(session, customer_id=auth.customer.id)
+        page = await orders.list_customer_orders(
+            session,
+            customer_id=auth.customer.id,
+            statuses=ORDER_TABS.get(tab, ()),
+            cursor=cursor,
+            limit=PAGE_SIZE,
+        )
+        found = [
+            await orders.read_order(session, order_id=item.id, customer_id=auth.customer.id)
+            for item in page.items
+        ]
+    return render(
+        request,
+        LIST_PAGE,
+        **nav,
+        tab=tab,
+        tabs=("all", *ORDER_TABS),
+        tab_counts={"all": sum(counts.values()), **tab_counts(counts)},
+        orders=found,
+        next_cursor=page.next_cursor,
+        first_page=cursor is None,
+        pay_link=pay_link,
+    )
+
+
+@router.get("/account/orders/by-id/{order_id}")
+async def order_by_id(request: Request, order_id: OrderId) -> Response:
+    """Messages name orders by id: go to the order's page (another customer's is 404)."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        order = await orders.read_order(session, order_id=order_id, customer_id=auth.customer.id)
+    return RedirectResponse(f"/account/orders/{order.number}", status_code=303)
+
+
+@router.get("/account/orders/{number}")
+async def order_detail(request: Request, number: Number) -> Response:
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        context = await _detail_context(session, auth, number)
+    notice = request.query_params.get("notice")
+    return render(
+        request,
+        DETAIL_PAGE,
+        notice=notice if notice in {"cancelled", "received"} else None,
+        values={},
+        **context,
+    )
+
+
+@router.get("/account/orders/{number}/pickup-code.svg")
+async def pickup_qr(request: Request, number: Number) -> Response:
+    """The pickup code as a QR image for the store's scanner; 404 once used or for anyone else."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        order = await find_order(session, customer_id=auth.customer.id, number=number)
+        pickup = await fulfillment.get_pickup_code(session, order_id=order.id, customer_id=auth.customer.id)
+    if pickup.code is None:
+        raise fulfillment.PickupCodeNotFound()
+    buffer = io.BytesIO()
+    segno.make(pickup.code, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False)
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"cache-control": "no-store"})
+
+
+@router.post("/account/orders/{number}/cancel")
+async def cancel(request: Request, number: Number) -> Response:
+    values = await read_form(request)
+    try:
+        data = validate(orders.CancelOrder, values, "reason")
+        async with uow() as session:
+            auth = await current_customer(request, session)
+            if auth is None:
+                return to_login(request)
+            order = await find_order(session, customer_id=auth.customer.id, number=number)
+            await orders.cancel_order(
+                session,
+                order_id=order.id,
+                reason=data.reason,
+                actor=_actor(auth),
+                customer_id=auth.customer.id,
+            )
+    except orders.OrderNotFound:
+        raise
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return await _detail_page(request, number, problem=problem, form="cancel", values=values)
+    return RedirectResponse(f"/account/orders/{number}?notice=cancelled", status_code=303)
+
+
+@router.post("/account/orders/{number}/confirm-receipt")
+async def confirm_receipt(request: Request, number: Number) -> Response:
+    """确认收货: the shopper confirms a delivered order arrived; it completes now."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await current_customer(request, session)
+            if auth is None:
+                return to_login(request)
+            order = await find_order(session, customer_id=auth.customer.id, number=number)
+            await orders.complete_order(
+                session, order_id=order.id, actor=_actor(auth), reason="receipt confirmed by the shopper"
+            )
+    except orders.OrderNotFound:
+        raise
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return await _detail_page(request, number, problem=problem, form="receipt", values=values)
+    return RedirectResponse(f"/account/orders/{number}?notice=received", status_code=303)

@@ -1,0 +1,66 @@
+// The console dashboard's daily sales chart. The page passes the series as JSON in
+// data-sales-chart (and the series names in data-names); the numbers are also in a table, so
+// without this script (or the chart bundle) nothing is lost. Needs window.MercatoCharts
+// (/static/build/charts.min.js, built by scripts/bootstrap).
+(function () {
+  "use strict";
+
+  function escape(text) {
+    var div = document.createElement("div");
+    div.textContent = String(text);
+    return div.innerHTML;
+  }
+
+  function draw(element) {
+    if (!window.MercatoCharts) return;
+    var data = JSON.parse(element.getAttribute("data-sales-chart"));
+    var names = JSON.parse(element.getAttribute("data-names"));
+    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var chart = window.MercatoCharts.init(element);
+    chart.setOption({
+      animation: !reduced,
+      color: ["#1f3a5f", "#b3261e"],
+      grid: { left: 48, right: 64, top: 24, bottom: 32, containLabel: false },
+      tooltip: {
+        trigger: "axis",
+        formatter: function (points) {
+          var i = points[0].dataIndex;
+          return (
+            escape(data.labels[i]) + "<br>" + escape(names.orders) + ": " + escape(data.orders[i]) +
+            "<br>" + escape(names.gmv) + ": " + escape(data.gmv_text[i])
+          );
+        },
+      },
+      xAxis: { type: "category", data: data.labels, axisLabel: { hideOverlap: true } },
+      yAxis: [
+        { type: "value", minInterval: 1, name: names.orders, nameTextStyle: { align: "left" } },
+        {
+          type: "value",
+          name: names.gmv,
+          nameTextStyle: { align: "right" },
+          splitLine: { show: false },
+          axisLabel: { formatter: function (value) { return String(value); } },
+        },
+      ],
+      series: [
+        { name: names.orders, type: "bar", data: data.orders, yAxisIndex: 0 },
+        {
+          name: names.gmv,
+          type: "line",
+          yAxisIndex: 1,
+          smooth: false,
+          data: data.gmv.map(function (minor) { return minor / data.scale; }),
+        },
+      ],
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function start() {
+    var charts = document.querySelectorAll("[data-sales-chart]");
+    for (var i = 0; i < charts.length; i++) draw(charts[i]);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,278 @@
+"""The console's category tree and brand pages: create, rename, move, reorder, delete when empty;
+brands with search, edit, logo upload and delete when unused; permissions and CSRF."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from httpx import AsyncClient
+
+from mercato import catalog
+from mercato.catalog.models import Brand, Category
+from mercato.core.db import uow
+from mercato.identity.models import AuditEntry
+from tests.factories.catalog import count, make_brand, make_category, make_product
+from tests.factories.identity import PASSWORD, make_staff
+from tests.factories.media import image_bytes
+from tests.web.pages import alert_of, csrf_of, post_form
+
+EN = {"Accept-Language": "en"}
+XSS = "<script>alert(1)</script>"
+
+
+async def _sign_in(client: AsyncClient, permissions: list[str] | None = None) -> str:
+    """Sign in; returns a CSRF token for later posts."""
+    granted = ["catalog.read", "catalog.write"] if permissions is None else permissions
+    await make_staff(email="tax@example.com", permissions=granted)
+    response = await post_form(
+        client, "/admin/login", "/admin/login", {"email": "tax@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(await client.get("/admin/catalog/categories"))
+
+
+def _field_error(text: str, field_id: str) -> str:
+    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', text)
+    assert match is not None, f"no error for {field_id}"
+    return html.unescape(match.group(1))
+
+
+async def _tree() -> list[catalog.CategoryNode]:
+    async with uow(write=False) as session:
+        return await catalog.get_category_tree(session)
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+async def test_the_tree_shows_nested_categories_escaped(client: AsyncClient) -> None:
+    root = await make_category("服装", slug="clothing")
+    await make_category(XSS, parent_id=root.id, slug="tops")
+    await _sign_in(client)
+
+    page = await client.get("/admin/catalog/categories", headers=EN)
+
+    assert page.status_code == 200
+    assert page.text.count('<ul class="category-tree">') == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert XSS not in page.text
+
+
+async def test_a_category_is_created_under_a_parent(client: AsyncClient) -> None:
+    root = await make_category("服装")
+    token = await _sign_in(client)
+
+    response = await client.post(
+        "/admin/catalog/categories",
+        data={
+            "name": "裤装",
+            "name_en": "Trousers",
+            "slug": "trousers",
+            "parent_id": str(root.id),
+            "csrf_token": token,
+        },
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/catalog/categories?notice=created"
+    (node,) = await _tree()
+    assert [(c.name, c.name_en, c.slug) for c in node.children] == [("裤装", "Trousers", "trousers")]
+    assert await count(AuditEntry, AuditEntry.action == "category.create") == 2  # the factory's, then ours
+
+
+async def test_a_category_without_a_name_is_a_field_error(client: AsyncClient) -> None:
+    token = await _sign_in(client)
+
+    response = await client.post(
+        "/admin/catalog/categories", data={"name": "", "slug": "x", "csrf_token": token}, headers=EN
+    )
+
+    assert response.status_code == 422
+    assert _field_error(response.text, "category-new-name") == "This field is required."
+    assert await count(Category) == 0
+
+
+async def test_rename_move_and_reorder(client: AsyncClient) -> None:
+    first = await make_category("甲", position=0)
+    second = await make_category("乙", position=1)
+    token = await _sign_in(client)
+
+    renamed = await client.post(
+        f"/admin/catalog/categories/{first.id}/rename",
+        data={"name": "甲类", "name_en": "A", "csrf_token": token},
+    )
+    reordered = await client.post(
+        f"/admin/catalog/categories/{second.id}/reorder", data={"direction": "up", "csrf_token": token}
+    )
+    assert [n.name for n in await _tree()] == ["乙", "甲类"]
+    moved = await client.post(
+        f"/admin/catalog/categories/{first.id}/move", data={"parent_id": str(second.id), "csrf_token": token}
+    )
+
+    assert (renamed.status_code, reordered.status_code, moved.status_code) == (303, 303, 303)
+    (root,) = await _tree()
+    assert (root.name, [c.name for c in root.children]) == ("乙", ["甲类"])
+    assert root.children[0].name_en == "A"
+
+
+async def test_moving_a_category_under_its_own_child_is_refused(client: AsyncClient) -> None:
+    parent = await make_category("父")
+    child = await make_category("子", parent_id=parent.id)
+    token = await _sign_in(client)
+
+    response = await client.post(
+        f"/admin/catalog/categories/{parent.id}/move",
+        data={"parent_id": str(child.id), "csrf_token": token},
+        headers=EN,
+    )
+
+    assert response.status_code in (409, 422)
+    assert '<details class="category-edit" open>' in response.text
+    (root,) = await _tree()
+    assert (root.id, [c.id for c in root.children]) == (parent.id, [child.id])
+
+
+async def test_only_an_empty_category_can_be_deleted(client: AsyncClient) -> None:
+    used = await make_category("有商品")
+    await make_product(category_id=used.id)
+    empty = await make_category("空")
+    token = await _sign_in(client)
+
+    refused = await client.post(
+        f"/admin/catalog/categories/{used.id}/delete", data={"csrf_token": token}, headers=EN
+    )
+    deleted = await client.post(f"/admin/catalog/categories/{empty.id}/delete", data={"csrf_token": token})
+
+    assert refused.status_code == 409
+    assert alert_of(refused) == "The category still has subcategories or products."
+    assert deleted.status_code == 303
+    assert [n.id for n in await _tree()] == [used.id]
+
+
+async def test_category_changes_need_catalog_write_and_csrf(client: AsyncClient) -> None:
+    category = await make_category("原名")
+    token = await _sign_in(client, permissions=["catalog.read"])
+    audit_before = await count(AuditEntry)
+
+    page = await client.get("/admin/catalog/categories", headers=EN)
+    refused = await client.post(
+        f"/admin/catalog/categories/{category.id}/rename",
+        data={"name": "新名", "csrf_token": token},
+        headers=EN,
+    )
+    deleted = await client.post(f"/admin/catalog/categories/{category.id}/delete", data={"csrf_token": token})
+    forged = await client.post("/admin/catalog/categories", data={"name": "新", "csrf_token": "forged"})
+
+    assert page.status_code == 200
+    assert "New category" not in page.text
+    assert refused.status_code == 403
+    assert "You need the catalog.write permission." in refused.text
+    assert deleted.status_code == 403
+    assert forged.status_code == 403
+    assert [(n.name, n.id) for n in await _tree()] == [("原名", category.id)]
+    assert await count(AuditEntry) == audit_before
+
+
+# --- brands ---------------------------------------------------------------------------------
+
+
+async def test_brands_are_listed_searched_and_created(client: AsyncClient) -> None:
+    await make_brand("艾克美")
+    await make_brand(XSS)
+    token = await _sign_in(client)
+
+    everything = await client.get("/admin/catalog/brands")
+    found = await client.get("/admin/catalog/brands", params={"q": "艾克"})
+    created = await client.post(
+        "/admin/catalog/brands",
+        data={"name": "新牌", "name_en": "Newco", "slug": "newco", "csrf_token": token},
+    )
+
+    assert everything.text.count("<tr>") == 1 + 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in everything.text
+    assert XSS not in everything.text
+    assert found.text.count("<tr>") == 1 + 1
+    assert created.status_code == 303
+    async with uow(write=False) as session:
+        page = await catalog.list_brands(session, query="Newco")
+    (brand,) = page.items
+    assert created.headers["location"] == f"/admin/catalog/brands/{brand.id}?notice=created"
+    assert (brand.name, brand.slug) == ("新牌", "newco")
+
+
+async def test_a_taken_brand_name_is_refused_and_nothing_is_created(client: AsyncClient) -> None:
+    await make_brand("艾克美")
+    token = await _sign_in(client)
+
+    response = await client.post(
+        "/admin/catalog/brands", data={"name": "艾克美", "csrf_token": token}, headers=EN
+    )
+
+    assert response.status_code == 409
+    assert await count(Brand) == 1
+
+
+async def test_a_brand_is_edited_and_gets_a_logo(client: AsyncClient) -> None:
+    brand = await make_brand("旧名")
+    token = await _sign_in(client)
+
+    saved = await client.post(
+        f"/admin/catalog/brands/{brand.id}",
+        data={"name": "新名", "name_en": "New", "slug": "new-name", "csrf_token": token},
+    )
+    logo = await client.post(
+        f"/admin/catalog/brands/{brand.id}/logo",
+        data={"csrf_token": token},
+        files={"file": ("logo.png", image_bytes("PNG", (32, 32)), "image/png")},
+    )
+    bad_logo = await client.post(
+        f"/admin/catalog/brands/{brand.id}/logo",
+        data={"csrf_token": token},
+        files={"file": ("logo.png", b"GIF89a nope", "image/png")},
+        headers=EN,
+    )
+
+    assert saved.status_code == 303
+    assert logo.status_code == 303
+    async with uow(write=False) as session:
+        read = await catalog.get_brand(session, brand_id=brand.id)
+    assert (read.name, read.name_en, read.slug) == ("新名", "New", "new-name")
+    assert read.logo_key is not None
+    page = await client.get(f"/admin/catalog/brands/{brand.id}")
+    assert '<img class="brand-logo" src="/media/' in page.text
+    assert bad_logo.status_code == 422
+    assert _field_error(bad_logo.text, "logo-file") == "The file is not a valid JPEG, PNG or WebP image."
+
+
+async def test_only_an_unused_brand_can_be_deleted(client: AsyncClient) -> None:
+    used = await make_brand("在用")
+    await make_product(brand_id=used.id)
+    unused = await make_brand("闲置")
+    token = await _sign_in(client)
+
+    refused = await client.post(
+        f"/admin/catalog/brands/{used.id}/delete", data={"csrf_token": token}, headers=EN
+    )
+    deleted = await client.post(f"/admin/catalog/brands/{unused.id}/delete", data={"csrf_token": token})
+
+    assert refused.status_code == 409
+    assert alert_of(refused) == "Products still use this brand."
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/admin/catalog/brands?notice=deleted"
+    assert await count(Brand) == 1
+
+
+async def test_brand_changes_need_catalog_write(client: AsyncClient) -> None:
+    brand = await make_brand("原名")
+    token = await _sign_in(client, permissions=["catalog.read"])
+
+    refused = await client.post(
+        f"/admin/catalog/brands/{brand.id}", data={"name": "新名", "csrf_token": token}, headers=EN
+    )
+    deleted = await client.post(f"/admin/catalog/brands/{brand.id}/delete", data={"csrf_token": token})
+
+    assert refused.status_code == 403
+    assert deleted.status_code == 403
+    async with uow(write=False) as session:
+        assert (await catalog.get_brand(session, brand_id=brand.id)).name == "原名"

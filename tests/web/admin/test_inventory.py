@@ -1,0 +1,437 @@
+"""The console's inventory pages: stock by warehouse, low stock, receive, adjust, transfer, the
+ledger, warehouses and the stocktake import (inventory.read / inventory.write)."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from mercato import catalog, inventory
+from mercato.core.db import uow
+from mercato.identity.models import AuditEntry
+from mercato.inventory.models import LedgerEntry
+from tests.factories.identity import PASSWORD, make_staff
+from tests.factories.inventory import SYSTEM, level, make_skus, make_warehouse, receive
+from tests.web.pages import alert_of, csrf_of, post_form
+
+EN = {"Accept-Language": "en"}
+READER = ["inventory.read"]
+WRITER = ["inventory.read", "inventory.write"]
+
+
+async def _staff_sign_in(client: AsyncClient, permissions: list[str] | None) -> None:
+    await make_staff(email="ops@example.com", permissions=permissions)
+    response = await post_form(
+        client, "/admin/login", "/admin/login", {"email": "ops@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 303, response.text
+
+
+async def _counts() -> tuple[int, int]:
+    async with uow(write=False) as s:
+        ledger = (await s.execute(select(func.count()).select_from(LedgerEntry))).scalar_one()
+        audit = (await s.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
+    return ledger, audit
+
+
+def _field_error(html: str, field_id: str) -> str:
+    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', html)
+    assert match is not None, f"no error next to {field_id}"
+    return match.group(1)
+
+
+async def test_stock_by_warehouse_lists_levels_and_searches_by_code_and_title(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    (other,) = await make_skus(1)
+    shanghai = await make_warehouse("SH-1")
+    beijing = await make_warehouse("BJ-1")
+    await receive(sku, shanghai.id, 7)
+    await receive(sku, beijing.id, 2)
+    await receive(other, shanghai.id, 4)
+    await _staff_sign_in(client, READER)
+    async with uow(write=False) as s:  # the factory numbers products across the whole run
+        labels = await catalog.get_sku_labels(s, sku_ids=[sku, other])
+    first, second = labels[sku], labels[other]
+
+    everything = await client.get("/admin/inventory/", headers=EN)
+    by_code = await client.get("/admin/inventory/", params={"q": first.code.lower()}, headers=EN)
+    by_title = await client.get("/admin/inventory/", params={"q": second.product_title}, headers=EN)
+    in_beijing = await client.get("/admin/inventory/", params={"warehouse": str(beijing.id)}, headers=EN)
+
+    assert everything.status_code == 200
+    assert everything.text.count("<tr>") == 1 + 3
+    assert f"<code>{first.code}</code> {first.product_title}" in everything.text
+    assert 'data-label="On hand" class="num">7</td>' in everything.text
+    assert by_code.text.count("<tr>") == 1 + 2
+    assert second.code not in by_code.text
+    assert by_title.text.count("<tr>") == 1 + 1
+    assert f"<code>{second.code}</code>" in by_title.text
+    assert in_beijing.text.count("<tr>") == 1 + 1
+    assert 'data-label="On hand" class="num">2</td>' in in_beijing.text
+    assert 'href="/admin/inventory/adjust' not in everything.text  # no inventory.write
+
+
+async def test_low_stock_uses_the_safety_stock_of_each_row(client: AsyncClient) -> None:
+    low, plenty = await make_skus(2)
+    warehouse = await make_warehouse()
+    await receive(plenty, warehouse.id, 5)
+    await receive(low, warehouse.id, 1)
+    async with uow() as s:
+        await inventory.set_safety_stock(
+            s,
+            data=inventory.SetSafetyStock(sku_id=low, warehouse_id=warehouse.id, safety_stock=2),
+            actor=SYSTEM,
+        )
+    await _staff_sign_in(client, READER)
+
+    page = await client.get("/admin/inventory/low-stock", headers=EN)
+
+    assert page.status_code == 200
+    labels = await _labels(low)
+    assert page.text.count("<tr>") == 1 + 1
+    assert f"<code>{labels}</code>" in page.text
+    assert '<span class="tag tag-warn">Low</span>' in page.text
+
+
+async def _labels(sku_id: int) -> str:
+    async with uow(write=False) as s:
+        return (await catalog.get_sku_labels(s, sku_ids=[sku_id]))[sku_id].code
+
+
+def _n(html: str) -> str:
+    match = re.search(r"<code>SKU-(\d+-\d+)</code>", html)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_adjusting_below_zero_shows_the_error_next_to_the_quantity(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse()
+    await receive(sku, warehouse.id, 3)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    before = await _counts()
+
+    response = await post_form(
+        client,
+        "/admin/inventory/adjust",
+        "/admin/inventory/adjust",
+        {"sku_code": code, "warehouse_id": str(warehouse.id), "delta": "-4", "reason": "damage"},
+    )
+
+    assert response.status_code == 409
+    assert _field_error(response.text, "adjust-delta") == "实物库存不能低于订单已预占的数量。"
+    assert f'value="{code}"' in response.text
+    assert (await level(sku, warehouse.id)).on_hand == 3
+    assert await _counts() == before
+
+
+async def test_adjusting_with_an_unknown_sku_code_or_no_reason_is_refused(client: AsyncClient) -> None:
+    warehouse = await make_warehouse()
+    await _staff_sign_in(client, WRITER)
+    before = await _counts()
+
+    unknown = await post_form(
+        client,
+        "/admin/inventory/adjust",
+        "/admin/inventory/adjust",
+        {
+            "sku_code": "<script>alert(1)</script>",
+            "warehouse_id": str(warehouse.id),
+            "delta": "2",
+            "reason": "found",
+        },
+    )
+    no_reason = await post_form(
+        client,
+        "/admin/inventory/adjust",
+        "/admin/inventory/adjust",
+        {"sku_code": "", "warehouse_id": str(warehouse.id), "delta": "2"},
+    )
+
+    assert unknown.status_code == 404
+    assert _field_error(unknown.text, "adjust-sku_code") == "没有此编码的 SKU。"
+    assert "<script>alert(1)</script>" not in unknown.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unknown.text
+    assert no_reason.status_code == 422
+    assert _field_error(no_reason.text, "adjust-sku_code") == "此项为必填。"
+    assert _field_error(no_reason.text, "adjust-reason") == "此项为必填。"
+    assert await _counts() == before
+
+
+async def test_adjusting_records_the_change_and_redirects_to_the_ledger(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse()
+    await receive(sku, warehouse.id, 3)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+
+    response = await post_form(
+        client,
+        "/admin/inventory/adjust",
+        "/admin/inventory/adjust",
+        {
+            "sku_code": code,
+            "warehouse_id": str(warehouse.id),
+            "delta": "-2",
+            "reason": "damage",
+            "note": "wet box",
+        },
+    )
+
+    assert response.status_code == 303
+    assert (
+        response.headers["location"]
+        == f"/admin/inventory/ledger?sku={code}&warehouse={warehouse.id}&notice=adjusted"
+    )
+    assert (await level(sku, warehouse.id)).on_hand == 1
+    ledger = await client.get(response.headers["location"], headers=EN)
+    assert "Stock adjusted." in ledger.text
+    assert ledger.text.count("<tr>") == 1 + 2
+    assert "damage: wet box" in ledger.text
+    assert 'data-label="On hand change" class="num">-2</td>' in ledger.text
+
+
+async def test_a_transfer_moves_exactly_the_quantity(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    source = await make_warehouse("SH-1")
+    destination = await make_warehouse("BJ-1")
+    await receive(sku, source.id, 10)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+
+    response = await post_form(
+        client,
+        "/admin/inventory/transfer",
+        "/admin/inventory/transfer",
+        {
+            "sku_code": code,
+            "from_warehouse_id": str(source.id),
+            "to_warehouse_id": str(destination.id),
+            "quantity": "4",
+        },
+    )
+
+    assert response.status_code == 303
+    assert (await level(sku, source.id)).on_hand == 6
+    assert (await level(sku, destination.id)).on_hand == 4
+    ledger = await client.get("/admin/inventory/ledger", params={"kind": "transfer_in"}, headers=EN)
+    assert ledger.text.count("<tr>") == 1 + 1
+    assert 'data-label="On hand change" class="num">+4</td>' in ledger.text
+
+
+async def test_a_transfer_of_more_than_available_or_to_the_same_warehouse_changes_nothing(
+    client: AsyncClient,
+) -> None:
+    (sku,) = await make_skus(1)
+    source = await make_warehouse("SH-1")
+    destination = await make_warehouse("BJ-1")
+    await receive(sku, source.id, 3)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    before = await _counts()
+
+    too_many = await post_form(
+        client,
+        "/admin/inventory/transfer",
+        "/admin/inventory/transfer",
+        {
+            "sku_code": code,
+            "from_warehouse_id": str(source.id),
+            "to_warehouse_id": str(destination.id),
+            "quantity": "4",
+        },
+    )
+    same = await post_form(
+        client,
+        "/admin/inventory/transfer",
+        "/admin/inventory/transfer",
+        {
+            "sku_code": code,
+            "from_warehouse_id": str(source.id),
+            "to_warehouse_id": str(source.id),
+            "quantity": "1",
+        },
+    )
+
+    assert too_many.status_code == 409
+    assert "transfer-quantity-error" in too_many.text
+    assert same.status_code == 422
+    assert "transfer-to_warehouse_id-error" in same.text
+    assert (await level(sku, source.id)).on_hand == 3
+    assert await _counts() == before
+
+
+async def test_receiving_stock_adds_units_with_the_reference(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse()
+    await receive(sku, warehouse.id, 1)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+
+    response = await post_form(
+        client,
+        "/admin/inventory/receive",
+        "/admin/inventory/receive",
+        {"sku_code": code, "warehouse_id": str(warehouse.id), "quantity": "12", "reference": "PO-77"},
+    )
+
+    assert response.status_code == 303
+    assert (await level(sku, warehouse.id)).on_hand == 13
+    ledger = await client.get("/admin/inventory/ledger", params={"kind": "receipt", "sku": code}, headers=EN)
+    assert ledger.text.count("<tr>") == 1 + 2
+    assert "<code>PO-77</code>" in ledger.text
+
+
+async def test_the_ledger_lists_entries_filtered_by_sku_and_warehouse(client: AsyncClient) -> None:
+    first, second = await make_skus(2)
+    shanghai = await make_warehouse("SH-1")
+    beijing = await make_warehouse("BJ-1")
+    await receive(first, shanghai.id, 1)
+    await receive(first, beijing.id, 2)
+    await receive(second, shanghai.id, 3)
+    await _staff_sign_in(client, READER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', params={'q': '-0'}, headers=EN)).text)}"
+
+    everything = await client.get("/admin/inventory/ledger", headers=EN)
+    one_sku = await client.get("/admin/inventory/ledger", params={"sku": code}, headers=EN)
+    one_place = await client.get(
+        "/admin/inventory/ledger", params={"sku": code, "warehouse": str(beijing.id)}, headers=EN
+    )
+    unknown = await client.get("/admin/inventory/ledger", params={"sku": "NOPE"}, headers=EN)
+
+    assert everything.status_code == 200
+    assert everything.text.count("<tr>") == 1 + 3
+    assert one_sku.text.count("<tr>") == 1 + 2
+    assert one_place.text.count("<tr>") == 1 + 1
+    assert "No ledger entries match." in unknown.text
+
+
+async def test_reading_without_inventory_read_and_writing_without_inventory_write_is_403(
+    client: AsyncClient,
+) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse()
+    await receive(sku, warehouse.id, 3)
+    await _staff_sign_in(client, READER)
+    before = await _counts()
+    page = await client.get("/admin/inventory/", headers=EN)
+    code = f"SKU-{_n(page.text)}"
+
+    form = await client.get("/admin/inventory/adjust", headers=EN)
+    post = await client.post(
+        "/admin/inventory/adjust",
+        data={
+            "sku_code": code,
+            "warehouse_id": str(warehouse.id),
+            "delta": "5",
+            "reason": "found",
+            "csrf_token": csrf_of(page),
+        },
+        headers=EN,
+    )
+
+    assert form.status_code == 403
+    assert post.status_code == 403
+    assert "You need the inventory.write permission." in post.text
+    assert (await level(sku, warehouse.id)).on_hand == 3
+    assert await _counts() == before
+
+
+async def test_an_operation_without_the_csrf_token_is_refused(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse()
+    await receive(sku, warehouse.id, 3)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    before = await _counts()
+
+    response = await client.post(
+        "/admin/inventory/adjust",
+        data={
+            "sku_code": code,
+            "warehouse_id": str(warehouse.id),
+            "delta": "5",
+            "reason": "found",
+            "csrf_token": "x",
+        },
+    )
+
+    assert response.status_code == 403
+    assert (await level(sku, warehouse.id)).on_hand == 3
+    assert await _counts() == before
+
+
+async def test_inventory_pages_need_a_staff_session(client: AsyncClient) -> None:
+    response = await client.get("/admin/inventory/ledger?kind=receipt")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/login?next=/admin/inventory/ledger%3Fkind%3Dreceipt"
+
+
+async def test_warehouses_are_listed(client: AsyncClient) -> None:
+    await make_warehouse("SH-1")
+    await make_warehouse("BJ-1")
+    await _staff_sign_in(client, READER)
+
+    page = await client.get("/admin/inventory/warehouses", headers=EN)
+
+    assert page.status_code == 200
+    assert page.text.count("<tr>") == 1 + 2
+    assert "<code>SH-1</code>" in page.text
+    assert "Regional warehouse" in page.text
+
+
+async def test_a_stocktake_import_checks_then_writes(client: AsyncClient) -> None:
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse("SH-1")
+    await receive(sku, warehouse.id, 3)
+    await _staff_sign_in(client, WRITER)
+    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    page = await client.get("/admin/inventory/import", headers=EN)
+    token = csrf_of(page)
+    body = f"sku_code,warehouse_code,on_hand\n{code},SH-1,8\n".encode()
+
+    checked = await client.post(
+        "/admin/inventory/import",
+        data={"csrf_token": token, "dry_run": "1"},
+        files={"file": ("stock.csv", body, "text/csv")},
+        headers=EN,
+    )
+    after_check = (await level(sku, warehouse.id)).on_hand
+    imported = await client.post(
+        "/admin/inventory/import",
+        data={"csrf_token": token},
+        files={"file": ("stock.csv", body, "text/csv")},
+        headers=EN,
+    )
+    bad = await client.post(
+        "/admin/inventory/import",
+        data={"csrf_token": token},
+        files={"file": ("stock.csv", b"sku_code,warehouse_code,on_hand\nNOPE,SH-1,1\n", "text/csv")},
+        headers=EN,
+    )
+    no_file = await client.post("/admin/inventory/import", data={"csrf_token": token}, headers=EN)
+
+    assert checked.status_code == 200
+    assert "Checked: nothing was written." in checked.text
+    assert after_check == 3
+    assert imported.status_code == 200
+    assert "Imported." in imported.text
+    assert (await level(sku, warehouse.id)).on_hand == 8
+    assert bad.status_code == 422
+    assert "No SKU has this code." in bad.text
+    assert no_file.status_code == 422
+    assert _field_error(no_file.text, "import-file") == "Choose a CSV or XLSX file."
+    assert alert_of(no_file) == "Some fields are not valid."
+
+
+async def test_every_inventory_form_carries_the_csrf_token(client: AsyncClient) -> None:
+    await _staff_sign_in(client, WRITER)
+
+    for path in ("receive", "adjust", "transfer", "import"):
+        page = await client.get(f"/admin/inventory/{path}", headers=EN)
+        token = csrf_of(page)
+        assert page.text.count(f'name="csrf_token" value="{token}"') == 2, path  # sign-out and the form

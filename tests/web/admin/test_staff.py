@@ -1,0 +1,350 @@
+"""The console's staff pages (staff.manage): members, their roles and status, and roles with
+their permissions. The identity services keep every rule; the pages show their refusals."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from mercato import identity
+from mercato.core.db import uow
+from mercato.identity.models import AuditEntry, Role, Staff
+from tests.factories.identity import PASSWORD, SYSTEM, make_staff
+from tests.web.pages import alert_of, csrf_of, post_form
+
+EN = {"Accept-Language": "en"}
+
+
+async def _sign_in(client: AsyncClient, email: str) -> None:
+    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+
+
+async def _manager(client: AsyncClient, *, superuser: bool = False) -> identity.StaffRead:
+    staff = await make_staff(
+        email="boss@example.com",
+        is_superuser=superuser,
+        permissions=None if superuser else ["staff.manage", "inventory.read", "inventory.write"],
+    )
+    await _sign_in(client, "boss@example.com")
+    return staff
+
+
+async def _counts() -> tuple[int, int, int]:
+    async with uow(write=False) as s:
+        staff = (await s.execute(select(func.count()).select_from(Staff))).scalar_one()
+        roles = (await s.execute(select(func.count()).select_from(Role))).scalar_one()
+        audit = (await s.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
+    return staff, roles, audit
+
+
+async def _role(name: str, permissions: list[str]) -> identity.RoleRead:
+    async with uow() as s:
+        return await identity.create_role(s, name=name, permissions=permissions, actor=SYSTEM)
+
+
+async def _member(staff_id: int) -> identity.StaffRead:
+    async with uow(write=False) as s:
+        return await identity.get_staff_member(s, staff_id=staff_id)
+
+
+def _field_error(html: str, field_id: str) -> str:
+    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', html)
+    assert match is not None, f"no error next to {field_id}"
+    return match.group(1)
+
+
+async def test_the_list_shows_members_with_their_roles(client: AsyncClient) -> None:
+    await _manager(client)
+    async with uow() as s:
+        await identity.create_staff(s, email="clerk@example.com", password=PASSWORD, name="<b>Clerk</b>")
+
+    page = await client.get("/admin/staff/", headers=EN)
+    searched = await client.get("/admin/staff/", params={"q": "CLERK"}, headers=EN)
+
+    assert page.status_code == 200
+    assert page.text.count("<tr>") == 1 + 2
+    assert "role of boss@example.com" in page.text
+    assert "&lt;b&gt;Clerk&lt;/b&gt;" in page.text
+    assert "<b>Clerk</b>" not in page.text
+    assert searched.text.count("<tr>") == 1 + 1
+
+
+async def test_creating_staff_with_a_weak_password_shows_the_error_and_creates_nothing(
+    client: AsyncClient,
+) -> None:
+    await _manager(client)
+    before = await _counts()
+
+    response = await post_form(
+        client,
+        "/admin/staff/new",
+        "/admin/staff/new",
+        {"email": "new@example.com", "name": "New", "password": "password"},
+    )
+
+    assert response.status_code == 422
+    assert "member-password-error" in response.text
+    assert _field_error(response.text, "member-password") != ""
+    assert 'value="new@example.com"' in response.text
+    assert 'value="password"' not in response.text
+    assert await _counts() == before
+
+
+async def test_creating_staff_with_roles_redirects_to_the_member(client: AsyncClient) -> None:
+    await _manager(client)
+    picker = await _role("拣货员", ["inventory.read"])
+    page = await client.get("/admin/staff/new")
+
+    response = await client.post(
+        "/admin/staff/new",
+        data={
+            "email": "Picker@Example.com",
+            "name": "Picker",
+            "password": "Warehouse-2026",
+            "role_ids": [str(picker.id)],
+            "csrf_token": csrf_of(page),
+        },
+    )
+
+    assert response.status_code == 303
+    member_id = int(response.headers["location"].split("/")[-1].split("?")[0])
+    member = await _member(member_id)
+    assert member.email == "picker@example.com"
+    assert member.roles == ["拣货员"]
+    assert member.permissions == ["inventory.read"]
+    detail = await client.get(response.headers["location"], headers=EN)
+    assert "Staff member created." in detail.text
+
+
+async def test_a_manager_cannot_give_a_role_with_permissions_they_lack(client: AsyncClient) -> None:
+    await _manager(client)
+    auditor = await _role("审计", ["audit.read"])
+    page = await client.get("/admin/staff/new")
+    before = await _counts()
+
+    response = await client.post(
+        "/admin/staff/new",
+        data={
+            "email": "spy@example.com",
+            "password": "Warehouse-2026",
+            "role_ids": [str(auditor.id)],
+            "csrf_token": csrf_of(page),
+        },
+        headers=EN,
+    )
+
+    assert response.status_code == 403
+    assert alert_of(response) == "You cannot grant a permission you do not hold: audit.read."
+    assert await _counts() == before
+
+
+async def test_editing_a_role_changes_its_permissions(client: AsyncClient) -> None:
+    await _manager(client, superuser=True)
+    role = await _role("客服", ["customers.read"])
+    form = await client.get(f"/admin/staff/roles/{role.id}", headers=EN)
+
+    response = await client.post(
+        f"/admin/staff/roles/{role.id}",
+        data={
+            "name": "客服主管",
+            "description": "<i>lead</i>",
+            "permissions": ["customers.read", "orders.read"],
+            "csrf_token": csrf_of(form),
+        },
+    )
+
+    assert form.status_code == 200
+    assert form.text.count('name="permissions"') == len(identity.PERMISSIONS)
+    assert form.text.count(" checked>") == 1
+    assert "See stock levels and the stock ledger" in form.text
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/staff/roles?notice=role_saved"
+    async with uow(write=False) as s:
+        saved = await identity.get_role(s, role_id=role.id)
+    assert saved.name == "客服主管"
+    assert saved.description == "<i>lead</i>"
+    assert saved.permissions == ["customers.read", "orders.read"]
+    roles = await client.get(response.headers["location"], headers=EN)
+    assert "Role saved." in roles.text
+    assert "&lt;i&gt;lead&lt;/i&gt;" in roles.text
+    assert '<code class="tag" title="See orders">orders.read</code>' in roles.text
+
+
+async def test_a_role_needs_a_name_and_known_permissions(client: AsyncClient) -> None:
+    await _manager(client, superuser=True)
+    before = await _counts()
+    form = await client.get("/admin/staff/roles/new")
+
+    blank = await client.post(
+        "/admin/staff/roles/new",
+        data={"name": "", "permissions": ["orders.read"], "csrf_token": csrf_of(form)},
+    )
+    unknown = await client.post(
+        "/admin/staff/roles/new",
+        data={"name": "x", "permissions": ["orders.read", "nuke.all"], "csrf_token": csrf_of(form)},
+        headers=EN,
+    )
+
+    assert blank.status_code == 422
+    assert "role-name-error" in blank.text
+    assert 'value="orders.read" checked' in blank.text
+    assert unknown.status_code == 422
+    assert alert_of(unknown) == "Unknown permission: nuke.all."
+    assert await _counts() == before
+
+
+async def test_creating_and_deleting_a_role(client: AsyncClient) -> None:
+    await _manager(client)
+    form = await client.get("/admin/staff/roles/new")
+
+    created = await client.post(
+        "/admin/staff/roles/new",
+        data={
+            "name": "库管",
+            "permissions": ["inventory.read", "inventory.write"],
+            "csrf_token": csrf_of(form),
+        },
+    )
+    async with uow(write=False) as s:
+        role = next(r for r in await identity.list_roles(s) if r.name == "库管")
+    deleted = await client.post(f"/admin/staff/roles/{role.id}/delete", data={"csrf_token": csrf_of(form)})
+
+    assert created.status_code == 303
+    assert role.permissions == ["inventory.read", "inventory.write"]
+    assert deleted.status_code == 303
+    async with uow(write=False) as s:
+        assert [r.name for r in await identity.list_roles(s)] == ["role of boss@example.com"]
+
+
+async def test_assigning_and_removing_roles_and_deactivating(client: AsyncClient) -> None:
+    await _manager(client)
+    reader = await _role("只读库存", ["inventory.read"])
+    async with uow() as s:
+        clerk = await identity.create_staff(s, email="clerk@example.com", password=PASSWORD)
+    page = await client.get(f"/admin/staff/{clerk.id}", headers=EN)
+    token = csrf_of(page)
+
+    given = await client.post(
+        f"/admin/staff/{clerk.id}", data={"name": "Clerk", "role_ids": [str(reader.id)], "csrf_token": token}
+    )
+    after_give = await _member(clerk.id)
+    removed = await client.post(f"/admin/staff/{clerk.id}", data={"name": "Clerk", "csrf_token": token})
+    after_remove = await _member(clerk.id)
+    deactivated = await client.post(
+        f"/admin/staff/{clerk.id}/status", data={"active": "0", "csrf_token": token}
+    )
+
+    assert page.status_code == 200
+    assert given.status_code == 303
+    assert after_give.roles == ["只读库存"]
+    assert after_give.name == "Clerk"
+    assert removed.status_code == 303
+    assert after_remove.roles == []
+    assert deactivated.status_code == 303
+    assert deactivated.headers["location"] == f"/admin/staff/{clerk.id}?notice=deactivated"
+    assert (await _member(clerk.id)).is_active is False
+
+
+async def test_nobody_deactivates_themselves(client: AsyncClient) -> None:
+    me = await _manager(client, superuser=True)
+    page = await client.get(f"/admin/staff/{me.id}")
+    before = await _counts()
+
+    response = await client.post(
+        f"/admin/staff/{me.id}/status", data={"active": "0", "csrf_token": csrf_of(page)}, headers=EN
+    )
+
+    assert response.status_code == 409
+    assert alert_of(response) == "You cannot remove your own superuser status or deactivate yourself."
+    assert (await _member(me.id)).is_active is True
+    assert await _counts() == before
+
+
+async def test_without_staff_manage_every_page_and_action_is_403(client: AsyncClient) -> None:
+    await make_staff(email="ops@example.com", permissions=["inventory.read"])
+    await _sign_in(client, "ops@example.com")
+    role = await _role("客服", ["customers.read"])
+    async with uow() as s:
+        clerk = await identity.create_staff(s, email="clerk@example.com", password=PASSWORD)
+    token = csrf_of(await client.get("/admin/inventory/"))
+    before = await _counts()
+
+    pages = [
+        await client.get(path)
+        for path in (
+            "/admin/staff/",
+            "/admin/staff/new",
+            "/admin/staff/roles",
+            f"/admin/staff/roles/{role.id}",
+            f"/admin/staff/{clerk.id}",
+        )
+    ]
+    created = await client.post(
+        "/admin/staff/new",
+        data={"email": "x@example.com", "password": "Warehouse-2026", "csrf_token": token},
+        headers=EN,
+    )
+    edited = await client.post(
+        f"/admin/staff/roles/{role.id}",
+        data={"name": "hacked", "permissions": ["staff.manage"], "csrf_token": token},
+    )
+    deactivated = await client.post(
+        f"/admin/staff/{clerk.id}/status", data={"active": "0", "csrf_token": token}
+    )
+
+    assert [page.status_code for page in pages] == [403] * 5
+    assert created.status_code == 403
+    assert "You need the staff.manage permission." in created.text
+    assert edited.status_code == 403
+    assert deactivated.status_code == 403
+    assert await _counts() == before
+    async with uow(write=False) as s:
+        assert (await identity.get_role(s, role_id=role.id)).name == "客服"
+    assert (await _member(clerk.id)).is_active is True
+
+
+async def test_a_bad_csrf_token_is_refused_and_changes_nothing(client: AsyncClient) -> None:
+    await _manager(client, superuser=True)
+    role = await _role("客服", ["customers.read"])
+    await client.get("/admin/staff/roles")
+    before = await _counts()
+
+    created = await client.post(
+        "/admin/staff/new",
+        data={"email": "x@example.com", "password": "Warehouse-2026", "csrf_token": "forged"},
+    )
+    edited = await client.post(
+        f"/admin/staff/roles/{role.id}", data={"name": "hacked", "permissions": ["staff.manage"]}
+    )
+
+    assert created.status_code == 403
+    assert edited.status_code == 403
+    assert await _counts() == before
+    async with uow(write=False) as s:
+        assert (await identity.get_role(s, role_id=role.id)).name == "客服"
+
+
+async def test_staff_pages_need_a_staff_session(client: AsyncClient) -> None:
+    response = await client.get("/admin/staff/roles")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/login?next=/admin/staff/roles"
+
+
+async def test_every_staff_form_carries_the_csrf_token(client: AsyncClient) -> None:
+    me = await _manager(client, superuser=True)
+    role = await _role("客服", ["customers.read"])
+
+    for path, forms in (
+        ("/admin/staff/new", 1),
+        ("/admin/staff/roles/new", 1),
+        (f"/admin/staff/roles/{role.id}", 2),
+        (f"/admin/staff/{me.id}", 2),
+    ):
+        page = await client.get(path, headers=EN)
+        token = csrf_of(page)
+        assert page.text.count(f'name="csrf_token" value="{token}"') == 1 + forms, path
+        assert 'aria-label="Staff"' in page.text
