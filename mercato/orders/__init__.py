@@ -5,7 +5,8 @@ Public API:
 
 - ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
   ``read_order`` (customer-scoped or staff), ``list_orders`` (filters and search for staff)
-- the shopper's tabs: ``count_orders_by_status``, ``list_customer_orders`` (a group of statuses)
+- the shopper's tabs: ``count_orders_by_status``, ``list_customer_orders`` (a group of statuses,
+  as ``OrderCard``s: summary, totals and the lines' preview, for a whole page in two queries)
 - reports: ``sales_summary`` (the dashboard's orders, GMV, paying customers and average order
   value per day in the shop's time zone; ``PAID_STATUSES`` says which orders count)
 - delivery: ``offered_slots`` (定时达 windows), ``check_delivery``; ``is_valid_tax_id`` (invoices)
@@ -53,7 +54,9 @@ from mercato.orders.schemas import (
     DeliverySlot,
     InvoiceKind,
     InvoiceRequest,
+    OrderCard,
     OrderItem,
+    OrderLinePreview,
     OrderLineRead,
     OrderRead,
     OrderSummary,
@@ -102,7 +105,9 @@ __all__ = [
     "OrderClosed",
     "OrderCompleted",
     "OrderDelivered",
+    "OrderCard",
     "OrderItem",
+    "OrderLinePreview",
     "OrderLineRead",
     "OrderNotFound",
     "OrderPaid",

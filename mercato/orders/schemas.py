@@ -150,6 +150,25 @@ class OrderSummary(ReadModel):
     paid_at: dt.datetime | None
 
 
+class OrderLinePreview(ReadModel):
+    """What an order card in the shopper's list shows of a line."""
+
+    id: int
+    title: str
+    spec: dict[str, str]
+    image_url: str | None
+    quantity: int
+
+
+class OrderCard(OrderSummary):
+    """One order in the shopper's list: its summary, its lines' preview and its totals."""
+
+    subtotal_amount: int
+    discount_amount: int
+    shipping_amount: int
+    lines: list[OrderLinePreview]
+
+
 class OrderRead(OrderSummary):
     subtotal_amount: int
     discount_amount: int

@@ -1,4 +1,5 @@
-"""Helpers for page tests: read the CSRF token of a rendered form, post forms, count rows."""
+"""Helpers for page tests: read the CSRF token of a rendered form, post forms, sign in (a customer
+or a staff member), count rows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from sqlalchemy import func, select
 from mercato import identity
 from mercato.core.db import uow
 from mercato.identity.models import AuthToken, Customer
+from tests.factories.identity import PASSWORD, make_staff
+
+EN = {"Accept-Language": "en"}
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _ALERT = re.compile(r'<div class="alert alert-error" role="alert"[^>]*>\s*<p>(.*?)</p>', re.DOTALL)
@@ -22,11 +26,25 @@ def csrf_of(page: Response) -> str:
     return match.group(1)
 
 
+def hx_csrf_of(page: Response) -> str:
+    """The CSRF token every page hands to htmx (in its ``hx-headers``), even one without a form."""
+    match = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
+    assert match is not None, "the page has no CSRF token"
+    return match.group(1)
+
+
 def alert_of(page: Response) -> str:
     """The error summary of a re-rendered form (unescaped)."""
     match = _ALERT.search(page.text)
     assert match is not None, "the page shows no error"
     return html.unescape(match.group(1).strip())
+
+
+def field_error_of(page: Response, field_id: str) -> str:
+    """The error shown next to the field ``field_id`` (unescaped)."""
+    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', page.text)
+    assert match is not None, f"no error next to {field_id}"
+    return html.unescape(match.group(1))
 
 
 async def post_form(client: AsyncClient, form_page: str, action: str, data: dict[str, str]) -> Response:
@@ -42,6 +60,22 @@ async def sign_in(client: AsyncClient, identifier: str, password: str) -> Respon
     )
     assert response.status_code == 303, response.text
     return response
+
+
+async def staff_login(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
+    """Sign an existing staff member in through the console's login page (``client.cookies.clear()``
+    signs out, to sign in as someone else)."""
+    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def staff_sign_in(client: AsyncClient, email: str, *permissions: str, superuser: bool = False) -> int:
+    """Create a staff member holding exactly ``permissions`` (through one role; none without them)
+    and sign in as them; their id."""
+    member = await make_staff(email=email, permissions=list(permissions) or None, is_superuser=superuser)
+    await staff_login(client, email)
+    return member.id
 
 
 def set_cookie_header(response: Response, name: str) -> str:

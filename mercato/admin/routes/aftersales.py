@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ValidationError
@@ -19,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import aftersales, fulfillment, identity, inventory
-from mercato.admin.routes.console import staff_for, to_login
+from mercato.admin.routes._shared import form_page, invalid, next_page, problem_of, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import N_, gettext
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, locale_of, read_form, validate
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -135,18 +134,14 @@ async def queue(request: Request) -> Response:
                 **args,
             )
             items = page.items
-            if page.next_cursor:
-                query = {name: value for name, value in filters.items() if value}
-                next_url = f"{QUEUE}?{urlencode({**query, 'cursor': page.next_cursor})}"
-    problem = FormProblem(422, gettext("Some fields are not valid.", locale), errors) if errors else None
-    return render(
+            next_url = next_page(QUEUE, filters, page.next_cursor)
+    return form_page(
         request,
         "admin/aftersales/queue.html",
-        422 if errors else 200,
+        invalid(request, errors) if errors else None,
         staff=auth.staff,
         requests=items,
         filters=filters,
-        problem=problem,
         next_url=next_url,
         statuses=list(aftersales.AftersalesStatus),
         kinds=list(aftersales.AftersalesKind),
@@ -183,18 +178,16 @@ async def detail(request: Request, request_id: RequestId) -> Response:
 async def _refused(
     request: Request, request_id: int, exc: ValidationError | DomainError, form: str, values: dict[str, str]
 ) -> Response:
-    problem = form_problem(exc, locale_of(request))
+    problem = problem_of(request, exc)
     async with uow(write=False) as session:
         auth = await staff_for(request, session, "aftersales.read")
         assert auth is not None
         context = await _detail_context(session, request_id)
-    return render(
+    return form_page(
         request,
         "admin/aftersales/detail.html",
-        problem.status,
-        headers=problem.headers,
+        problem,
         staff=auth.staff,
-        problem=problem,
         problem_form=form,
         values=values,
         **context,

@@ -14,10 +14,21 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
 from mercato.admin.routes import catalog_import, catalog_review, catalog_taxonomy
+from mercato.admin.routes._shared import (
+    form_page,
+    invalid,
+    next_page,
+    notice_of,
+    problem_of,
+    signed_in,
+    staff_for,
+    to_login,
+)
 from mercato.admin.routes.catalog_common import (
     CATALOG,
     AmountInvalid,
@@ -28,8 +39,6 @@ from mercato.admin.routes.catalog_common import (
     parse_id,
     posted_file,
     posted_lists,
-    staff_for,
-    to_login,
 )
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
@@ -95,10 +104,6 @@ async def product_list(request: Request) -> Response:
         "category_id": str(category_id or ""),
         "brand_id": str(brand_id or ""),
     }
-    next_url = None
-    if page.next_cursor:
-        kept = {name: value for name, value in filters.items() if value}
-        next_url = f"{CATALOG}?{urlencode({**kept, 'cursor': page.next_cursor})}"
     export_query = urlencode(
         {k: v for k, v in (("category_id", filters["category_id"]), ("status", filters["status"])) if v}
     )
@@ -108,7 +113,7 @@ async def product_list(request: Request) -> Response:
         staff=auth.staff,
         products=page.items,
         filters=filters,
-        next_url=next_url,
+        next_url=next_page(CATALOG, filters, page.next_cursor),
         statuses=list(catalog.ListingStatus),
         export_query=export_query,
         **choices,
@@ -118,14 +123,20 @@ async def product_list(request: Request) -> Response:
 # --- New product ----------------------------------------------------------------------------
 
 
-@products.get("/products/new")
-async def new_product_page(request: Request) -> Response:
+async def _new_product_page(
+    request: Request, values: dict[str, str], problem: FormProblem | None = None
+) -> Response:
     async with uow(write=False) as session:
         auth = await staff_for(request, session, "catalog.write")
         if auth is None:
             return to_login(request)
         choices = await form_choices(session)
-    return render(request, NEW_PAGE, staff=auth.staff, values={}, **choices)
+    return form_page(request, NEW_PAGE, problem, staff=auth.staff, values=values, **choices)
+
+
+@products.get("/products/new")
+async def new_product_page(request: Request) -> Response:
+    return await _new_product_page(request, {})
 
 
 @products.post("/products")
@@ -141,15 +152,7 @@ async def create_product(request: Request) -> Response:
             )
             product = await catalog.create_product(session, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
-            if auth is None:
-                return to_login(request)
-            choices = await form_choices(session)
-        return render(
-            request, NEW_PAGE, problem.status, staff=auth.staff, values=values, problem=problem, **choices
-        )
+        return await _new_product_page(request, values, problem_of(request, exc))
     return RedirectResponse(_editor_url(product.id, "created"), status_code=303)
 
 
@@ -181,7 +184,6 @@ async def _editor(
         images = await catalog.list_product_images(session, product_id=product_id)
         history = await catalog.list_listing_history(session, product_id=product_id)
         choices = await form_choices(session)
-    notice = request.query_params.get("notice")
     sku_values = {
         sku.id: {
             "code": sku.code,
@@ -206,7 +208,7 @@ async def _editor(
         skus=skus,
         images=images,
         history=history,
-        notice=notice if notice in NOTICES else None,
+        notice=notice_of(request, NOTICES),
         can_write=auth.staff.has("catalog.write"),
         **choices,
         **context,
@@ -215,23 +217,26 @@ async def _editor(
 
 @products.get("/products/{product_id}")
 async def product_editor(request: Request, product_id: Id) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.read")
-        if auth is None:
-            return to_login(request)
+    auth = await signed_in(request, "catalog.read")
+    if auth is None:
+        return to_login(request)
     return await _editor(request, auth, product_id)
 
 
-async def _refused(
-    request: Request, product_id: Id, exc: ValidationError | DomainError, key: str, **context: Any
+async def _editor_again(
+    request: Request, product_id: Id, key: str, problem: FormProblem, **context: Any
 ) -> Response:
-    """The editor again, with ``exc`` shown by the form named ``key``."""
-    problem = form_problem(exc, locale_of(request))
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.write")
+    """The editor again, with ``problem`` shown by the form whose problem is named ``key``."""
+    auth = await signed_in(request, "catalog.write")
     if auth is None:
         return to_login(request)
     return await _editor(request, auth, product_id, problem.status, **{key: problem}, **context)
+
+
+async def _product_type(session: AsyncSession, product_id: int) -> catalog.ProductTypeRead:
+    """The type of the product (its spec and parameter attributes)."""
+    product = await catalog.get_product(session, product_id=product_id)
+    return await catalog.get_product_type(session, product_type_id=product.product_type_id)
 
 
 def _product_update(values: dict[str, str], param_codes: list[str]) -> catalog.ProductUpdate:
@@ -265,31 +270,20 @@ async def update_product(request: Request, product_id: Id) -> Response:
             auth = await staff_for(request, session, "catalog.write")
             if auth is None:
                 return to_login(request)
-            product = await catalog.get_product(session, product_id=product_id)
-            product_type = await catalog.get_product_type(session, product_type_id=product.product_type_id)
+            product_type = await _product_type(session, product_id)
             codes = [a.code for a in product_type.attributes if a.kind == catalog.AttributeKind.param]
             data = _product_update(values, codes)
             await catalog.update_product(session, product_id=product_id, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
         if isinstance(exc, catalog.ProductNotFound):
             raise
-        problem = form_problem(exc, locale_of(request))
+        problem = problem_of(request, exc)
         fields = {
             (name if name in BASIC_FIELDS else f"param-{name}"): message
             for name, message in problem.fields.items()
         }
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
-        if auth is None:
-            return to_login(request)
-        return await _editor(
-            request,
-            auth,
-            product_id,
-            problem.status,
-            basic_problem=FormProblem(problem.status, problem.message, fields),
-            values=values,
-        )
+        basic = FormProblem(problem.status, problem.message, fields)
+        return await _editor_again(request, product_id, "basic_problem", basic, values=values)
     return RedirectResponse(_editor_url(product_id, "saved"), status_code=303)
 
 
@@ -303,8 +297,7 @@ async def set_specs(request: Request, product_id: Id) -> Response:
             auth = await staff_for(request, session, "catalog.write")
             if auth is None:
                 return to_login(request)
-            product = await catalog.get_product(session, product_id=product_id)
-            product_type = await catalog.get_product_type(session, product_type_id=product.product_type_id)
+            product_type = await _product_type(session, product_id)
             specs = {
                 a.code: list(dict.fromkeys(lists[f"spec-{a.code}"]))
                 for a in product_type.attributes
@@ -315,7 +308,7 @@ async def set_specs(request: Request, product_id: Id) -> Response:
     except FORM_ERRORS as exc:
         if isinstance(exc, catalog.ProductNotFound):
             raise
-        return await _refused(request, product_id, exc, "specs_problem")
+        return await _editor_again(request, product_id, "specs_problem", problem_of(request, exc))
     return RedirectResponse(_editor_url(product_id, "specs"), status_code=303)
 
 
@@ -392,7 +385,7 @@ async def update_skus(request: Request, product_id: Id) -> Response:
             skus = await catalog.list_skus(session, product_id=product_id)
             updates, errors = _sku_updates(values, skus, locale)
             if errors:
-                problem = FormProblem(422, gettext("Some fields are not valid.", locale), errors)
+                problem = invalid(request, errors)
             else:
                 for sku_id, data in updates.items():
                     try:
@@ -402,10 +395,6 @@ async def update_skus(request: Request, product_id: Id) -> Response:
     except _SkuRefused as exc:
         problem = _sku_problem(exc, locale)
     if problem is not None:
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
-        if auth is None:
-            return to_login(request)
         posted = {
             sku_id: {
                 "code": values.get(f"code-{sku_id}", ""),
@@ -415,9 +404,7 @@ async def update_skus(request: Request, product_id: Id) -> Response:
             }
             for sku_id in (sku.id for sku in skus)
         }
-        return await _editor(
-            request, auth, product_id, problem.status, skus_problem=problem, sku_values=posted
-        )
+        return await _editor_again(request, product_id, "skus_problem", problem, sku_values=posted)
     return RedirectResponse(_editor_url(product_id, "skus"), status_code=303)
 
 
@@ -448,11 +435,7 @@ async def _add_image(request: Request, product_id: int) -> Response:
             if auth is None:
                 return to_login(request)
             if upload is None:
-                problem = FormProblem(
-                    422,
-                    gettext("Some fields are not valid.", locale),
-                    {"file": gettext("Choose an image file.", locale)},
-                )
+                problem = invalid(request, {"file": gettext("Choose an image file.", locale)})
             else:
                 problem = None
                 await catalog.add_product_image(
@@ -472,13 +455,7 @@ async def _add_image(request: Request, product_id: int) -> Response:
             field = _IMAGE_FIELDS.get(exc.code, "file")
             problem = FormProblem(problem.status, problem.message, {field: problem.message})
     if problem is not None:
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
-        if auth is None:
-            return to_login(request)
-        return await _editor(
-            request, auth, product_id, problem.status, image_problem=problem, image_values=values
-        )
+        return await _editor_again(request, product_id, "image_problem", problem, image_values=values)
     return RedirectResponse(_editor_url(product_id, "image_added"), status_code=303)
 
 
@@ -550,13 +527,7 @@ async def _listing_action(request: Request, product_id: Id, action: str) -> Resp
         if isinstance(exc, catalog.ProductNotFound):
             raise
         problem, findings = _listing_problem(exc, locale)
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
-        if auth is None:
-            return to_login(request)
-        return await _editor(
-            request, auth, product_id, problem.status, listing_problem=problem, listing_findings=findings
-        )
+        return await _editor_again(request, product_id, "listing_problem", problem, listing_findings=findings)
     return RedirectResponse(_editor_url(product_id, "listing"), status_code=303)
 
 

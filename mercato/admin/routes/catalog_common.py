@@ -1,5 +1,5 @@
-"""What the console's catalog pages share: the staff check, the catalog sub-navigation, the
-option lists of the product forms, and reading posted multi-values and files.
+"""What the console's catalog pages share: the option lists of the product forms, reading posted
+multi-values and files, and amounts typed in major units (the staff check is in ``_shared``).
 
 No business rules here: only presentation helpers over the catalog's front door.
 """
@@ -14,43 +14,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
 
-from mercato import catalog, identity
+from mercato import catalog
 from mercato.core.i18n import N_
 from mercato.core.money import exponent
-from mercato.web.session import (
-    STAFF_COOKIE,
-    STAFF_COOKIE_PATH,
-    StaffSession,
-    clear_session_cookie,
-    current_staff,
-    login_redirect,
-)
 
-LOGIN = "/admin/login"
 CATALOG = "/admin/catalog/"
 #: Brands offered in the product forms' select (a shop has tens of brands, not thousands).
 BRAND_CHOICES = 100
-
-
-def to_login(request: Request) -> RedirectResponse:
-    response = login_redirect(LOGIN, request)
-    if STAFF_COOKIE in request.cookies:
-        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
-    return response
-
-
-async def staff_for(request: Request, session: AsyncSession, permission: str) -> StaffSession | None:
-    """The signed-in staff member, once ``permission`` is checked (None: not signed in).
-
-    Raises:
-        MissingPermission (403 page): signed in without ``permission``.
-    """
-    auth = await current_staff(request, session)
-    if auth is not None:
-        identity.require_permission(auth.staff, permission)
-    return auth
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mercato import catalog
-from mercato.admin.routes.catalog_common import close_form, parse_id, posted_file, staff_for, to_login
+from mercato.admin.routes._shared import download, invalid, signed_in, staff_for, to_login
+from mercato.admin.routes.catalog_common import close_form, parse_id, posted_file
 from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.i18n import gettext
@@ -34,8 +35,7 @@ def _import_page(request: Request, auth: StaffSession, status_code: int = 200, *
 
 @router.get("/import")
 async def import_page(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.write")
+    auth = await signed_in(request, "catalog.write")
     if auth is None:
         return to_login(request)
     return _import_page(request, auth)
@@ -77,8 +77,7 @@ async def _import(request: Request) -> Response:
             if auth is None:
                 return to_login(request)
             if upload is None:
-                message = gettext("Choose a CSV or XLSX file.", locale)
-                problem = FormProblem(422, gettext("Some fields are not valid.", locale), {"file": message})
+                problem = invalid(request, {"file": gettext("Choose a CSV or XLSX file.", locale)})
             else:
                 result = await catalog.import_products(
                     session,
@@ -95,8 +94,7 @@ async def _import(request: Request) -> Response:
             problem = FormProblem(problem.status, problem.message)
         elif not problem.fields or isinstance(exc, tabular.MalformedFile):
             problem = FormProblem(problem.status, problem.message, {"file": problem.message})
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.write")
+    auth = await signed_in(request, "catalog.write")
     if auth is None:
         return to_login(request)
     if problem is not None:
@@ -121,11 +119,4 @@ async def export_products(request: Request) -> Response:
             category_id=parse_id(params.get("category_id")),
             status=catalog.ListingStatus(status_text) if status_text in STATUS_VALUES else None,
         )
-    return Response(
-        content=exported.content,
-        media_type=exported.media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{exported.filename}"',
-            "cache-control": "no-store",
-        },
-    )
+    return download(exported.content, exported.media_type, exported.filename)

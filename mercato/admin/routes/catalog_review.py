@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
-from mercato.admin.routes.catalog_common import staff_for, to_login
+from mercato.admin.routes._shared import next_page, notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
-from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, read_form, validate
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -91,8 +90,6 @@ async def _queue(request: Request, auth: StaffSession, status_code: int = 200, *
             item.product.id: await catalog.check_listing(session, product_id=item.product.id)
             for item in page.items
         }
-    next_url = f"{QUEUE}?{urlencode({'cursor': page.next_cursor})}" if page.next_cursor else None
-    notice = request.query_params.get("notice")
     return render(
         request,
         QUEUE_PAGE,
@@ -102,16 +99,15 @@ async def _queue(request: Request, auth: StaffSession, status_code: int = 200, *
             (item, checked[item.product.id], _marked_texts(item, checked[item.product.id]))
             for item in page.items
         ],
-        next_url=next_url,
-        notice=notice if notice in NOTICES else None,
+        next_url=next_page(QUEUE, {}, page.next_cursor),
+        notice=notice_of(request, NOTICES),
         **context,
     )
 
 
 @router.get("/review")
 async def review_queue(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.review")
+    auth = await signed_in(request, "catalog.review")
     if auth is None:
         return to_login(request)
     return await _queue(request, auth)
@@ -147,12 +143,10 @@ async def reject(request: Request, product_id: Id) -> Response:
 
 
 async def _refused(request: Request, product_id: int, exc: Exception, values: dict[str, str]) -> Response:
-    assert isinstance(exc, FORM_ERRORS)
     if isinstance(exc, catalog.ProductNotFound):
         raise exc
-    problem = form_problem(exc, locale_of(request))
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.review")
+    problem = problem_of(request, exc)
+    auth = await signed_in(request, "catalog.review")
     if auth is None:
         return to_login(request)
     return await _queue(

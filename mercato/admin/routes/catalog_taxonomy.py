@@ -8,13 +8,21 @@ pages, create, edit, logo upload, delete when no product uses it.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
-from mercato.admin.routes.catalog_common import close_form, flatten, posted_file, staff_for, to_login
+from mercato.admin.routes._shared import (
+    invalid,
+    next_page,
+    notice_of,
+    problem_of,
+    signed_in,
+    staff_for,
+    to_login,
+)
+from mercato.admin.routes.catalog_common import close_form, flatten, posted_file
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import gettext
@@ -61,7 +69,6 @@ async def _categories_page(
 ) -> Response:
     async with uow(write=False) as session:
         tree = await catalog.get_category_tree(session)
-    notice = request.query_params.get("notice")
     context.setdefault("values", {})
     return render(
         request,
@@ -71,25 +78,22 @@ async def _categories_page(
         tree=tree,
         parent_options=[(option.id, option.label) for option in flatten(tree)],
         can_write=auth.staff.has("catalog.write"),
-        notice=notice if notice in CATEGORY_NOTICES else None,
+        notice=notice_of(request, CATEGORY_NOTICES),
         **context,
     )
 
 
 @router.get("/categories")
 async def categories(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.read")
+    auth = await signed_in(request, "catalog.read")
     if auth is None:
         return to_login(request)
     return await _categories_page(request, auth)
 
 
 async def _category_refused(request: Request, exc: Exception, form: str, values: dict[str, str]) -> Response:
-    assert isinstance(exc, FORM_ERRORS)
-    problem = form_problem(exc, locale_of(request))
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.write")
+    problem = problem_of(request, exc)
+    auth = await signed_in(request, "catalog.write")
     if auth is None:
         return to_login(request)
     return await _categories_page(
@@ -200,11 +204,6 @@ async def _brands_page(
         page = await catalog.list_brands(
             session, query=query or None, cursor=request.query_params.get("cursor") or None, limit=PAGE_SIZE
         )
-    next_url = None
-    if page.next_cursor:
-        kept = {"q": query} if query else {}
-        next_url = f"{BRANDS}?{urlencode({**kept, 'cursor': page.next_cursor})}"
-    notice = request.query_params.get("notice")
     context.setdefault("values", {})
     return render(
         request,
@@ -213,18 +212,17 @@ async def _brands_page(
         staff=auth.staff,
         brands=page.items,
         query=query,
-        next_url=next_url,
+        next_url=next_page(BRANDS, {"q": query}, page.next_cursor),
         logo_urls={b.id: get_storage().url(b.logo_key) for b in page.items if b.logo_key},
         can_write=auth.staff.has("catalog.write"),
-        notice=notice if notice in BRAND_NOTICES else None,
+        notice=notice_of(request, BRAND_NOTICES),
         **context,
     )
 
 
 @router.get("/brands")
 async def brands(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.read")
+    auth = await signed_in(request, "catalog.read")
     if auth is None:
         return to_login(request)
     return await _brands_page(request, auth)
@@ -241,9 +239,8 @@ async def create_brand(request: Request) -> Response:
             data = validate(catalog.BrandCreate, values, "name", "name_en", "slug")
             brand = await catalog.create_brand(session, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        async with uow(write=False) as session:
-            auth = await staff_for(request, session, "catalog.write")
+        problem = problem_of(request, exc)
+        auth = await signed_in(request, "catalog.write")
         if auth is None:
             return to_login(request)
         return await _brands_page(request, auth, problem.status, problem=problem, values=values)
@@ -255,7 +252,6 @@ async def _brand_page(
 ) -> Response:
     async with uow(write=False) as session:
         brand = await catalog.get_brand(session, brand_id=brand_id)
-    notice = request.query_params.get("notice")
     context.setdefault("values", {})
     return render(
         request,
@@ -265,15 +261,14 @@ async def _brand_page(
         brand=brand,
         logo_url=get_storage().url(brand.logo_key) if brand.logo_key else None,
         can_write=auth.staff.has("catalog.write"),
-        notice=notice if notice in BRAND_NOTICES else None,
+        notice=notice_of(request, BRAND_NOTICES),
         **context,
     )
 
 
 @router.get("/brands/{brand_id}")
 async def brand(request: Request, brand_id: Id) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.read")
+    auth = await signed_in(request, "catalog.read")
     if auth is None:
         return to_login(request)
     return await _brand_page(request, auth, brand_id)
@@ -282,8 +277,7 @@ async def brand(request: Request, brand_id: Id) -> Response:
 async def _brand_refused(
     request: Request, brand_id: int, problem: FormProblem, form: str, values: dict[str, str]
 ) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.write")
+    auth = await signed_in(request, "catalog.write")
     if auth is None:
         return to_login(request)
     return await _brand_page(
@@ -307,7 +301,7 @@ async def update_brand(request: Request, brand_id: Id) -> Response:
     except FORM_ERRORS as exc:
         if isinstance(exc, catalog.BrandNotFound):
             raise
-        return await _brand_refused(request, brand_id, form_problem(exc, locale_of(request)), "edit", values)
+        return await _brand_refused(request, brand_id, problem_of(request, exc), "edit", values)
     return RedirectResponse(f"{BRANDS}/{brand_id}?notice=saved", status_code=303)
 
 
@@ -330,8 +324,7 @@ async def _set_logo(request: Request, brand_id: int) -> Response:
             if auth is None:
                 return to_login(request)
             if upload is None:
-                message = gettext("Choose an image file.", locale)
-                problem = FormProblem(422, gettext("Some fields are not valid.", locale), {"file": message})
+                problem = invalid(request, {"file": gettext("Choose an image file.", locale)})
             else:
                 await catalog.set_brand_logo(
                     session,
@@ -364,5 +357,5 @@ async def delete_brand(request: Request, brand_id: Id) -> Response:
     except FORM_ERRORS as exc:
         if isinstance(exc, catalog.BrandNotFound):
             raise
-        return await _brand_refused(request, brand_id, form_problem(exc, locale_of(request)), "delete", {})
+        return await _brand_refused(request, brand_id, problem_of(request, exc), "delete", {})
     return RedirectResponse(f"{BRANDS}?notice=deleted", status_code=303)

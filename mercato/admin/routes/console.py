@@ -1,29 +1,24 @@
 """The console's own pages: staff sign-in and sign-out, and the audit log (the dashboard is in
-``dashboard.py``), plus the staff check the other console pages share (``to_login``, ``staff_for``).
+``dashboard.py``; the staff check every console page shares is in ``_shared.py``).
 
-The staff cookie is separate from the shop's and limited to ``/admin``. Pages that need a
-permission call ``identity.require_permission``; its refusal is rendered as a 403 page.
+The staff cookie is separate from the shop's and limited to ``/admin``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
+from mercato.admin.routes._shared import LOGIN, form_page, next_page, problem_of, staff_for, to_login
 from mercato.core.db import uow
-from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, read_form, validate
 from mercato.web.session import (
     SESSION_KIND,
     STAFF_COOKIE,
     STAFF_COOKIE_PATH,
-    StaffSession,
     clear_session_cookie,
     current_staff,
-    login_redirect,
     request_meta,
     safe_next,
     set_session_cookie,
@@ -33,30 +28,9 @@ from mercato.web.templates import render
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 HOME = "/admin/"
-LOGIN = "/admin/login"
 LOGIN_PAGE = "admin/login.html"
 AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("action", "object_type", "object_id")
-
-
-def to_login(request: Request) -> RedirectResponse:
-    """To the sign-in page and back here afterwards (a stale staff cookie is cleared)."""
-    response = login_redirect(LOGIN, request)
-    if STAFF_COOKIE in request.cookies:
-        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
-    return response
-
-
-async def staff_for(request: Request, session: AsyncSession, permission: str | None) -> StaffSession | None:
-    """The signed-in staff member once ``permission`` is checked (None: not signed in).
-
-    Raises:
-        MissingPermission (403 page): signed in without ``permission``.
-    """
-    auth = await current_staff(request, session)
-    if auth is not None and permission is not None:
-        identity.require_permission(auth.staff, permission)
-    return auth
 
 
 @router.get("/login")
@@ -83,16 +57,7 @@ async def login(request: Request) -> Response:
                 session, subject_kind="staff", subject_id=staff.id, kind=SESSION_KIND, meta=meta
             )
     except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        return render(
-            request,
-            LOGIN_PAGE,
-            problem.status,
-            headers=problem.headers,
-            next_url=next_url,
-            problem=problem,
-            values=values,
-        )
+        return form_page(request, LOGIN_PAGE, problem_of(request, exc), next_url=next_url, values=values)
     response = RedirectResponse(next_url, status_code=303)
     set_session_cookie(response, STAFF_COOKIE, issued, path=STAFF_COOKIE_PATH)
     return response
@@ -115,10 +80,9 @@ async def audit_log(request: Request) -> Response:
     """The audit log, newest first, filtered by action, object type and object id (audit.read)."""
     filters = {name: request.query_params.get(name, "").strip() for name in AUDIT_FILTERS}
     async with uow(write=False) as session:
-        auth = await current_staff(request, session)
+        auth = await staff_for(request, session, "audit.read")
         if auth is None:
             return to_login(request)
-        identity.require_permission(auth.staff, "audit.read")
         page = await identity.list_audit_entries(
             session,
             action=filters["action"] or None,
@@ -128,15 +92,11 @@ async def audit_log(request: Request) -> Response:
             cursor=request.query_params.get("cursor") or None,
             limit=AUDIT_PAGE_SIZE,
         )
-    next_url = None
-    if page.next_cursor:
-        query = {name: value for name, value in filters.items() if value}
-        next_url = f"/admin/audit/?{urlencode({**query, 'cursor': page.next_cursor})}"
     return render(
         request,
         "admin/audit/list.html",
         staff=auth.staff,
         entries=page.items,
         filters=filters,
-        next_url=next_url,
+        next_url=next_page("/admin/audit/", filters, page.next_cursor),
     )

@@ -16,18 +16,12 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from mercato import content, identity
+from mercato import content
+from mercato.admin.routes._shared import form_page, notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
-from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
-from mercato.web.session import (
-    STAFF_COOKIE,
-    STAFF_COOKIE_PATH,
-    StaffSession,
-    clear_session_cookie,
-    current_staff,
-    login_redirect,
-)
+from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, validate
+from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin/content", include_in_schema=False)
@@ -40,13 +34,6 @@ FIELDS = ("title", "title_en", "subtitle", "subtitle_en", "link", "position", "a
 NOTICES = frozenset({"created", "updated", "enabled", "disabled", "deleted"})
 
 
-def _to_login(request: Request) -> RedirectResponse:
-    response = login_redirect("/admin/login", request)
-    if STAFF_COOKIE in request.cookies:
-        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
-    return response
-
-
 def _done(notice: str) -> RedirectResponse:
     return RedirectResponse(f"{BANNERS}?notice={notice}", status_code=303)
 
@@ -54,19 +41,6 @@ def _done(notice: str) -> RedirectResponse:
 def _check_id(banner_id: int) -> None:
     if not 0 < banner_id < 2**63:
         raise HTTPException(status_code=404)
-
-
-async def _staff(request: Request, permission: str) -> StaffSession | None:
-    """The signed-in staff member once ``permission`` is checked (None: not signed in).
-
-    Raises:
-        MissingPermission (403 page).
-    """
-    async with uow(write=False) as session:
-        auth = await current_staff(request, session)
-    if auth is not None:
-        identity.require_permission(auth.staff, permission)
-    return auth
 
 
 async def _upload(request: Request) -> tuple[bytes, str, str | None] | None:
@@ -100,30 +74,40 @@ def _values_of(banner: content.BannerRead) -> dict[str, Any]:
     }
 
 
+def _form_again(
+    request: Request,
+    auth: StaffSession,
+    banner: content.BannerRead | None,
+    values: dict[str, str],
+    problem: FormProblem,
+) -> Response:
+    """The banner form again with what was posted and why it was refused."""
+    values_shown = {**values, "is_enabled": "is_enabled" in values}
+    return form_page(request, FORM_PAGE, problem, staff=auth.staff, banner=banner, values=values_shown)
+
+
 @router.get("/banners")
 async def banner_list(request: Request) -> Response:
     async with uow(write=False) as session:
-        auth = await current_staff(request, session)
+        auth = await staff_for(request, session, READ)
         if auth is None:
-            return _to_login(request)
-        identity.require_permission(auth.staff, READ)
+            return to_login(request)
         banners = await content.list_banners(session)
-    notice = request.query_params.get("notice")
     return render(
         request,
         "admin/content/banners.html",
         staff=auth.staff,
         banners=banners,
         can_write=auth.staff.has(WRITE),
-        notice=notice if notice in NOTICES else None,
+        notice=notice_of(request, NOTICES),
     )
 
 
 @router.get("/banners/new")
 async def new_banner(request: Request) -> Response:
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     return render(
         request, FORM_PAGE, staff=auth.staff, banner=None, values={"is_enabled": True, "position": "0"}
     )
@@ -132,9 +116,9 @@ async def new_banner(request: Request) -> Response:
 @router.post("/banners")
 async def create_banner(request: Request) -> Response:
     values = await read_form(request)
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     upload = await _upload(request)
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
@@ -144,25 +128,16 @@ async def create_banner(request: Request) -> Response:
                 session, data=data, image=image, filename=filename, declared_type=declared, actor=auth.actor
             )
     except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        return render(
-            request,
-            FORM_PAGE,
-            problem.status,
-            staff=auth.staff,
-            banner=None,
-            values={**values, "is_enabled": "is_enabled" in values},
-            problem=problem,
-        )
+        return _form_again(request, auth, None, values, problem_of(request, exc))
     return _done("created")
 
 
 @router.get("/banners/{banner_id:int}/edit")
 async def edit_banner(request: Request, banner_id: int) -> Response:
     _check_id(banner_id)
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     async with uow(write=False) as session:
         banner = await content.get_banner(session, banner_id=banner_id)
     return render(request, FORM_PAGE, staff=auth.staff, banner=banner, values=_values_of(banner))
@@ -172,9 +147,9 @@ async def edit_banner(request: Request, banner_id: int) -> Response:
 async def update_banner(request: Request, banner_id: int) -> Response:
     _check_id(banner_id)
     values = await read_form(request)
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     upload = await _upload(request)
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
@@ -194,25 +169,16 @@ async def update_banner(request: Request, banner_id: int) -> Response:
             raise
         async with uow(write=False) as session:
             banner = await content.get_banner(session, banner_id=banner_id)
-        problem = form_problem(exc, locale_of(request))
-        return render(
-            request,
-            FORM_PAGE,
-            problem.status,
-            staff=auth.staff,
-            banner=banner,
-            values={**values, "is_enabled": "is_enabled" in values},
-            problem=problem,
-        )
+        return _form_again(request, auth, banner, values, problem_of(request, exc))
     return _done("updated")
 
 
 async def _switch(request: Request, banner_id: int, *, enabled: bool) -> Response:
     _check_id(banner_id)
     await read_form(request)
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     async with uow() as session:
         await content.set_banner_enabled(session, banner_id=banner_id, enabled=enabled, actor=auth.actor)
     return _done("enabled" if enabled else "disabled")
@@ -232,9 +198,9 @@ async def disable_banner(request: Request, banner_id: int) -> Response:
 async def delete_banner(request: Request, banner_id: int) -> Response:
     _check_id(banner_id)
     await read_form(request)
-    auth = await _staff(request, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     async with uow() as session:
         await content.delete_banner(session, banner_id=banner_id, actor=auth.actor)
     return _done("deleted")

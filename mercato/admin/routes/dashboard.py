@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mercato import identity, orders
-from mercato.admin.routes.console import staff_for, to_login
+from mercato.admin.routes._shared import staff_for, to_login
 from mercato.core import clock
 from mercato.core.db import uow
 from mercato.core.money import Money, exponent

@@ -17,20 +17,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from mercato import catalog, identity, inventory
+from mercato import catalog, inventory
+from mercato.admin.routes._shared import (
+    download,
+    form_page,
+    invalid,
+    next_page,
+    problem_of,
+    signed_in,
+    staff_for,
+    to_login,
+)
 from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError
 from mercato.core.i18n import N_, gettext
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
-from mercato.web.session import (
-    STAFF_COOKIE,
-    STAFF_COOKIE_PATH,
-    StaffSession,
-    clear_session_cookie,
-    current_staff,
-    login_redirect,
-)
+from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin/inventory", include_in_schema=False)
@@ -82,25 +85,6 @@ ERROR_FIELDS: dict[type[DomainError], str] = {
 }
 
 
-def _to_login(request: Request) -> RedirectResponse:
-    response = login_redirect("/admin/login", request)
-    if STAFF_COOKIE in request.cookies:
-        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
-    return response
-
-
-async def _staff(request: Request, session: AsyncSession, permission: str) -> StaffSession | None:
-    """The signed-in staff member once ``permission`` is checked (None: not signed in).
-
-    Raises:
-        MissingPermission (403 page).
-    """
-    auth = await current_staff(request, session)
-    if auth is not None:
-        identity.require_permission(auth.staff, permission)
-    return auth
-
-
 def _id(value: str | None) -> int | None:
     """A positive id from a query value, or None when blank or malformed."""
     text = (value or "").strip()
@@ -133,8 +117,7 @@ async def _sku_id(session: AsyncSession, code: str) -> str:
 
 def _problem(request: Request, exc: Exception) -> FormProblem:
     """The form problem with every message next to its form field (``sku_id`` is ``sku_code``)."""
-    assert isinstance(exc, FORM_ERRORS)
-    problem = form_problem(exc, locale_of(request))
+    problem = problem_of(request, exc)
     fields = {("sku_code" if name == "sku_id" else name): text for name, text in problem.fields.items()}
     if isinstance(exc, DomainError) and not fields:
         for kind, name in ERROR_FIELDS.items():
@@ -165,9 +148,9 @@ async def _stock_page(request: Request, *, low_only: bool) -> Response:
     query = request.query_params.get("q", "").strip()[:100]
     warehouse_id = _id(request.query_params.get("warehouse"))
     async with uow(write=False) as session:
-        auth = await _staff(request, session, READ)
+        auth = await staff_for(request, session, READ)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         warehouses = await inventory.list_warehouses(session)
         sku_ids = await catalog.search_sku_ids(session, text=query) if query else None
         page = await inventory.list_stock(
@@ -181,7 +164,6 @@ async def _stock_page(request: Request, *, low_only: bool) -> Response:
         lines = await _stock_lines(session, page.items, warehouses)
     path = "/admin/inventory/low-stock" if low_only else HOME
     filters = {"q": query, "warehouse": str(warehouse_id) if warehouse_id else ""}
-    next_url = f"{path}?{_query({**filters, 'cursor': page.next_cursor})}" if page.next_cursor else None
     notice = request.query_params.get("notice")
     return render(
         request,
@@ -192,7 +174,7 @@ async def _stock_page(request: Request, *, low_only: bool) -> Response:
         filters=filters,
         low_only=low_only,
         path=path,
-        next_url=next_url,
+        next_url=next_page(path, filters, page.next_cursor),
         notice=NOTICES.get(notice or ""),
     )
 
@@ -212,9 +194,9 @@ async def low_stock(request: Request) -> Response:
 @router.get("/warehouses")
 async def warehouses(request: Request) -> Response:
     async with uow(write=False) as session:
-        auth = await _staff(request, session, READ)
+        auth = await staff_for(request, session, READ)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         rows = await inventory.list_warehouses(session)
     return render(
         request,
@@ -233,9 +215,9 @@ async def ledger(request: Request) -> Response:
     kind_text = request.query_params.get("kind", "")
     kind = inventory.LedgerKind(kind_text) if kind_text in {k.value for k in inventory.LedgerKind} else None
     async with uow(write=False) as session:
-        auth = await _staff(request, session, READ)
+        auth = await staff_for(request, session, READ)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         warehouse_list = await inventory.list_warehouses(session)
         sku_ids = await catalog.get_sku_ids_by_code(session, codes=[sku_code]) if sku_code else {}
         entries: list[inventory.LedgerEntryRead] = []
@@ -256,7 +238,6 @@ async def ledger(request: Request) -> Response:
         "warehouse": str(warehouse_id) if warehouse_id else "",
         "kind": kind.value if kind else "",
     }
-    next_url = f"{LEDGER}?{_query({**filters, 'cursor': next_cursor})}" if next_cursor else None
     return render(
         request,
         "admin/inventory/ledger.html",
@@ -268,7 +249,7 @@ async def ledger(request: Request) -> Response:
         kinds=list(inventory.LedgerKind),
         kind_labels=KIND_LABELS,
         filters=filters,
-        next_url=next_url,
+        next_url=next_page(LEDGER, filters, next_cursor),
         notice=NOTICES.get(request.query_params.get("notice") or ""),
     )
 
@@ -300,11 +281,10 @@ async def _operation_form(
     async with uow(write=False) as session:
         warehouse_list = await inventory.list_warehouses(session)
     template, _fields = OPERATIONS[name]
-    return render(
+    return form_page(
         request,
         template,
-        problem.status if problem else 200,
-        headers=problem.headers if problem else None,
+        problem,
         staff=auth.staff,
         warehouse_options=[_option(warehouse) for warehouse in warehouse_list if warehouse.is_active],
         all_warehouse_options=[_option(warehouse) for warehouse in warehouse_list],
@@ -313,7 +293,6 @@ async def _operation_form(
             for reason in inventory.AdjustmentReason
         ],
         values=values,
-        problem=problem,
     )
 
 
@@ -322,10 +301,9 @@ def _option(warehouse: inventory.WarehouseRead) -> tuple[int, str]:
 
 
 async def _show_operation(request: Request, name: str) -> Response:
-    async with uow(write=False) as session:
-        auth = await _staff(request, session, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     prefill = {key: request.query_params.get(key, "")[:64] for key in ("sku_code", "warehouse_id")}
     if prefill["warehouse_id"]:
         prefill["from_warehouse_id"] = prefill["warehouse_id"]
@@ -334,10 +312,9 @@ async def _show_operation(request: Request, name: str) -> Response:
 
 async def _run_operation(request: Request, name: str) -> Response:
     values = await read_form(request)
-    async with uow(write=False) as session:
-        auth = await _staff(request, session, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     _template, names = OPERATIONS[name]
     try:
         async with uow() as session:
@@ -403,10 +380,9 @@ async def transfer(request: Request) -> Response:
 
 @router.get("/import")
 async def import_form(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await _staff(request, session, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     return render(request, "admin/inventory/import.html", staff=auth.staff, values={})
 
 
@@ -424,16 +400,15 @@ async def import_file(request: Request) -> Response:
     if isinstance(upload, UploadFile) and upload.filename:
         file = (await upload.read(), upload.filename, upload.content_type)
     await form.close()
-    async with uow(write=False) as session:
-        auth = await _staff(request, session, WRITE)
+    auth = await signed_in(request, WRITE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     dry_run = "dry_run" in values
     result: inventory.StockImportResult | None = None
     problem: FormProblem | None = None
     rows: list[dict[str, Any]] = []
     if file is None:
-        problem = _missing_file(request)
+        problem = invalid(request, {"file": gettext("Choose a CSV or XLSX file.", locale_of(request))})
     else:
         try:
             async with uow() as session:
@@ -453,24 +428,14 @@ async def import_file(request: Request) -> Response:
                     {"where": [str(part) for part in item.loc], "message": gettext(item.message, locale)}
                     for item in exc.fields
                 ]
-    return render(
+    return form_page(
         request,
         "admin/inventory/import.html",
-        problem.status if problem else 200,
+        problem,
         staff=auth.staff,
         values=values,
         result=result,
-        problem=problem,
         rows=rows,
-    )
-
-
-def _missing_file(request: Request) -> FormProblem:
-    locale = locale_of(request)
-    return FormProblem(
-        422,
-        gettext("Some fields are not valid.", locale),
-        {"file": gettext("Choose a CSV or XLSX file.", locale)},
     )
 
 
@@ -479,19 +444,12 @@ async def export(request: Request) -> Response:
     """Download the stock levels (the import's columns) as CSV or XLSX."""
     file_format = request.query_params.get("format", "csv")
     async with uow(write=False) as session:
-        auth = await _staff(request, session, READ)
+        auth = await staff_for(request, session, READ)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         exported = await inventory.export_stock(
             session,
             file_format=tabular.FileFormat(file_format if file_format in {"csv", "xlsx"} else "csv"),
             warehouse_id=_id(request.query_params.get("warehouse")),
         )
-    return Response(
-        content=exported.content,
-        media_type=exported.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{exported.filename}"',
-            "cache-control": "no-store",
-        },
-    )
+    return download(exported.content, exported.media_type, exported.filename)

@@ -14,7 +14,6 @@ import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -22,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog, fulfillment, identity, inventory, orders, payments, pricing
-from mercato.admin.routes.console import staff_for, to_login
+from mercato.admin.routes._shared import form_page, invalid, next_page, problem_of, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError, InvalidInput
 from mercato.core.i18n import N_, gettext
 from mercato.core.money import exponent
 from mercato.core.settings import get_settings
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, locale_of, read_form, validate
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -116,18 +115,14 @@ async def order_list(request: Request) -> Response:
                 session, cursor=request.query_params.get("cursor") or None, limit=PAGE_SIZE, **args
             )
             items = page.items
-            if page.next_cursor:
-                query = {name: value for name, value in filters.items() if value}
-                next_url = f"{LIST}?{urlencode({**query, 'cursor': page.next_cursor})}"
-    problem = FormProblem(422, gettext("Some fields are not valid.", locale), errors) if errors else None
-    return render(
+            next_url = next_page(LIST, filters, page.next_cursor)
+    return form_page(
         request,
         "admin/orders/list.html",
-        422 if errors else 200,
+        invalid(request, errors) if errors else None,
         staff=auth.staff,
         orders=items,
         filters=filters,
-        problem=problem,
         next_url=next_url,
         statuses=list(orders.OrderStatus),
         deliveries=list(pricing.Delivery),
@@ -194,17 +189,15 @@ async def _refused(
     request: Request, number: str, exc: ValidationError | DomainError, form: str, values: dict[str, str]
 ) -> Response:
     """The detail page again with the refusal next to the fields of ``form`` (ship-<id>, cancel, refund)."""
-    problem = form_problem(exc, locale_of(request))
+    problem = problem_of(request, exc)
     async with uow(write=False) as session:
         auth = await staff_for(request, session, "orders.read")
         assert auth is not None
         context = await _detail_context(session, auth, number)
-    return render(
+    return form_page(
         request,
         "admin/orders/detail.html",
-        problem.status,
-        headers=problem.headers,
-        problem=problem,
+        problem,
         problem_form=form,
         values=values,
         **context,

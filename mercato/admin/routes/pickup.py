@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from mercato import fulfillment, identity, inventory
-from mercato.admin.routes.console import staff_for, to_login
+from mercato.admin.routes._shared import staff_for, to_login
 from mercato.core.db import uow
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.templates import render

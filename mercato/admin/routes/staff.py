@@ -9,25 +9,17 @@ refusals are shown on the form; every change is audited by them.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
+from mercato.admin.routes._shared import form_page, next_page, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.i18n import N_
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form
-from mercato.web.session import (
-    STAFF_COOKIE,
-    STAFF_COOKIE_PATH,
-    StaffSession,
-    clear_session_cookie,
-    current_staff,
-    login_redirect,
-)
+from mercato.web.forms import FORM_ERRORS, FormProblem, read_form
+from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
@@ -47,30 +39,6 @@ NOTICES = {
     "role_saved": N_("Role saved."),
     "role_deleted": N_("Role deleted."),
 }
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    response = login_redirect("/admin/login", request)
-    if STAFF_COOKIE in request.cookies:
-        clear_session_cookie(response, STAFF_COOKIE, path=STAFF_COOKIE_PATH)
-    return response
-
-
-async def _manager(request: Request, session: AsyncSession) -> StaffSession | None:
-    """The signed-in staff member once staff.manage is checked (None: not signed in).
-
-    Raises:
-        MissingPermission (403 page).
-    """
-    auth = await current_staff(request, session)
-    if auth is not None:
-        identity.require_permission(auth.staff, MANAGE)
-    return auth
-
-
-async def _manager_only(request: Request) -> StaffSession | None:
-    async with uow(write=False) as session:
-        return await _manager(request, session)
 
 
 def _notice(request: Request) -> str | None:
@@ -97,11 +65,6 @@ def _ids(texts: list[str]) -> list[int]:
     return sorted({int(text) for text in texts if text.isdigit() and 0 < len(text) <= 18})
 
 
-def _problem(request: Request, exc: Exception) -> FormProblem:
-    assert isinstance(exc, FORM_ERRORS)
-    return form_problem(exc, locale_of(request))
-
-
 # --- Staff members ------------------------------------------------------------------------------
 
 
@@ -112,9 +75,9 @@ async def staff_list(request: Request) -> Response:
     active_text = request.query_params.get("active", "")
     is_active = {"1": True, "0": False}.get(active_text)
     async with uow(write=False) as session:
-        auth = await _manager(request, session)
+        auth = await staff_for(request, session, MANAGE)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         page = await identity.list_staff(
             session,
             query=query or None,
@@ -123,17 +86,13 @@ async def staff_list(request: Request) -> Response:
             limit=PAGE_SIZE,
         )
     filters = {"q": query, "active": active_text if is_active is not None else ""}
-    next_url = None
-    if page.next_cursor:
-        kept = {name: value for name, value in filters.items() if value}
-        next_url = f"{LIST}?{urlencode({**kept, 'cursor': page.next_cursor})}"
     return render(
         request,
         "admin/staff/list.html",
         staff=auth.staff,
         members=page.items,
         filters=filters,
-        next_url=next_url,
+        next_url=next_page(LIST, filters, page.next_cursor),
         notice=_notice(request),
     )
 
@@ -148,24 +107,22 @@ async def _new_member_page(
 ) -> Response:
     async with uow(write=False) as session:
         roles = await identity.list_roles(session)
-    return render(
+    return form_page(
         request,
         "admin/staff/new.html",
-        problem.status if problem else 200,
-        headers=problem.headers if problem else None,
+        problem,
         staff=auth.staff,
         roles=roles,
         ticked=ticked,
         values=values,
-        problem=problem,
     )
 
 
 @router.get("/new")
 async def new_member_form(request: Request) -> Response:
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     return await _new_member_page(request, auth, values={}, ticked=[])
 
 
@@ -174,9 +131,9 @@ async def create_member(request: Request) -> Response:
     """Create a staff account with an initial password that meets the password policy."""
     values = await read_form(request)
     role_ids = _ids(await _ticked(request, "role_ids"))
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     superuser = auth.staff.is_superuser and "is_superuser" in values
     try:
         data = _build(
@@ -190,7 +147,7 @@ async def create_member(request: Request) -> Response:
             member = await identity.create_staff_from(session, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
         return await _new_member_page(
-            request, auth, values=values, ticked=role_ids, problem=_problem(request, exc)
+            request, auth, values=values, ticked=role_ids, problem=problem_of(request, exc)
         )
     return RedirectResponse(f"{LIST}{member.id}?notice=created", status_code=303)
 
@@ -201,9 +158,9 @@ async def create_member(request: Request) -> Response:
 @router.get("/roles")
 async def role_list(request: Request) -> Response:
     async with uow(write=False) as session:
-        auth = await _manager(request, session)
+        auth = await staff_for(request, session, MANAGE)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         roles = await identity.list_roles(session)
     return render(
         request,
@@ -224,25 +181,23 @@ async def _role_page(
     ticked: list[str],
     problem: FormProblem | None = None,
 ) -> Response:
-    return render(
+    return form_page(
         request,
         "admin/staff/role_form.html",
-        problem.status if problem else 200,
-        headers=problem.headers if problem else None,
+        problem,
         staff=auth.staff,
         role=role,
         permissions=identity.list_permissions(),
         ticked=set(ticked),
         values=values,
-        problem=problem,
     )
 
 
 @router.get("/roles/new")
 async def new_role_form(request: Request) -> Response:
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     return await _role_page(request, auth, role=None, values={}, ticked=[])
 
 
@@ -251,16 +206,16 @@ async def create_role(request: Request) -> Response:
     """Create a role; a manager who is not a superuser can only include permissions they hold."""
     values = await read_form(request)
     ticked = await _ticked(request, "permissions")
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         data = _build(identity.RoleWrite, values, ("name", "description"), permissions=ticked)
         async with uow() as session:
             await identity.create_role_from(session, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
         return await _role_page(
-            request, auth, role=None, values=values, ticked=ticked, problem=_problem(request, exc)
+            request, auth, role=None, values=values, ticked=ticked, problem=problem_of(request, exc)
         )
     return RedirectResponse(f"{ROLES}?notice=role_created", status_code=303)
 
@@ -268,9 +223,9 @@ async def create_role(request: Request) -> Response:
 @router.get("/roles/{role_id}")
 async def edit_role_form(request: Request, role_id: Id) -> Response:
     async with uow(write=False) as session:
-        auth = await _manager(request, session)
+        auth = await staff_for(request, session, MANAGE)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         role = await identity.get_role(session, role_id=role_id)
     values = {"name": role.name, "description": role.description}
     return await _role_page(request, auth, role=role, values=values, ticked=role.permissions)
@@ -282,9 +237,9 @@ async def update_role(request: Request, role_id: Id) -> Response:
     values = await read_form(request)
     ticked = await _ticked(request, "permissions")
     async with uow(write=False) as session:
-        auth = await _manager(request, session)
+        auth = await staff_for(request, session, MANAGE)
         if auth is None:
-            return _to_login(request)
+            return to_login(request)
         role = await identity.get_role(session, role_id=role_id)
     try:
         data = _build(
@@ -299,7 +254,7 @@ async def update_role(request: Request, role_id: Id) -> Response:
             await identity.update_role(session, role_id=role_id, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
         return await _role_page(
-            request, auth, role=role, values=values, ticked=ticked, problem=_problem(request, exc)
+            request, auth, role=role, values=values, ticked=ticked, problem=problem_of(request, exc)
         )
     return RedirectResponse(f"{ROLES}?notice=role_saved", status_code=303)
 
@@ -308,9 +263,9 @@ async def update_role(request: Request, role_id: Id) -> Response:
 async def delete_role(request: Request, role_id: Id) -> Response:
     """Delete a role; the staff who held it lose its permissions."""
     await read_form(request)
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     async with uow() as session:
         await identity.delete_role(session, role_id=role_id, actor=auth.actor)
     return RedirectResponse(f"{ROLES}?notice=role_deleted", status_code=303)
@@ -332,17 +287,15 @@ async def _member_page(
         member = await identity.get_staff_member(session, staff_id=staff_id)
         roles = await identity.list_roles(session)
     held = {role.id for role in roles if role.name in member.roles}
-    return render(
+    return form_page(
         request,
         "admin/staff/detail.html",
-        problem.status if problem else 200,
-        headers=problem.headers if problem else None,
+        problem,
         staff=auth.staff,
         member=member,
         roles=roles,
         ticked=set(ticked) if ticked is not None else held,
         values=values if values is not None else {"name": member.name},
-        problem=problem,
         notice=None if problem else _notice(request),
         is_self=member.id == auth.staff.id,
     )
@@ -350,9 +303,9 @@ async def _member_page(
 
 @router.get("/{staff_id}")
 async def member_detail(request: Request, staff_id: Id) -> Response:
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     return await _member_page(request, auth, staff_id)
 
 
@@ -361,9 +314,9 @@ async def update_member(request: Request, staff_id: Id) -> Response:
     """Rename and replace the roles (and, for a superuser, the superuser status)."""
     values = await read_form(request)
     role_ids = _ids(await _ticked(request, "role_ids"))
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     extra: dict[str, Any] = {"role_ids": role_ids, "name": values.get("name", "")}
     if auth.staff.is_superuser:
         extra["is_superuser"] = "is_superuser" in values
@@ -373,7 +326,7 @@ async def update_member(request: Request, staff_id: Id) -> Response:
             await identity.update_staff(session, staff_id=staff_id, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
         return await _member_page(
-            request, auth, staff_id, values=values, ticked=role_ids, problem=_problem(request, exc)
+            request, auth, staff_id, values=values, ticked=role_ids, problem=problem_of(request, exc)
         )
     return RedirectResponse(f"{LIST}{staff_id}?notice=saved", status_code=303)
 
@@ -382,9 +335,9 @@ async def update_member(request: Request, staff_id: Id) -> Response:
 async def set_member_status(request: Request, staff_id: Id) -> Response:
     """Deactivate (signs them out everywhere) or activate again; nobody deactivates themselves."""
     values = await read_form(request)
-    auth = await _manager_only(request)
+    auth = await signed_in(request, MANAGE)
     if auth is None:
-        return _to_login(request)
+        return to_login(request)
     active = values.get("active") == "1"
     try:
         async with uow() as session:
@@ -392,6 +345,6 @@ async def set_member_status(request: Request, staff_id: Id) -> Response:
                 session, staff_id=staff_id, data=identity.StaffUpdate(is_active=active), actor=auth.actor
             )
     except FORM_ERRORS as exc:
-        return await _member_page(request, auth, staff_id, problem=_problem(request, exc))
+        return await _member_page(request, auth, staff_id, problem=problem_of(request, exc))
     notice = "activated" if active else "deactivated"
     return RedirectResponse(f"{LIST}{staff_id}?notice={notice}", status_code=303)

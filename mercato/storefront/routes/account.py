@@ -9,16 +9,19 @@ answers with a 303 redirect on success (post-redirect-get) or the form again wit
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity, notify, orders
 from mercato.core.db import uow
+from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
-from mercato.web.forms import FORM_ERRORS, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.session import (
     CUSTOMER_COOKIE,
     CUSTOMER_COOKIE_PATH,
@@ -83,6 +86,66 @@ async def account_nav(session: AsyncSession, auth: CustomerSession, section: str
     """What the account sub-navigation shows: the customer, the open section, the unread badge."""
     unread = await notify.count_unread(session, customer_id=auth.customer.id)
     return {"customer": auth.customer, "section": section, "unread_messages": unread.unread}
+
+
+#: Loads what an account page shows for the signed-in customer (raising the domain's 404 when
+#: the object asked for is not theirs).
+PageContext = Callable[[AsyncSession, CustomerSession], Awaitable[dict[str, Any]]]
+
+
+async def render_account(
+    request: Request,
+    template: str,
+    load: PageContext,
+    *,
+    problem: FormProblem | None = None,
+    **extra: Any,
+) -> Response:
+    """An account page for the signed-in customer (else to the sign-in page), with what ``load``
+    finds in one read-only unit of work; with ``problem``, the page again with a form's refusal."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        context = await load(session, auth)
+    if problem is None:
+        return render(request, template, **extra, **context)
+    return render(
+        request, template, problem.status, headers=problem.headers, problem=problem, **extra, **context
+    )
+
+
+#: A change the signed-in customer asks for, in the writing unit of work.
+Action = Callable[[AsyncSession, CustomerSession], Awaitable[object]]
+
+
+async def account_action(
+    request: Request,
+    act: Action,
+    *,
+    done: str,
+    not_found: type[Exception],
+    page: str,
+    load: PageContext,
+    problem_of: Callable[[ValidationError | DomainError, str], FormProblem] = form_problem,
+    **extra: Any,
+) -> Response:
+    """Do ``act`` for the signed-in customer (else to the sign-in page), then 303 to ``done``.
+
+    A refusal (invalid form, domain error) shows ``page`` again with ``problem_of``'s problem and
+    ``extra``; ``not_found`` (another customer's object too) stays the domain's 404.
+    """
+    try:
+        async with uow() as session:
+            auth = await current_customer(request, session)
+            if auth is None:
+                return to_login(request)
+            await act(session, auth)
+    except not_found:
+        raise
+    except FORM_ERRORS as exc:
+        return await render_account(request, page, load, problem=problem_of(exc, locale_of(request)), **extra)
+    return RedirectResponse(done, status_code=303)
 
 
 def tab_counts(counts: dict[orders.OrderStatus, int]) -> dict[str, int]:

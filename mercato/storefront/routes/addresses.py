@@ -6,10 +6,12 @@ scoped to the owner, so another customer's address id is a 404 and nothing chang
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
@@ -134,25 +136,32 @@ async def save_address(request: Request, address_id: AddressId) -> Response:
     return RedirectResponse(f"{BOOK}?notice=saved", status_code=303)
 
 
-@router.post("/account/addresses/{address_id}/delete")
-async def delete_address(request: Request, address_id: AddressId) -> Response:
+async def _change(
+    request: Request, notice: str, change: Callable[[AsyncSession, CustomerSession], Awaitable[object]]
+) -> Response:
+    """A one-click change to the address book (no fields), then back to it with ``notice``."""
     await read_form(request)
     auth = await _auth(request)
     if isinstance(auth, Response):
         return auth
     async with uow() as session:
+        await change(session, auth)
+    return RedirectResponse(f"{BOOK}?notice={notice}", status_code=303)
+
+
+@router.post("/account/addresses/{address_id}/delete")
+async def delete_address(request: Request, address_id: AddressId) -> Response:
+    async def change(session: AsyncSession, auth: CustomerSession) -> None:
         await identity.delete_address(session, customer_id=auth.customer.id, address_id=address_id)
-    return RedirectResponse(f"{BOOK}?notice=deleted", status_code=303)
+
+    return await _change(request, "deleted", change)
 
 
 @router.post("/account/addresses/{address_id}/default")
 async def make_default(request: Request, address_id: AddressId) -> Response:
-    await read_form(request)
-    auth = await _auth(request)
-    if isinstance(auth, Response):
-        return auth
-    async with uow() as session:
+    async def change(session: AsyncSession, auth: CustomerSession) -> None:
         address = await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
         data = identity.AddressWrite(**{name: getattr(address, name) for name in FIELDS}, is_default=True)
         await identity.update_address(session, customer_id=auth.customer.id, address_id=address_id, data=data)
-    return RedirectResponse(f"{BOOK}?notice=default", status_code=303)
+
+    return await _change(request, "default", change)

@@ -10,10 +10,13 @@ or order line is a 404 and nothing changes.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -22,11 +25,10 @@ from mercato import aftersales, fulfillment, orders
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
-from mercato.storefront.routes.account import account_nav, to_login
+from mercato.storefront.routes.account import account_action, account_nav, render_account, to_login
 from mercato.storefront.routes.orders import find_order
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.session import CustomerSession, current_customer
-from mercato.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +86,7 @@ def _line_of(order: orders.OrderRead, line_id: str | None) -> orders.OrderLineRe
 
 
 async def _new_context(
-    session: AsyncSession, auth: CustomerSession, number: str | None, line_id: str | None
+    session: AsyncSession, auth: CustomerSession, *, number: str | None, line_id: str | None
 ) -> dict[str, Any]:
     try:
         order = await find_order(session, customer_id=auth.customer.id, number=(number or "").strip()[:32])
@@ -106,34 +108,26 @@ async def _new_context(
 @router.get("/account/aftersales")
 async def request_list(request: Request) -> Response:
     cursor = request.query_params.get("cursor") or None
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        nav = await account_nav(session, auth, "aftersales")
+
+    async def load(session: AsyncSession, auth: CustomerSession) -> dict[str, Any]:
         page = await aftersales.list_requests(
             session, customer_id=auth.customer.id, cursor=cursor, limit=PAGE_SIZE
         )
-    return render(
-        request,
-        LIST_PAGE,
-        **nav,
-        requests=page.items,
-        next_cursor=page.next_cursor,
-        first_page=cursor is None,
-    )
+        return {
+            **await account_nav(session, auth, "aftersales"),
+            "requests": page.items,
+            "next_cursor": page.next_cursor,
+        }
+
+    return await render_account(request, LIST_PAGE, load, first_page=cursor is None)
 
 
 @router.get("/account/aftersales/new")
 async def new_request_page(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        context = await _new_context(
-            session, auth, request.query_params.get("order"), request.query_params.get("line")
-        )
-    return render(request, NEW_PAGE, values={}, **context)
+    load = partial(
+        _new_context, number=request.query_params.get("order"), line_id=request.query_params.get("line")
+    )
+    return await render_account(request, NEW_PAGE, load, values={})
 
 
 async def _photos(request: Request) -> list[bytes]:
@@ -180,25 +174,14 @@ async def create_request(request: Request) -> Response:
     except (orders.OrderNotFound, aftersales.LineNotFound):
         raise aftersales.LineNotFound() from None
     except FORM_ERRORS as exc:
-        problem = _problem(exc, locale_of(request))
-        async with uow(write=False) as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            context = await _new_context(session, auth, values.get("order"), values.get("line"))
-        return render(
-            request,
-            NEW_PAGE,
-            problem.status,
-            headers=problem.headers,
-            problem=problem,
-            values=values,
-            **context,
+        load = partial(_new_context, number=values.get("order"), line_id=values.get("line"))
+        return await render_account(
+            request, NEW_PAGE, load, problem=_problem(exc, locale_of(request)), values=values
         )
     return RedirectResponse(f"/account/aftersales/{created.id}?notice=created", status_code=303)
 
 
-async def _detail_context(session: AsyncSession, auth: CustomerSession, request_id: int) -> dict[str, Any]:
+async def _detail_context(session: AsyncSession, auth: CustomerSession, *, request_id: int) -> dict[str, Any]:
     found = await aftersales.get_request(session, request_id=request_id, customer_id=auth.customer.id)
     return {
         **await account_nav(session, auth, "aftersales"),
@@ -213,89 +196,68 @@ async def _detail_context(session: AsyncSession, auth: CustomerSession, request_
 
 @router.get("/account/aftersales/{request_id}")
 async def request_detail(request: Request, request_id: RequestId) -> Response:
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        context = await _detail_context(session, auth, request_id)
     notice = request.query_params.get("notice")
-    return render(request, DETAIL_PAGE, notice=notice if notice in NOTICES else None, values={}, **context)
-
-
-async def _refused(
-    request: Request, request_id: int, exc: Exception, form: str, values: dict[str, str]
-) -> Response:
-    problem = _problem(exc, locale_of(request))
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        context = await _detail_context(session, auth, request_id)
-    return render(
+    return await render_account(
         request,
         DETAIL_PAGE,
-        problem.status,
-        headers=problem.headers,
-        problem=problem,
-        problem_form=form,
+        partial(_detail_context, request_id=request_id),
+        notice=notice if notice in NOTICES else None,
+        values={},
+    )
+
+
+@dataclass(frozen=True)
+class _Action:
+    """One of the shopper's actions on their request: the form, what it must hold, the domain's
+    service (called ``(session, *, request_id, customer_id, data)``) and the notice on success."""
+
+    form: str
+    model: type[BaseModel]
+    fields: tuple[str, ...]
+    service: Callable[..., Awaitable[object]]
+    notice: str
+
+
+SHIP_BACK = _Action(
+    "ship_back", aftersales.ShipBack, ("carrier", "tracking_number"), aftersales.ship_back, "shipped_back"
+)
+WITHDRAW = _Action("withdraw", aftersales.CancelRequest, ("reason",), aftersales.cancel_request, "withdrawn")
+ESCALATE = _Action("escalate", aftersales.Escalate, ("statement",), aftersales.escalate_request, "escalated")
+
+
+async def _request_action(request: Request, request_id: int, action: _Action) -> Response:
+    """Do ``action`` on the customer's request, then back to it with its notice; a refusal shows
+    the request again with it next to the form. Another customer's request is a 404."""
+    values = await read_form(request)
+
+    async def on_request(session: AsyncSession, auth: CustomerSession) -> None:
+        data = validate(action.model, values, *action.fields)
+        await action.service(session, request_id=request_id, customer_id=auth.customer.id, data=data)
+
+    return await account_action(
+        request,
+        on_request,
+        done=f"/account/aftersales/{request_id}?notice={action.notice}",
+        not_found=aftersales.RequestNotFound,
+        page=DETAIL_PAGE,
+        load=partial(_detail_context, request_id=request_id),
+        problem_of=_problem,
+        problem_form=action.form,
         values=values,
-        **context,
     )
 
 
 @router.post("/account/aftersales/{request_id}/ship-back")
 async def ship_back(request: Request, request_id: RequestId) -> Response:
-    values = await read_form(request)
-    try:
-        data = validate(aftersales.ShipBack, values, "carrier", "tracking_number")
-        async with uow() as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            await aftersales.ship_back(
-                session, request_id=request_id, customer_id=auth.customer.id, data=data
-            )
-    except aftersales.RequestNotFound:
-        raise
-    except FORM_ERRORS as exc:
-        return await _refused(request, request_id, exc, "ship_back", values)
-    return RedirectResponse(f"/account/aftersales/{request_id}?notice=shipped_back", status_code=303)
+    return await _request_action(request, request_id, SHIP_BACK)
 
 
 @router.post("/account/aftersales/{request_id}/withdraw")
 async def withdraw(request: Request, request_id: RequestId) -> Response:
-    values = await read_form(request)
-    try:
-        data = validate(aftersales.CancelRequest, values, "reason")
-        async with uow() as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            await aftersales.cancel_request(
-                session, request_id=request_id, customer_id=auth.customer.id, data=data
-            )
-    except aftersales.RequestNotFound:
-        raise
-    except FORM_ERRORS as exc:
-        return await _refused(request, request_id, exc, "withdraw", values)
-    return RedirectResponse(f"/account/aftersales/{request_id}?notice=withdrawn", status_code=303)
+    return await _request_action(request, request_id, WITHDRAW)
 
 
 @router.post("/account/aftersales/{request_id}/escalate")
 async def escalate(request: Request, request_id: RequestId) -> Response:
     """平台介入: ask the platform to decide a rejected request, with the shopper's statement."""
-    values = await read_form(request)
-    try:
-        data = validate(aftersales.Escalate, values, "statement")
-        async with uow() as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            await aftersales.escalate_request(
-                session, request_id=request_id, customer_id=auth.customer.id, data=data
-            )
-    except aftersales.RequestNotFound:
-        raise
-    except FORM_ERRORS as exc:
-        return await _refused(request, request_id, exc, "escalate", values)
-    return RedirectResponse(f"/account/aftersales/{request_id}?notice=escalated", status_code=303)
+    return await _request_action(request, request_id, ESCALATE)

@@ -10,6 +10,8 @@ same 404 as one that does not exist, and no action touches it.
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
 import segno
@@ -19,10 +21,16 @@ from starlette.responses import RedirectResponse, Response
 
 from mercato import fulfillment, identity, inventory, orders
 from mercato.core.db import uow
-from mercato.storefront.routes.account import ORDER_TABS, account_nav, tab_counts, to_login
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.storefront.routes.account import (
+    ORDER_TABS,
+    account_action,
+    account_nav,
+    render_account,
+    tab_counts,
+    to_login,
+)
+from mercato.web.forms import read_form, validate
 from mercato.web.session import CustomerSession, current_customer
-from mercato.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +55,7 @@ def _actor(auth: CustomerSession) -> identity.Actor:
     return identity.Actor(staff_id=None, label=f"customer:{auth.customer.id}")
 
 
-def pay_link(order: orders.OrderRead) -> str:
+def pay_link(order: orders.OrderSummary) -> str:
     """Where the shopper pays an unpaid order: checkout's result page, which finds the order's
     open payment and offers to pay it (an order knows its payment only once it is captured)."""
     return f"/checkout/result/{order.number}"
@@ -65,7 +73,7 @@ async def find_order(session: AsyncSession, *, customer_id: int, number: str) ->
     return await orders.read_order(session, order_id=page.items[0].id, customer_id=customer_id)
 
 
-async def _detail_context(session: AsyncSession, auth: CustomerSession, number: str) -> dict[str, Any]:
+async def _detail_context(session: AsyncSession, auth: CustomerSession, *, number: str) -> dict[str, Any]:
     order = await find_order(session, customer_id=auth.customer.id, number=number)
     shipments = await fulfillment.list_order_shipments(
         session, order_id=order.id, customer_id=auth.customer.id
@@ -93,24 +101,30 @@ async def _detail_context(session: AsyncSession, auth: CustomerSession, number: 
     }
 
 
-async def _detail_page(
-    request: Request, number: str, *, problem: FormProblem, form: str, values: dict[str, str]
+#: An action on the shopper's order, in the writing unit of work (form values at hand).
+OrderAction = Callable[[AsyncSession, CustomerSession, orders.OrderRead, dict[str, str]], Awaitable[object]]
+
+
+async def _order_action(
+    request: Request, number: str, *, form: str, notice: str, act: OrderAction
 ) -> Response:
-    """The order page again with the refusal of one of its forms."""
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        context = await _detail_context(session, auth, number)
-    return render(
+    """Do ``act`` on the customer's order, then back to its page with ``notice``; a refusal shows
+    the order page again with it next to ``form``. Another customer's order is a 404."""
+    values = await read_form(request)
+
+    async def on_order(session: AsyncSession, auth: CustomerSession) -> None:
+        order = await find_order(session, customer_id=auth.customer.id, number=number)
+        await act(session, auth, order, values)
+
+    return await account_action(
         request,
-        DETAIL_PAGE,
-        problem.status,
-        headers=problem.headers,
-        problem=problem,
+        on_order,
+        done=f"/account/orders/{number}?notice={notice}",
+        not_found=orders.OrderNotFound,
+        page=DETAIL_PAGE,
+        load=partial(_detail_context, number=number),
         problem_form=form,
         values=values,
-        **context,
     )
 
 
@@ -120,11 +134,8 @@ async def order_list(request: Request) -> Response:
     if tab not in ORDER_TABS:
         tab = "all"
     cursor = request.query_params.get("cursor") or None
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        nav = await account_nav(session, auth, "orders")
+
+    async def load(session: AsyncSession, auth: CustomerSession) -> dict[str, Any]:
         counts = await orders.count_orders_by_status(session, customer_id=auth.customer.id)
         page = await orders.list_customer_orders(
             session,
@@ -133,19 +144,19 @@ async def order_list(request: Request) -> Response:
             cursor=cursor,
             limit=PAGE_SIZE,
         )
-        found = [
-            await orders.read_order(session, order_id=item.id, customer_id=auth.customer.id)
-            for item in page.items
-        ]
-    return render(
+        return {
+            **await account_nav(session, auth, "orders"),
+            "tab_counts": {"all": sum(counts.values()), **tab_counts(counts)},
+            "orders": page.items,
+            "next_cursor": page.next_cursor,
+        }
+
+    return await render_account(
         request,
         LIST_PAGE,
-        **nav,
+        load,
         tab=tab,
         tabs=("all", *ORDER_TABS),
-        tab_counts={"all": sum(counts.values()), **tab_counts(counts)},
-        orders=found,
-        next_cursor=page.next_cursor,
         first_page=cursor is None,
         pay_link=pay_link,
     )
@@ -164,18 +175,13 @@ async def order_by_id(request: Request, order_id: OrderId) -> Response:
 
 @router.get("/account/orders/{number}")
 async def order_detail(request: Request, number: Number) -> Response:
-    async with uow(write=False) as session:
-        auth = await current_customer(request, session)
-        if auth is None:
-            return to_login(request)
-        context = await _detail_context(session, auth, number)
     notice = request.query_params.get("notice")
-    return render(
+    return await render_account(
         request,
         DETAIL_PAGE,
+        partial(_detail_context, number=number),
         notice=notice if notice in {"cancelled", "received"} else None,
         values={},
-        **context,
     )
 
 
@@ -197,45 +203,26 @@ async def pickup_qr(request: Request, number: Number) -> Response:
 
 @router.post("/account/orders/{number}/cancel")
 async def cancel(request: Request, number: Number) -> Response:
-    values = await read_form(request)
-    try:
+    async def act(
+        session: AsyncSession, auth: CustomerSession, order: orders.OrderRead, values: dict[str, str]
+    ) -> None:
         data = validate(orders.CancelOrder, values, "reason")
-        async with uow() as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            order = await find_order(session, customer_id=auth.customer.id, number=number)
-            await orders.cancel_order(
-                session,
-                order_id=order.id,
-                reason=data.reason,
-                actor=_actor(auth),
-                customer_id=auth.customer.id,
-            )
-    except orders.OrderNotFound:
-        raise
-    except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        return await _detail_page(request, number, problem=problem, form="cancel", values=values)
-    return RedirectResponse(f"/account/orders/{number}?notice=cancelled", status_code=303)
+        await orders.cancel_order(
+            session, order_id=order.id, reason=data.reason, actor=_actor(auth), customer_id=auth.customer.id
+        )
+
+    return await _order_action(request, number, form="cancel", notice="cancelled", act=act)
 
 
 @router.post("/account/orders/{number}/confirm-receipt")
 async def confirm_receipt(request: Request, number: Number) -> Response:
     """确认收货: the shopper confirms a delivered order arrived; it completes now."""
-    values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await current_customer(request, session)
-            if auth is None:
-                return to_login(request)
-            order = await find_order(session, customer_id=auth.customer.id, number=number)
-            await orders.complete_order(
-                session, order_id=order.id, actor=_actor(auth), reason="receipt confirmed by the shopper"
-            )
-    except orders.OrderNotFound:
-        raise
-    except FORM_ERRORS as exc:
-        problem = form_problem(exc, locale_of(request))
-        return await _detail_page(request, number, problem=problem, form="receipt", values=values)
-    return RedirectResponse(f"/account/orders/{number}?notice=received", status_code=303)
+
+    async def act(
+        session: AsyncSession, auth: CustomerSession, order: orders.OrderRead, values: dict[str, str]
+    ) -> None:
+        await orders.complete_order(
+            session, order_id=order.id, actor=_actor(auth), reason="receipt confirmed by the shopper"
+        )
+
+    return await _order_action(request, number, form="receipt", notice="received", act=act)

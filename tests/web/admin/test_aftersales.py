@@ -15,8 +15,7 @@ from mercato.core import events
 from mercato.core.db import uow
 from tests.api.aftersales.support import Purchase, bought
 from tests.service.aftersales.support import payment_of, stock
-from tests.web.admin.console_support import EN, staff_sign_in
-from tests.web.pages import csrf_of
+from tests.web.pages import EN, csrf_of, staff_sign_in
 
 pytestmark = pytest.mark.usefixtures("handlers")
 

@@ -5,25 +5,29 @@ from __future__ import annotations
 import csv
 import io
 
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 
 from mercato.catalog.models import Product, Sku
-from tests.factories.identity import PASSWORD, make_staff
 from tests.factories.spreadsheets import count, csv_bytes, make_shop, product_row, snapshot, xlsx_bytes
-from tests.web.pages import alert_of, csrf_of, post_form
+from tests.web.pages import EN, alert_of, csrf_of, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 CSV = "text/csv"
+WRITER = ["catalog.read", "catalog.write"]
 
 
 async def _sign_in(client: AsyncClient, permissions: list[str] | None = None) -> str:
-    granted = ["catalog.read", "catalog.write"] if permissions is None else permissions
-    await make_staff(email="imp@example.com", permissions=granted)
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "imp@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
+    await staff_sign_in(client, "imp@example.com", *(WRITER if permissions is None else permissions))
     return csrf_of(await client.get("/admin/catalog/"))
+
+
+async def _import_csv(client: AsyncClient, token: str, rows: list[dict[str, str]]) -> Response:
+    """Post ``rows`` to the import page as a CSV file."""
+    return await client.post(
+        "/admin/catalog/import",
+        data={"csrf_token": token},
+        files={"file": ("products.csv", csv_bytes(rows), CSV)},
+        headers=EN,
+    )
 
 
 async def test_a_valid_file_is_imported_and_the_counts_shown(client: AsyncClient) -> None:
@@ -31,12 +35,7 @@ async def test_a_valid_file_is_imported_and_the_counts_shown(client: AsyncClient
     token = await _sign_in(client)
     rows = [product_row(), product_row(spec="colour=黑色|size=M", sku_code="TEE-BLACK-M")]
 
-    response = await client.post(
-        "/admin/catalog/import",
-        data={"csrf_token": token},
-        files={"file": ("products.csv", csv_bytes(rows), CSV)},
-        headers=EN,
-    )
+    response = await _import_csv(client, token, rows)
 
     assert response.status_code == 200
     assert "The file was imported." in response.text
@@ -75,12 +74,7 @@ async def test_a_file_with_problems_lists_them_by_row_and_imports_nothing(client
         product_row(sku_code="TEE-3", spec="colour=白色|size=M", category="nowhere"),
     ]
 
-    response = await client.post(
-        "/admin/catalog/import",
-        data={"csrf_token": token},
-        files={"file": ("products.csv", csv_bytes(rows), CSV)},
-        headers=EN,
-    )
+    response = await _import_csv(client, token, rows)
 
     assert response.status_code == 422
     assert alert_of(response) == "The file has 2 problem(s); nothing was imported."
@@ -135,11 +129,7 @@ async def test_importing_needs_catalog_write_and_csrf(client: AsyncClient) -> No
 async def test_the_export_downloads_what_the_import_reads(client: AsyncClient) -> None:
     await make_shop()
     token = await _sign_in(client)
-    imported = await client.post(
-        "/admin/catalog/import",
-        data={"csrf_token": token},
-        files={"file": ("products.csv", csv_bytes([product_row()]), CSV)},
-    )
+    imported = await _import_csv(client, token, [product_row()])
     assert imported.status_code == 200
 
     exported = await client.get("/admin/catalog/export", params={"format": "csv"})

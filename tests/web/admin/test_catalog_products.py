@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 
 from mercato.catalog.models import ProductImage, Sku
 from mercato.identity.models import AuditEntry
@@ -22,27 +22,18 @@ from tests.factories.catalog import (
     set_specs,
     snapshot,
 )
-from tests.factories.identity import PASSWORD, make_staff
 from tests.factories.media import image_bytes
-from tests.web.pages import alert_of, csrf_of, post_form
+from tests.web.pages import EN, alert_of, csrf_of, field_error_of, post_form, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 XSS = "<script>alert(1)</script>"
 WRITER = ["catalog.read", "catalog.write"]
 
 
-async def _sign_in(
-    client: AsyncClient, permissions: list[str] | None = None, email: str = "cat@example.com"
-) -> None:
-    await make_staff(email=email, permissions=WRITER if permissions is None else permissions)
-    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-
-
-def _field_error(page_text: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', page_text)
-    assert match is not None, f"no error for {field_id}"
-    return html.unescape(match.group(1))
+async def _open_editor(client: AsyncClient, product_id: int, *permissions: str) -> Response:
+    """Sign in as a catalog editor holding ``permissions`` (by default catalog.read and
+    catalog.write) and open the product's page."""
+    await staff_sign_in(client, "cat@example.com", *(permissions or WRITER))
+    return await client.get(f"/admin/catalog/products/{product_id}")
 
 
 async def _skus(product_id: int) -> list[Sku]:
@@ -65,7 +56,7 @@ async def test_the_list_filters_by_search_category_brand_and_status(client: Asyn
     await make_product(title="帆布鞋", category_id=shoes.id, brand_id=brand.id)
     await make_product(title="纯棉T恤")
     listed = await make_listed_product(title="羊毛袜")
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
 
     everything = await client.get("/admin/catalog/", headers=EN)
     by_text = await client.get("/admin/catalog/", params={"q": "帆布"})
@@ -95,7 +86,7 @@ async def test_the_list_pages_with_a_cursor(client: AsyncClient) -> None:
     product_type = await make_product_type()
     for n in range(21):
         await make_product(title=f"商品{n:02d}", category_id=category.id, product_type_id=product_type.id)
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
 
     first = await client.get("/admin/catalog/")
     marker = 'href="/admin/catalog/?cursor='
@@ -110,7 +101,7 @@ async def test_the_list_pages_with_a_cursor(client: AsyncClient) -> None:
 
 async def test_a_script_title_is_escaped_on_the_list_and_the_editor(client: AsyncClient) -> None:
     product = await make_product(title=XSS)
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
 
     listing = await client.get("/admin/catalog/")
     editor = await client.get(f"/admin/catalog/products/{product.id}")
@@ -124,7 +115,7 @@ async def test_catalog_pages_need_catalog_read_and_a_session(client: AsyncClient
     product = await make_product()
 
     anonymous = await client.get("/admin/catalog/")
-    await _sign_in(client, permissions=[])
+    await staff_sign_in(client, "cat@example.com")
     refused = await client.get("/admin/catalog/", headers=EN)
     refused_editor = await client.get(f"/admin/catalog/products/{product.id}", headers=EN)
 
@@ -137,7 +128,7 @@ async def test_catalog_pages_need_catalog_read_and_a_session(client: AsyncClient
 
 
 async def test_a_missing_product_is_a_404_page(client: AsyncClient) -> None:
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
 
     response = await client.get("/admin/catalog/products/999999", headers=EN)
 
@@ -151,7 +142,7 @@ async def test_a_missing_product_is_a_404_page(client: AsyncClient) -> None:
 async def test_a_new_product_is_created_as_a_draft(client: AsyncClient) -> None:
     category = await make_category("上衣")
     product_type = await make_product_type("服装")
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
 
     response = await post_form(
         client,
@@ -182,7 +173,7 @@ async def test_a_new_product_is_created_as_a_draft(client: AsyncClient) -> None:
 
 async def test_a_new_product_without_title_or_category_shows_field_errors(client: AsyncClient) -> None:
     product_type = await make_product_type()
-    await _sign_in(client)
+    await staff_sign_in(client, "cat@example.com", *WRITER)
     before = await snapshot()
 
     page = await client.get("/admin/catalog/products/new")
@@ -198,15 +189,15 @@ async def test_a_new_product_without_title_or_category_shows_field_errors(client
     )
 
     assert response.status_code == 422
-    assert _field_error(response.text, "product-new-title") == "This field is required."
-    assert _field_error(response.text, "product-new-category_id") == "This field is required."
+    assert field_error_of(response, "product-new-title") == "This field is required."
+    assert field_error_of(response, "product-new-category_id") == "This field is required."
     assert await snapshot() == before
 
 
 async def test_creating_needs_catalog_write(client: AsyncClient) -> None:
     category = await make_category()
     product_type = await make_product_type()
-    await _sign_in(client, permissions=["catalog.read"])
+    await staff_sign_in(client, "cat@example.com", "catalog.read")
     page = await client.get("/admin/catalog/")
     before = await snapshot()
 
@@ -233,8 +224,7 @@ async def test_creating_needs_catalog_write(client: AsyncClient) -> None:
 async def test_the_basic_fields_and_parameters_are_saved(client: AsyncClient) -> None:
     product = await make_product(title="旧标题")
     brand = await make_brand("新品牌")
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}",
@@ -268,8 +258,7 @@ async def test_the_basic_fields_and_parameters_are_saved(client: AsyncClient) ->
 
 async def test_a_bad_slug_is_a_field_error_and_nothing_changes(client: AsyncClient) -> None:
     product = await make_product(title="旧标题")
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}",
@@ -287,8 +276,7 @@ async def test_a_bad_slug_is_a_field_error_and_nothing_changes(client: AsyncClie
 
 async def test_choosing_specs_generates_the_sku_combinations(client: AsyncClient) -> None:
     product = await make_product()
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}/specs",
@@ -311,8 +299,7 @@ async def test_choosing_specs_generates_the_sku_combinations(client: AsyncClient
 async def test_the_sku_table_saves_prices_in_yuan_exactly(client: AsyncClient) -> None:
     product = await make_product()
     red, black = await set_specs(product.id, {"colour": ["红色", "黑色"]})
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}/skus",
@@ -351,8 +338,7 @@ async def test_malformed_or_negative_prices_are_field_errors_and_nothing_is_save
 ) -> None:
     product = await make_product()
     red, black, white = await set_specs(product.id, {"colour": ["红色", "黑色", "白色"]})
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
     before = await snapshot()
 
     response = await client.post(
@@ -372,11 +358,9 @@ async def test_malformed_or_negative_prices_are_field_errors_and_nothing_is_save
 
     assert response.status_code == 422
     assert alert_of(response) == "Some fields are not valid."
-    assert (
-        _field_error(response.text, f"sku-{red.id}-price") == "Use at most 2 digits after the decimal point."
-    )
-    assert _field_error(response.text, f"sku-{black.id}-price") == "Enter an amount such as 12.34."
-    assert _field_error(response.text, f"sku-{white.id}-price") == "The amount cannot be negative."
+    assert field_error_of(response, f"sku-{red.id}-price") == "Use at most 2 digits after the decimal point."
+    assert field_error_of(response, f"sku-{black.id}-price") == "Enter an amount such as 12.34."
+    assert field_error_of(response, f"sku-{white.id}-price") == "The amount cannot be negative."
     assert f'name="price-{black.id}" type="text" value="abc"' in response.text
     assert await snapshot() == before
     assert [(s.price_amount, s.cost_price_amount) for s in await _skus(product.id)] == [(0, None)] * 3
@@ -385,8 +369,7 @@ async def test_malformed_or_negative_prices_are_field_errors_and_nothing_is_save
 async def test_a_refused_row_rolls_back_the_whole_table(client: AsyncClient) -> None:
     product, (red, black) = await make_priced_product(price_amount=9900)
     other, (taken, _) = await make_priced_product()
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}/skus",
@@ -403,17 +386,14 @@ async def test_a_refused_row_rolls_back_the_whole_table(client: AsyncClient) -> 
     )
 
     assert response.status_code == 409
-    assert (
-        _field_error(response.text, f"sku-{black.id}-code") == f"The SKU code {taken.code} is already used."
-    )
+    assert field_error_of(response, f"sku-{black.id}-code") == f"The SKU code {taken.code} is already used."
     assert [s.price_amount for s in await _skus(product.id)] == [9900, 9900]
 
 
 async def test_saving_skus_needs_catalog_write_and_csrf(client: AsyncClient) -> None:
     product = await make_product()
     (sku,) = await set_specs(product.id, {"colour": ["红色"]})
-    await _sign_in(client, permissions=["catalog.read"])
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id, "catalog.read")
     before = await snapshot()
 
     refused = await client.post(
@@ -438,8 +418,7 @@ async def test_saving_skus_needs_catalog_write_and_csrf(client: AsyncClient) -> 
 
 async def test_images_are_uploaded_reordered_and_removed(client: AsyncClient) -> None:
     product = await make_product()
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
     token = csrf_of(page)
 
     for alt in ("正面", "背面"):
@@ -470,8 +449,7 @@ async def test_images_are_uploaded_reordered_and_removed(client: AsyncClient) ->
 
 async def test_a_file_that_is_not_an_image_is_an_error_next_to_the_field(client: AsyncClient) -> None:
     product = await make_product()
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
 
     response = await client.post(
         f"/admin/catalog/products/{product.id}/images",
@@ -486,9 +464,9 @@ async def test_a_file_that_is_not_an_image_is_an_error_next_to_the_field(client:
     )
 
     assert response.status_code == 422
-    assert _field_error(response.text, "image-file") == "The file is not a valid JPEG, PNG or WebP image."
+    assert field_error_of(response, "image-file") == "The file is not a valid JPEG, PNG or WebP image."
     assert empty.status_code == 422
-    assert _field_error(empty.text, "image-file") == "Choose an image file."
+    assert field_error_of(empty, "image-file") == "Choose an image file."
     assert await count(ProductImage) == 0
 
 
@@ -497,8 +475,7 @@ async def test_a_file_that_is_not_an_image_is_an_error_next_to_the_field(client:
 
 async def test_submit_take_off_sale_and_put_on_sale_with_the_history(client: AsyncClient) -> None:
     product, _skus_ = await make_priced_product()
-    await _sign_in(client, permissions=["catalog.read", "catalog.write", "catalog.review"])
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id, *WRITER, "catalog.review")
     token = csrf_of(page)
 
     submitted = await client.post(f"/admin/catalog/products/{product.id}/submit", data={"csrf_token": token})
@@ -526,8 +503,7 @@ async def test_submitting_with_a_banned_term_lists_the_findings(client: AsyncCli
 
     await load_banned_terms()
     product, _skus_ = await make_priced_product(title="最好的T恤")
-    await _sign_in(client)
-    page = await client.get(f"/admin/catalog/products/{product.id}")
+    page = await _open_editor(client, product.id)
     before = await snapshot()
 
     response = await client.post(

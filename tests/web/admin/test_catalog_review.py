@@ -19,20 +19,14 @@ from tests.factories.catalog import (
     make_priced_product,
     snapshot,
 )
-from tests.factories.identity import PASSWORD, make_staff
-from tests.web.pages import csrf_of, post_form
+from tests.web.pages import EN, csrf_of, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 XSS = "<script>alert(1)</script>"
 REVIEWER = ["catalog.read", "catalog.review"]
 
 
 async def _sign_in(client: AsyncClient, permissions: list[str] | None = None) -> str:
-    await make_staff(email="rev@example.com", permissions=REVIEWER if permissions is None else permissions)
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "rev@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
+    await staff_sign_in(client, "rev@example.com", *(REVIEWER if permissions is None else permissions))
     return csrf_of(await client.get("/admin/"))
 
 

@@ -3,39 +3,29 @@ brands with search, edit, logo upload and delete when unused; permissions and CS
 
 from __future__ import annotations
 
-import html
-import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
 
 from mercato import catalog
 from mercato.catalog.models import Brand, Category
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
 from tests.factories.catalog import count, make_brand, make_category, make_product
-from tests.factories.identity import PASSWORD, make_staff
 from tests.factories.media import image_bytes
-from tests.web.pages import alert_of, csrf_of, post_form
+from tests.web.pages import EN, alert_of, csrf_of, field_error_of, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 XSS = "<script>alert(1)</script>"
+WRITER = ["catalog.read", "catalog.write"]
 
 
 async def _sign_in(client: AsyncClient, permissions: list[str] | None = None) -> str:
     """Sign in; returns a CSRF token for later posts."""
-    granted = ["catalog.read", "catalog.write"] if permissions is None else permissions
-    await make_staff(email="tax@example.com", permissions=granted)
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "tax@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
+    await staff_sign_in(client, "tax@example.com", *(WRITER if permissions is None else permissions))
     return csrf_of(await client.get("/admin/catalog/categories"))
-
-
-def _field_error(text: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', text)
-    assert match is not None, f"no error for {field_id}"
-    return html.unescape(match.group(1))
 
 
 async def _tree() -> list[catalog.CategoryNode]:
@@ -89,7 +79,7 @@ async def test_a_category_without_a_name_is_a_field_error(client: AsyncClient) -
     )
 
     assert response.status_code == 422
-    assert _field_error(response.text, "category-new-name") == "This field is required."
+    assert field_error_of(response, "category-new-name") == "This field is required."
     assert await count(Category) == 0
 
 
@@ -131,23 +121,6 @@ async def test_moving_a_category_under_its_own_child_is_refused(client: AsyncCli
     assert '<details class="category-edit" open>' in response.text
     (root,) = await _tree()
     assert (root.id, [c.id for c in root.children]) == (parent.id, [child.id])
-
-
-async def test_only_an_empty_category_can_be_deleted(client: AsyncClient) -> None:
-    used = await make_category("有商品")
-    await make_product(category_id=used.id)
-    empty = await make_category("空")
-    token = await _sign_in(client)
-
-    refused = await client.post(
-        f"/admin/catalog/categories/{used.id}/delete", data={"csrf_token": token}, headers=EN
-    )
-    deleted = await client.post(f"/admin/catalog/categories/{empty.id}/delete", data={"csrf_token": token})
-
-    assert refused.status_code == 409
-    assert alert_of(refused) == "The category still has subcategories or products."
-    assert deleted.status_code == 303
-    assert [n.id for n in await _tree()] == [used.id]
 
 
 async def test_category_changes_need_catalog_write_and_csrf(client: AsyncClient) -> None:
@@ -242,25 +215,49 @@ async def test_a_brand_is_edited_and_gets_a_logo(client: AsyncClient) -> None:
     page = await client.get(f"/admin/catalog/brands/{brand.id}")
     assert '<img class="brand-logo" src="/media/' in page.text
     assert bad_logo.status_code == 422
-    assert _field_error(bad_logo.text, "logo-file") == "The file is not a valid JPEG, PNG or WebP image."
+    assert field_error_of(bad_logo, "logo-file") == "The file is not a valid JPEG, PNG or WebP image."
 
 
-async def test_only_an_unused_brand_can_be_deleted(client: AsyncClient) -> None:
-    used = await make_brand("在用")
-    await make_product(brand_id=used.id)
-    unused = await make_brand("闲置")
+# --- both ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "make", "model", "link", "message"),
+    [
+        (
+            "categories",
+            make_category,
+            Category,
+            "category_id",
+            "The category still has subcategories or products.",
+        ),
+        ("brands", make_brand, Brand, "brand_id", "Products still use this brand."),
+    ],
+)
+async def test_only_an_unused_category_or_brand_can_be_deleted(
+    client: AsyncClient,
+    path: str,
+    make: Callable[[str], Awaitable[Any]],
+    model: type[Category] | type[Brand],
+    link: str,
+    message: str,
+) -> None:
+    used = await make("在用")
+    await make_product(**{link: used.id})
+    unused = await make("闲置")
     token = await _sign_in(client)
 
     refused = await client.post(
-        f"/admin/catalog/brands/{used.id}/delete", data={"csrf_token": token}, headers=EN
+        f"/admin/catalog/{path}/{used.id}/delete", data={"csrf_token": token}, headers=EN
     )
-    deleted = await client.post(f"/admin/catalog/brands/{unused.id}/delete", data={"csrf_token": token})
+    deleted = await client.post(f"/admin/catalog/{path}/{unused.id}/delete", data={"csrf_token": token})
 
     assert refused.status_code == 409
-    assert alert_of(refused) == "Products still use this brand."
+    assert alert_of(refused) == message
     assert deleted.status_code == 303
-    assert deleted.headers["location"] == "/admin/catalog/brands?notice=deleted"
-    assert await count(Brand) == 1
+    assert deleted.headers["location"] == f"/admin/catalog/{path}?notice=deleted"
+    async with uow(write=False) as session:
+        assert list((await session.execute(select(model.id))).scalars()) == [used.id]
 
 
 async def test_brand_changes_need_catalog_write(client: AsyncClient) -> None:

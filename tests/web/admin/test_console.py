@@ -7,14 +7,17 @@ from httpx import AsyncClient
 from mercato import identity
 from mercato.core.db import uow
 from tests.factories.identity import PASSWORD, make_customer, make_staff
-from tests.web.pages import alert_of, csrf_of, post_form, set_cookie_header, sign_in, token_count
-
-EN = {"Accept-Language": "en"}
-
-
-async def _staff_sign_in(client: AsyncClient, email: str) -> None:
-    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
+from tests.web.pages import (
+    EN,
+    alert_of,
+    csrf_of,
+    post_form,
+    set_cookie_header,
+    sign_in,
+    staff_login,
+    staff_sign_in,
+    token_count,
+)
 
 
 async def _audit(count: int, *, action: str = "role.update") -> None:
@@ -55,8 +58,7 @@ async def test_staff_sign_in_sets_a_console_cookie_and_shows_the_dashboard(clien
 
 
 async def test_a_superuser_sees_every_permission(client: AsyncClient) -> None:
-    await make_staff(email="root@example.com", is_superuser=True)
-    await _staff_sign_in(client, "root@example.com")
+    await staff_sign_in(client, "root@example.com", superuser=True)
 
     page = await client.get("/admin/", headers=EN)
 
@@ -119,8 +121,7 @@ async def test_sign_in_goes_back_to_the_page_asked_for(client: AsyncClient) -> N
 
 
 async def test_audit_log_is_forbidden_without_audit_read(client: AsyncClient) -> None:
-    await make_staff(email="ops@example.com")
-    await _staff_sign_in(client, "ops@example.com")
+    await staff_sign_in(client, "ops@example.com")
 
     response = await client.get("/admin/audit/", headers=EN)
 
@@ -140,7 +141,7 @@ async def test_audit_log_lists_entries_with_their_changes(client: AsyncClient) -
             name="<b>Clerk</b>",
             actor=identity.Actor(staff_id=root.id, label=root.email, ip="198.51.100.9"),
         )
-    await _staff_sign_in(client, "root@example.com")
+    await staff_login(client, "root@example.com")
 
     page = await client.get("/admin/audit/", headers=EN)
 
@@ -158,7 +159,7 @@ async def test_audit_log_lists_entries_with_their_changes(client: AsyncClient) -
 async def test_audit_log_filters_and_pages(client: AsyncClient) -> None:
     await make_staff(email="root@example.com", is_superuser=True)
     await _audit(55)
-    await _staff_sign_in(client, "root@example.com")
+    await staff_login(client, "root@example.com")
 
     everything = await client.get("/admin/audit/", params={"object_type": "role"})
     one = await client.get("/admin/audit/", params={"object_type": "role", "object_id": "7"})
@@ -181,8 +182,7 @@ async def test_audit_log_filters_and_pages(client: AsyncClient) -> None:
 
 
 async def test_a_garbled_cursor_is_an_html_error(client: AsyncClient) -> None:
-    await make_staff(email="root@example.com", is_superuser=True)
-    await _staff_sign_in(client, "root@example.com")
+    await staff_sign_in(client, "root@example.com", superuser=True)
 
     response = await client.get("/admin/audit/", params={"cursor": "!!!"}, headers=EN)
 
@@ -192,8 +192,7 @@ async def test_a_garbled_cursor_is_an_html_error(client: AsyncClient) -> None:
 
 
 async def test_staff_sign_out_revokes_the_session(client: AsyncClient) -> None:
-    await make_staff(email="ops@example.com")
-    await _staff_sign_in(client, "ops@example.com")
+    await staff_sign_in(client, "ops@example.com")
     page = await client.get("/admin/")
 
     response = await client.post("/admin/logout", data={"csrf_token": csrf_of(page)})

@@ -16,11 +16,10 @@ from mercato.content.models import Banner
 from mercato.core.db import uow
 from mercato.core.storage import set_storage
 from mercato.identity.models import AuditEntry
-from tests.factories.identity import PASSWORD, SYSTEM, make_staff
+from tests.factories.identity import SYSTEM
 from tests.factories.media import image_bytes, media_root, stored_files
-from tests.web.pages import csrf_of, post_form
+from tests.web.pages import EN, csrf_of, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 BANNERS = "/admin/content/banners"
 FORM = {"title": "双十二", "link": "/c/phones", "position": "1", "is_enabled": "1"}
 
@@ -31,14 +30,6 @@ def empty_media() -> Iterator[None]:
     yield
     set_storage(None)
     shutil.rmtree(media_root(), ignore_errors=True)
-
-
-async def staff(client: AsyncClient, *permissions: str) -> None:
-    await make_staff(email="editor@example.com", permissions=list(permissions))
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "editor@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303
 
 
 async def banner(title: str = "已有横幅", **fields: object) -> content.BannerRead:
@@ -99,7 +90,7 @@ async def test_the_list_needs_a_signed_in_staff_member(client: AsyncClient) -> N
 
 async def test_catalog_read_sees_the_banners_but_no_write_controls(client: AsyncClient) -> None:
     await banner("<script>alert(1)</script>")
-    await staff(client, "catalog.read")
+    await staff_sign_in(client, "editor@example.com", "catalog.read")
 
     page = await client.get(BANNERS, headers=EN)
 
@@ -113,7 +104,7 @@ async def test_catalog_read_sees_the_banners_but_no_write_controls(client: Async
 
 
 async def test_without_catalog_read_the_list_is_refused(client: AsyncClient) -> None:
-    await staff(client, "orders.read")
+    await staff_sign_in(client, "editor@example.com", "orders.read")
 
     page = await client.get(BANNERS, headers=EN)
 
@@ -122,7 +113,7 @@ async def test_without_catalog_read_the_list_is_refused(client: AsyncClient) -> 
 
 
 async def test_an_editor_creates_a_banner_with_an_image(client: AsyncClient) -> None:
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
 
     response = await upload(client, BANNERS, {**FORM, "active_from": "2026-12-12T00:00"}, image_bytes("PNG"))
 
@@ -151,7 +142,7 @@ async def test_an_editor_creates_a_banner_with_an_image(client: AsyncClient) -> 
 async def test_bad_input_shows_the_error_next_to_the_field_and_creates_nothing(
     client: AsyncClient, data: dict[str, str], field: str, message: str
 ) -> None:
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
 
     page = await upload(client, BANNERS, data, image_bytes("PNG"))
 
@@ -171,7 +162,7 @@ async def test_bad_input_shows_the_error_next_to_the_field_and_creates_nothing(
 async def test_a_missing_or_bad_image_shows_next_to_the_image_field(
     client: AsyncClient, image: bytes | None, message: str
 ) -> None:
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
 
     page = await upload(client, BANNERS, FORM, image)
 
@@ -185,7 +176,7 @@ async def test_a_missing_or_bad_image_shows_next_to_the_image_field(
 async def test_without_content_write_every_change_is_refused(client: AsyncClient) -> None:
     existing = await banner()
     before = await state()
-    await staff(client, "catalog.read")
+    await staff_sign_in(client, "editor@example.com", "catalog.read")
     token = csrf_of(await client.get(BANNERS))
 
     responses = [
@@ -204,7 +195,7 @@ async def test_without_content_write_every_change_is_refused(client: AsyncClient
 async def test_a_post_without_the_csrf_token_is_refused(client: AsyncClient) -> None:
     existing = await banner()
     before = await state()
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
 
     response = await client.post(f"{BANNERS}/{existing.id}/delete", data={})
 
@@ -214,7 +205,7 @@ async def test_a_post_without_the_csrf_token_is_refused(client: AsyncClient) -> 
 
 async def test_an_editor_edits_switches_off_and_on_and_deletes(client: AsyncClient) -> None:
     existing = await banner()
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
 
     edit = await client.get(f"{BANNERS}/{existing.id}/edit", headers=EN)
     saved = await client.post(
@@ -244,7 +235,7 @@ async def test_an_editor_edits_switches_off_and_on_and_deletes(client: AsyncClie
 
 
 async def test_an_unknown_banner_is_not_found(client: AsyncClient) -> None:
-    await staff(client, "catalog.read", "content.write")
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
     token = csrf_of(await client.get(BANNERS))
 
     assert (await client.get(f"{BANNERS}/999/edit")).status_code == 404

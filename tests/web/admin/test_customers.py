@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
-from tests.factories.identity import PASSWORD, make_customer, make_staff
-from tests.web.pages import post_form
-
-EN = {"Accept-Language": "en"}
-
-
-async def _staff_sign_in(client: AsyncClient, permissions: list[str] | None) -> None:
-    await make_staff(email="ops@example.com", permissions=permissions)
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "ops@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
+from tests.factories.identity import make_customer
+from tests.web.pages import EN, staff_sign_in
 
 
 async def test_the_list_masks_phone_numbers_and_emails(client: AsyncClient) -> None:
     await make_customer(phone="+8613812345678", email="alice@example.com", name="Alice")
     await make_customer(phone="+8613900001111", name="<script>alert(1)</script>")
-    await _staff_sign_in(client, ["customers.read"])
+    await staff_sign_in(client, "ops@example.com", "customers.read")
 
     page = await client.get("/admin/customers/", headers=EN)
 
@@ -40,7 +30,7 @@ async def test_the_list_masks_phone_numbers_and_emails(client: AsyncClient) -> N
 async def test_search_by_name_email_or_phone_digits(client: AsyncClient) -> None:
     alice = await make_customer(phone="+8613812345678", email="alice@example.com", name="Alice")
     await make_customer(phone="+8613900001111", email="bob@example.com", name="Bob")
-    await _staff_sign_in(client, ["customers.read"])
+    await staff_sign_in(client, "ops@example.com", "customers.read")
 
     by_name = await client.get("/admin/customers/", params={"q": "ali"}, headers=EN)
     by_email = await client.get("/admin/customers/", params={"q": "BOB@"}, headers=EN)
@@ -58,7 +48,7 @@ async def test_search_by_name_email_or_phone_digits(client: AsyncClient) -> None
 
 async def test_the_detail_page_masks_the_contact_details(client: AsyncClient) -> None:
     customer = await make_customer(phone="+8613812345678", email="alice@example.com", name="Alice")
-    await _staff_sign_in(client, ["customers.read"])
+    await staff_sign_in(client, "ops@example.com", "customers.read")
 
     page = await client.get(f"/admin/customers/{customer.id}", headers=EN)
     missing = await client.get("/admin/customers/999999", headers=EN)
@@ -75,7 +65,7 @@ async def test_the_detail_page_masks_the_contact_details(client: AsyncClient) ->
 
 async def test_customers_need_customers_read(client: AsyncClient) -> None:
     customer = await make_customer(phone="+8613812345678", name="Alice")
-    await _staff_sign_in(client, ["inventory.read"])
+    await staff_sign_in(client, "ops@example.com", "inventory.read")
 
     listing = await client.get("/admin/customers/", headers=EN)
     detail = await client.get(f"/admin/customers/{customer.id}", headers=EN)

@@ -15,18 +15,11 @@ from mercato import identity, orders
 from mercato.core import clock
 from mercato.core.db import uow
 from tests.factories.cart import listed_skus
-from tests.factories.identity import PASSWORD, make_customer, make_staff
+from tests.factories.identity import make_customer
 from tests.factories.orders import place
-from tests.web.pages import post_form
+from tests.web.pages import EN, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 SYSTEM = identity.Actor(staff_id=None, label="system")
-
-
-async def staff_sign_in(client: AsyncClient, email: str, *permissions: str, superuser: bool = False) -> None:
-    await make_staff(email=email, permissions=list(permissions), is_superuser=superuser)
-    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
 
 
 async def paid(order: orders.OrderRead) -> orders.OrderRead:

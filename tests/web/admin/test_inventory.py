@@ -12,21 +12,13 @@ from mercato import catalog, inventory
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
 from mercato.inventory.models import LedgerEntry
-from tests.factories.identity import PASSWORD, make_staff
 from tests.factories.inventory import SYSTEM, level, make_skus, make_warehouse, receive
-from tests.web.pages import alert_of, csrf_of, post_form
+from tests.web.pages import EN, alert_of, csrf_of, field_error_of, post_form, staff_sign_in
 
-EN = {"Accept-Language": "en"}
 READER = ["inventory.read"]
 WRITER = ["inventory.read", "inventory.write"]
-
-
-async def _staff_sign_in(client: AsyncClient, permissions: list[str] | None) -> None:
-    await make_staff(email="ops@example.com", permissions=permissions)
-    response = await post_form(
-        client, "/admin/login", "/admin/login", {"email": "ops@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
+ADJUST = "/admin/inventory/adjust"
+TRANSFER = "/admin/inventory/transfer"
 
 
 async def _counts() -> tuple[int, int]:
@@ -36,10 +28,33 @@ async def _counts() -> tuple[int, int]:
     return ledger, audit
 
 
-def _field_error(html: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', html)
-    assert match is not None, f"no error next to {field_id}"
+async def _stocked(on_hand: int) -> tuple[int, inventory.WarehouseRead]:
+    """One new SKU with ``on_hand`` units received at warehouse SH-1: (SKU id, warehouse)."""
+    (sku,) = await make_skus(1)
+    warehouse = await make_warehouse("SH-1")
+    await receive(sku, warehouse.id, on_hand)
+    return sku, warehouse
+
+
+async def _listed_code(client: AsyncClient, **params: str) -> str:
+    """The code of the first SKU the stock page lists (the factory numbers products across the run)."""
+    page = await client.get("/admin/inventory/", params=params, headers=EN)
+    match = re.search(r"<code>(SKU-\d+-\d+)</code>", page.text)
+    assert match is not None
     return match.group(1)
+
+
+def _adjustment(code: str, warehouse_id: int, delta: str, **fields: str) -> dict[str, str]:
+    return {"sku_code": code, "warehouse_id": str(warehouse_id), "delta": delta, **fields}
+
+
+def _transfer(code: str, source_id: int, destination_id: int, quantity: str) -> dict[str, str]:
+    return {
+        "sku_code": code,
+        "from_warehouse_id": str(source_id),
+        "to_warehouse_id": str(destination_id),
+        "quantity": quantity,
+    }
 
 
 async def test_stock_by_warehouse_lists_levels_and_searches_by_code_and_title(client: AsyncClient) -> None:
@@ -50,7 +65,7 @@ async def test_stock_by_warehouse_lists_levels_and_searches_by_code_and_title(cl
     await receive(sku, shanghai.id, 7)
     await receive(sku, beijing.id, 2)
     await receive(other, shanghai.id, 4)
-    await _staff_sign_in(client, READER)
+    await staff_sign_in(client, "ops@example.com", *READER)
     async with uow(write=False) as s:  # the factory numbers products across the whole run
         labels = await catalog.get_sku_labels(s, sku_ids=[sku, other])
     first, second = labels[sku], labels[other]
@@ -84,7 +99,7 @@ async def test_low_stock_uses_the_safety_stock_of_each_row(client: AsyncClient) 
             data=inventory.SetSafetyStock(sku_id=low, warehouse_id=warehouse.id, safety_stock=2),
             actor=SYSTEM,
         )
-    await _staff_sign_in(client, READER)
+    await staff_sign_in(client, "ops@example.com", *READER)
 
     page = await client.get("/admin/inventory/low-stock", headers=EN)
 
@@ -100,29 +115,16 @@ async def _labels(sku_id: int) -> str:
         return (await catalog.get_sku_labels(s, sku_ids=[sku_id]))[sku_id].code
 
 
-def _n(html: str) -> str:
-    match = re.search(r"<code>SKU-(\d+-\d+)</code>", html)
-    assert match is not None
-    return match.group(1)
-
-
 async def test_adjusting_below_zero_shows_the_error_next_to_the_quantity(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse()
-    await receive(sku, warehouse.id, 3)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
     before = await _counts()
 
-    response = await post_form(
-        client,
-        "/admin/inventory/adjust",
-        "/admin/inventory/adjust",
-        {"sku_code": code, "warehouse_id": str(warehouse.id), "delta": "-4", "reason": "damage"},
-    )
+    response = await post_form(client, ADJUST, ADJUST, _adjustment(code, warehouse.id, "-4", reason="damage"))
 
     assert response.status_code == 409
-    assert _field_error(response.text, "adjust-delta") == "实物库存不能低于订单已预占的数量。"
+    assert field_error_of(response, "adjust-delta") == "实物库存不能低于订单已预占的数量。"
     assert f'value="{code}"' in response.text
     assert (await level(sku, warehouse.id)).on_hand == 3
     assert await _counts() == before
@@ -130,55 +132,31 @@ async def test_adjusting_below_zero_shows_the_error_next_to_the_quantity(client:
 
 async def test_adjusting_with_an_unknown_sku_code_or_no_reason_is_refused(client: AsyncClient) -> None:
     warehouse = await make_warehouse()
-    await _staff_sign_in(client, WRITER)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
     before = await _counts()
 
     unknown = await post_form(
-        client,
-        "/admin/inventory/adjust",
-        "/admin/inventory/adjust",
-        {
-            "sku_code": "<script>alert(1)</script>",
-            "warehouse_id": str(warehouse.id),
-            "delta": "2",
-            "reason": "found",
-        },
+        client, ADJUST, ADJUST, _adjustment("<script>alert(1)</script>", warehouse.id, "2", reason="found")
     )
-    no_reason = await post_form(
-        client,
-        "/admin/inventory/adjust",
-        "/admin/inventory/adjust",
-        {"sku_code": "", "warehouse_id": str(warehouse.id), "delta": "2"},
-    )
+    no_reason = await post_form(client, ADJUST, ADJUST, _adjustment("", warehouse.id, "2"))
 
     assert unknown.status_code == 404
-    assert _field_error(unknown.text, "adjust-sku_code") == "没有此编码的 SKU。"
+    assert field_error_of(unknown, "adjust-sku_code") == "没有此编码的 SKU。"
     assert "<script>alert(1)</script>" not in unknown.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unknown.text
     assert no_reason.status_code == 422
-    assert _field_error(no_reason.text, "adjust-sku_code") == "此项为必填。"
-    assert _field_error(no_reason.text, "adjust-reason") == "此项为必填。"
+    assert field_error_of(no_reason, "adjust-sku_code") == "此项为必填。"
+    assert field_error_of(no_reason, "adjust-reason") == "此项为必填。"
     assert await _counts() == before
 
 
 async def test_adjusting_records_the_change_and_redirects_to_the_ledger(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse()
-    await receive(sku, warehouse.id, 3)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
 
     response = await post_form(
-        client,
-        "/admin/inventory/adjust",
-        "/admin/inventory/adjust",
-        {
-            "sku_code": code,
-            "warehouse_id": str(warehouse.id),
-            "delta": "-2",
-            "reason": "damage",
-            "note": "wet box",
-        },
+        client, ADJUST, ADJUST, _adjustment(code, warehouse.id, "-2", reason="damage", note="wet box")
     )
 
     assert response.status_code == 303
@@ -195,24 +173,12 @@ async def test_adjusting_records_the_change_and_redirects_to_the_ledger(client: 
 
 
 async def test_a_transfer_moves_exactly_the_quantity(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    source = await make_warehouse("SH-1")
+    sku, source = await _stocked(10)
     destination = await make_warehouse("BJ-1")
-    await receive(sku, source.id, 10)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
 
-    response = await post_form(
-        client,
-        "/admin/inventory/transfer",
-        "/admin/inventory/transfer",
-        {
-            "sku_code": code,
-            "from_warehouse_id": str(source.id),
-            "to_warehouse_id": str(destination.id),
-            "quantity": "4",
-        },
-    )
+    response = await post_form(client, TRANSFER, TRANSFER, _transfer(code, source.id, destination.id, "4"))
 
     assert response.status_code == 303
     assert (await level(sku, source.id)).on_hand == 6
@@ -225,36 +191,14 @@ async def test_a_transfer_moves_exactly_the_quantity(client: AsyncClient) -> Non
 async def test_a_transfer_of_more_than_available_or_to_the_same_warehouse_changes_nothing(
     client: AsyncClient,
 ) -> None:
-    (sku,) = await make_skus(1)
-    source = await make_warehouse("SH-1")
+    sku, source = await _stocked(3)
     destination = await make_warehouse("BJ-1")
-    await receive(sku, source.id, 3)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
     before = await _counts()
 
-    too_many = await post_form(
-        client,
-        "/admin/inventory/transfer",
-        "/admin/inventory/transfer",
-        {
-            "sku_code": code,
-            "from_warehouse_id": str(source.id),
-            "to_warehouse_id": str(destination.id),
-            "quantity": "4",
-        },
-    )
-    same = await post_form(
-        client,
-        "/admin/inventory/transfer",
-        "/admin/inventory/transfer",
-        {
-            "sku_code": code,
-            "from_warehouse_id": str(source.id),
-            "to_warehouse_id": str(source.id),
-            "quantity": "1",
-        },
-    )
+    too_many = await post_form(client, TRANSFER, TRANSFER, _transfer(code, source.id, destination.id, "4"))
+    same = await post_form(client, TRANSFER, TRANSFER, _transfer(code, source.id, source.id, "1"))
 
     assert too_many.status_code == 409
     assert "transfer-quantity-error" in too_many.text
@@ -265,11 +209,9 @@ async def test_a_transfer_of_more_than_available_or_to_the_same_warehouse_change
 
 
 async def test_receiving_stock_adds_units_with_the_reference(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse()
-    await receive(sku, warehouse.id, 1)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    sku, warehouse = await _stocked(1)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
 
     response = await post_form(
         client,
@@ -292,8 +234,8 @@ async def test_the_ledger_lists_entries_filtered_by_sku_and_warehouse(client: As
     await receive(first, shanghai.id, 1)
     await receive(first, beijing.id, 2)
     await receive(second, shanghai.id, 3)
-    await _staff_sign_in(client, READER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', params={'q': '-0'}, headers=EN)).text)}"
+    await staff_sign_in(client, "ops@example.com", *READER)
+    code = await _listed_code(client, q="-0")
 
     everything = await client.get("/admin/inventory/ledger", headers=EN)
     one_sku = await client.get("/admin/inventory/ledger", params={"sku": code}, headers=EN)
@@ -312,24 +254,16 @@ async def test_the_ledger_lists_entries_filtered_by_sku_and_warehouse(client: As
 async def test_reading_without_inventory_read_and_writing_without_inventory_write_is_403(
     client: AsyncClient,
 ) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse()
-    await receive(sku, warehouse.id, 3)
-    await _staff_sign_in(client, READER)
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *READER)
     before = await _counts()
     page = await client.get("/admin/inventory/", headers=EN)
-    code = f"SKU-{_n(page.text)}"
+    code = await _listed_code(client)
 
-    form = await client.get("/admin/inventory/adjust", headers=EN)
+    form = await client.get(ADJUST, headers=EN)
     post = await client.post(
-        "/admin/inventory/adjust",
-        data={
-            "sku_code": code,
-            "warehouse_id": str(warehouse.id),
-            "delta": "5",
-            "reason": "found",
-            "csrf_token": csrf_of(page),
-        },
+        ADJUST,
+        data=_adjustment(code, warehouse.id, "5", reason="found", csrf_token=csrf_of(page)),
         headers=EN,
     )
 
@@ -341,22 +275,13 @@ async def test_reading_without_inventory_read_and_writing_without_inventory_writ
 
 
 async def test_an_operation_without_the_csrf_token_is_refused(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse()
-    await receive(sku, warehouse.id, 3)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
     before = await _counts()
 
     response = await client.post(
-        "/admin/inventory/adjust",
-        data={
-            "sku_code": code,
-            "warehouse_id": str(warehouse.id),
-            "delta": "5",
-            "reason": "found",
-            "csrf_token": "x",
-        },
+        ADJUST, data=_adjustment(code, warehouse.id, "5", reason="found", csrf_token="x")
     )
 
     assert response.status_code == 403
@@ -374,7 +299,7 @@ async def test_inventory_pages_need_a_staff_session(client: AsyncClient) -> None
 async def test_warehouses_are_listed(client: AsyncClient) -> None:
     await make_warehouse("SH-1")
     await make_warehouse("BJ-1")
-    await _staff_sign_in(client, READER)
+    await staff_sign_in(client, "ops@example.com", *READER)
 
     page = await client.get("/admin/inventory/warehouses", headers=EN)
 
@@ -385,11 +310,9 @@ async def test_warehouses_are_listed(client: AsyncClient) -> None:
 
 
 async def test_a_stocktake_import_checks_then_writes(client: AsyncClient) -> None:
-    (sku,) = await make_skus(1)
-    warehouse = await make_warehouse("SH-1")
-    await receive(sku, warehouse.id, 3)
-    await _staff_sign_in(client, WRITER)
-    code = f"SKU-{_n((await client.get('/admin/inventory/', headers=EN)).text)}"
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
     page = await client.get("/admin/inventory/import", headers=EN)
     token = csrf_of(page)
     body = f"sku_code,warehouse_code,on_hand\n{code},SH-1,8\n".encode()
@@ -424,12 +347,12 @@ async def test_a_stocktake_import_checks_then_writes(client: AsyncClient) -> Non
     assert bad.status_code == 422
     assert "No SKU has this code." in bad.text
     assert no_file.status_code == 422
-    assert _field_error(no_file.text, "import-file") == "Choose a CSV or XLSX file."
+    assert field_error_of(no_file, "import-file") == "Choose a CSV or XLSX file."
     assert alert_of(no_file) == "Some fields are not valid."
 
 
 async def test_every_inventory_form_carries_the_csrf_token(client: AsyncClient) -> None:
-    await _staff_sign_in(client, WRITER)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
 
     for path in ("receive", "adjust", "transfer", "import"):
         page = await client.get(f"/admin/inventory/{path}", headers=EN)

@@ -21,8 +21,7 @@ from tests.factories.cart import listed_skus
 from tests.factories.identity import make_customer
 from tests.factories.orders import place
 from tests.service.aftersales.support import read_order
-from tests.web.admin.console_support import EN, staff_sign_in
-from tests.web.pages import alert_of, csrf_of
+from tests.web.pages import EN, alert_of, csrf_of, staff_sign_in
 
 pytestmark = pytest.mark.usefixtures("handlers")
 
@@ -138,31 +137,18 @@ async def test_shipping_a_sub_order_through_the_page(client: AsyncClient) -> Non
     page = await client.get(url, headers=EN)
     sub = purchase.order.sub_orders[0]
     assert f'id="ship-{sub.id}-carrier"' in page.text
-    carrier = fulfillment.list_carriers()[0].code
+    form = {
+        "csrf_token": csrf_of(page),
+        "sub_order_id": str(sub.id),
+        "carrier": fulfillment.list_carriers()[0].code,
+    }
 
-    bad = await client.post(
-        f"{url}/ship",
-        data={
-            "csrf_token": csrf_of(page),
-            "sub_order_id": str(sub.id),
-            "carrier": carrier,
-            "tracking_number": "x",
-        },
-        headers=EN,
-    )
+    bad = await client.post(f"{url}/ship", data={**form, "tracking_number": "x"}, headers=EN)
     assert bad.status_code == 422
     assert f'<p class="field-error" id="ship-{sub.id}-tracking_number-error">' in bad.text
     assert await shipment_count() == 0
 
-    shipped = await client.post(
-        f"{url}/ship",
-        data={
-            "csrf_token": csrf_of(page),
-            "sub_order_id": str(sub.id),
-            "carrier": carrier,
-            "tracking_number": "sf1234567890",
-        },
-    )
+    shipped = await client.post(f"{url}/ship", data={**form, "tracking_number": "sf1234567890"})
 
     assert shipped.status_code == 303
     assert shipped.headers["location"] == f"{url}?notice=shipped"

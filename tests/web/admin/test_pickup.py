@@ -8,34 +8,12 @@ import pytest
 from httpx import AsyncClient
 
 from mercato import inventory, orders
-from mercato.core import events
 from mercato.core.db import uow
-from tests.factories.checkout import shopper_with_cart
-from tests.factories.inventory import make_warehouse, receive
-from tests.factories.payments import pay_on_gateway, read_payment
-from tests.web.admin.console_support import EN, staff_sign_in
-from tests.web.pages import alert_of, csrf_of
+from tests.api.fulfillment.test_pickup_api import bought_for_pickup  # the same purchase as the API's
+from tests.factories.inventory import make_warehouse
+from tests.web.pages import EN, alert_of, csrf_of, staff_sign_in
 
 pytestmark = pytest.mark.usefixtures("handlers")
-
-
-async def bought_for_pickup(client: AsyncClient) -> tuple[dict[str, str], int, int]:
-    """A shopper who bought 2 red for pickup at a store and paid: (auth, order id, store id)."""
-    auth, address_id, red = await shopper_with_cart(client, price=3000, quantity=2)
-    store = await make_warehouse("STORE-JA", kind=inventory.WarehouseKind.store, regions=["上海市"])
-    await receive(red, store.id, 5)
-    choice = {"address_id": address_id, "delivery": "pickup", "pickup_store_id": store.id}
-    quote = (await client.post("/api/v1/checkout/confirm", json=choice, headers=auth)).json()
-    placed = await client.post(
-        "/api/v1/checkout/complete",
-        json={**choice, "expected_total_amount": quote["price"]["total_amount"]},
-        headers={**auth, "Idempotency-Key": "pickup-order-1"},
-    )
-    assert placed.status_code == 200, placed.text
-    await pay_on_gateway(client, await read_payment(placed.json()["payment_id"]))
-    await events.deliver_pending()
-    await events.deliver_pending()  # PaymentCaptured → OrderPaid → the pickup code
-    return auth, placed.json()["order_id"], store.id
 
 
 async def status_of(order_id: int) -> orders.OrderStatus:
@@ -44,7 +22,7 @@ async def status_of(order_id: int) -> orders.OrderStatus:
 
 
 async def test_a_clerk_hands_over_the_order_against_its_code(client: AsyncClient) -> None:
-    auth, order_id, store = await bought_for_pickup(client)
+    auth, order_id, _red, store = await bought_for_pickup(client)
     code = (await client.get(f"/api/v1/orders/{order_id}/pickup-code", headers=auth)).json()["code"]
     await staff_sign_in(client, "clerk@example.com", "fulfillment.pickup", "orders.read")
     page = await client.get("/admin/pickup", headers=EN)
@@ -79,7 +57,7 @@ async def test_a_clerk_hands_over_the_order_against_its_code(client: AsyncClient
 
 
 async def test_a_code_for_another_store_and_too_many_wrong_codes_are_refused(client: AsyncClient) -> None:
-    auth, order_id, store = await bought_for_pickup(client)
+    auth, order_id, _red, store = await bought_for_pickup(client)
     other = await make_warehouse("STORE-PD", kind=inventory.WarehouseKind.store, regions=["上海市"])
     code = (await client.get(f"/api/v1/orders/{order_id}/pickup-code", headers=auth)).json()["code"]
     await staff_sign_in(client, "clerk@example.com", "fulfillment.pickup")
@@ -109,7 +87,7 @@ async def test_a_code_for_another_store_and_too_many_wrong_codes_are_refused(cli
 
 
 async def test_pickup_needs_the_permission_and_the_csrf_token(client: AsyncClient) -> None:
-    auth, order_id, store = await bought_for_pickup(client)
+    auth, order_id, _red, store = await bought_for_pickup(client)
     code = (await client.get(f"/api/v1/orders/{order_id}/pickup-code", headers=auth)).json()["code"]
     await staff_sign_in(client, "clerk@example.com", "orders.read")
     dashboard = await client.get("/admin/")

@@ -3,33 +3,20 @@ their permissions. The identity services keep every rule; the pages show their r
 
 from __future__ import annotations
 
-import re
-
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from mercato import identity
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry, Role, Staff
-from tests.factories.identity import PASSWORD, SYSTEM, make_staff
-from tests.web.pages import alert_of, csrf_of, post_form
-
-EN = {"Accept-Language": "en"}
+from tests.factories.identity import PASSWORD, SYSTEM
+from tests.web.pages import EN, alert_of, csrf_of, field_error_of, post_form, staff_sign_in
 
 
-async def _sign_in(client: AsyncClient, email: str) -> None:
-    response = await post_form(client, "/admin/login", "/admin/login", {"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-
-
-async def _manager(client: AsyncClient, *, superuser: bool = False) -> identity.StaffRead:
-    staff = await make_staff(
-        email="boss@example.com",
-        is_superuser=superuser,
-        permissions=None if superuser else ["staff.manage", "inventory.read", "inventory.write"],
-    )
-    await _sign_in(client, "boss@example.com")
-    return staff
+async def _manager(client: AsyncClient, *, superuser: bool = False) -> int:
+    """Sign in as the manager (a superuser holds no role); their id."""
+    granted = () if superuser else ("staff.manage", "inventory.read", "inventory.write")
+    return await staff_sign_in(client, "boss@example.com", *granted, superuser=superuser)
 
 
 async def _counts() -> tuple[int, int, int]:
@@ -48,12 +35,6 @@ async def _role(name: str, permissions: list[str]) -> identity.RoleRead:
 async def _member(staff_id: int) -> identity.StaffRead:
     async with uow(write=False) as s:
         return await identity.get_staff_member(s, staff_id=staff_id)
-
-
-def _field_error(html: str, field_id: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', html)
-    assert match is not None, f"no error next to {field_id}"
-    return match.group(1)
 
 
 async def test_the_list_shows_members_with_their_roles(client: AsyncClient) -> None:
@@ -87,7 +68,7 @@ async def test_creating_staff_with_a_weak_password_shows_the_error_and_creates_n
 
     assert response.status_code == 422
     assert "member-password-error" in response.text
-    assert _field_error(response.text, "member-password") != ""
+    assert field_error_of(response, "member-password") != ""
     assert 'value="new@example.com"' in response.text
     assert 'value="password"' not in response.text
     assert await _counts() == before
@@ -249,23 +230,22 @@ async def test_assigning_and_removing_roles_and_deactivating(client: AsyncClient
 
 
 async def test_nobody_deactivates_themselves(client: AsyncClient) -> None:
-    me = await _manager(client, superuser=True)
-    page = await client.get(f"/admin/staff/{me.id}")
+    my_id = await _manager(client, superuser=True)
+    page = await client.get(f"/admin/staff/{my_id}")
     before = await _counts()
 
     response = await client.post(
-        f"/admin/staff/{me.id}/status", data={"active": "0", "csrf_token": csrf_of(page)}, headers=EN
+        f"/admin/staff/{my_id}/status", data={"active": "0", "csrf_token": csrf_of(page)}, headers=EN
     )
 
     assert response.status_code == 409
     assert alert_of(response) == "You cannot remove your own superuser status or deactivate yourself."
-    assert (await _member(me.id)).is_active is True
+    assert (await _member(my_id)).is_active is True
     assert await _counts() == before
 
 
 async def test_without_staff_manage_every_page_and_action_is_403(client: AsyncClient) -> None:
-    await make_staff(email="ops@example.com", permissions=["inventory.read"])
-    await _sign_in(client, "ops@example.com")
+    await staff_sign_in(client, "ops@example.com", "inventory.read")
     role = await _role("客服", ["customers.read"])
     async with uow() as s:
         clerk = await identity.create_staff(s, email="clerk@example.com", password=PASSWORD)
@@ -335,14 +315,14 @@ async def test_staff_pages_need_a_staff_session(client: AsyncClient) -> None:
 
 
 async def test_every_staff_form_carries_the_csrf_token(client: AsyncClient) -> None:
-    me = await _manager(client, superuser=True)
+    my_id = await _manager(client, superuser=True)
     role = await _role("客服", ["customers.read"])
 
     for path, forms in (
         ("/admin/staff/new", 1),
         ("/admin/staff/roles/new", 1),
         (f"/admin/staff/roles/{role.id}", 2),
-        (f"/admin/staff/{me.id}", 2),
+        (f"/admin/staff/{my_id}", 2),
     ):
         page = await client.get(path, headers=EN)
         token = csrf_of(page)

@@ -4,18 +4,19 @@ parcel, delivered, held at a store for pickup)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from httpx import AsyncClient, Response
 
 from mercato import fulfillment, identity, orders
 from mercato.core import events
 from mercato.core.db import uow
+from tests.factories.checkout import open_shop
 from tests.factories.identity import PASSWORD, make_customer, next_phone
 from tests.factories.orders import place
 from tests.service.aftersales.support import pay, read_order, ship_and_deliver
 from tests.service.fulfillment.factories import STAFF, ship
-from tests.web.pages import csrf_of, sign_in
-
-EN = {"Accept-Language": "en"}
+from tests.web.pages import EN, csrf_of, sign_in
 
 
 async def signed_in_shopper(client: AsyncClient, *, name: str = "Alice") -> identity.CustomerRead:
@@ -64,6 +65,16 @@ async def delivered_order(customer_id: int, sku: int, quantity: int = 2) -> orde
     delivered = await ship_and_deliver(order.id)
     assert delivered.status is orders.OrderStatus.delivered
     return delivered
+
+
+async def shopper_with_order(
+    client: AsyncClient, order_of: Callable[..., Awaitable[orders.OrderRead]], *args: object, **fields: object
+) -> tuple[identity.CustomerRead, orders.OrderRead]:
+    """A signed-in shopper and their order of the shop's red SKU, made by ``order_of``
+    (``unpaid_order``, ``paid_order``, ``shipped_order``, ``delivered_order``) with ``args``."""
+    customer = await signed_in_shopper(client)
+    red, _black = await open_shop()
+    return customer, await order_of(customer.id, red, *args, **fields)
 
 
 async def post_on(client: AsyncClient, page: str, action: str, data: dict[str, str]) -> Response:

@@ -11,6 +11,7 @@ from httpx import ASGITransport, AsyncClient
 from mercato import identity
 from tests.factories.identity import PASSWORD, customer_token, make_customer
 from tests.web.pages import (
+    EN,
     alert_of,
     csrf_of,
     customer_count,
@@ -20,8 +21,6 @@ from tests.web.pages import (
     sms_code,
     token_count,
 )
-
-EN = {"Accept-Language": "en"}
 
 
 async def test_password_sign_in_sets_a_session_cookie_and_shows_the_masked_account(
@@ -253,12 +252,7 @@ async def test_registering_a_taken_email_is_a_conflict(client: AsyncClient) -> N
         client,
         "/account/register",
         "/account/register",
-        {
-            "channel": "email",
-            "email": "dave@example.com",
-            "password": "s3cret-pass",
-            "accept_privacy_policy": "1",
-        },
+        by_email("dave@example.com", accept_privacy_policy="1"),
     )
 
     assert response.status_code == 409
@@ -392,6 +386,11 @@ async def test_customer_text_is_escaped(client: AsyncClient) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
 
 
+def by_email(email: str, **fields: str) -> dict[str, str]:
+    """A registration with an email address and a good password (``fields`` add to it)."""
+    return {"channel": "email", "email": email, "password": "s3cret-pass", **fields}
+
+
 async def test_sign_in_and_registration_link_to_each_other_and_keep_next(client: AsyncClient) -> None:
     login = await client.get("/account/login", params={"next": "/account/orders?tab=to_pay"})
     register = await client.get("/account/register", params={"next": "/account/orders?tab=to_pay"})
@@ -400,35 +399,21 @@ async def test_sign_in_and_registration_link_to_each_other_and_keep_next(client:
     assert 'href="/account/login?next=/account/orders%3Ftab%3Dto_pay"' in register.text
     assert register.text.count('<input type="hidden" name="next" value="/account/orders?tab=to_pay">') == 2
 
-    response = await client.post(
-        "/account/register",
-        data={
-            "channel": "email",
-            "email": "gina@example.com",
-            "password": "s3cret-pass",
-            "accept_privacy_policy": "yes",
-            "next": "//evil.example",
-            "csrf_token": csrf_of(register),
-        },
-    )
-    assert response.status_code == 303
-    assert response.headers["location"] == "/account"
 
-
-async def test_registration_goes_on_to_next(client: AsyncClient) -> None:
-    register = await client.get("/account/register", params={"next": "/account/orders"})
+@pytest.mark.parametrize(
+    ("next_page", "location"),
+    [("/account/orders", "/account/orders"), ("//evil.example", "/account")],
+    ids=["inside the shop", "elsewhere: the account instead"],
+)
+async def test_registration_goes_on_to_next(client: AsyncClient, next_page: str, location: str) -> None:
+    register = await client.get("/account/register", params={"next": next_page})
 
     response = await client.post(
         "/account/register",
-        data={
-            "channel": "email",
-            "email": "hank@example.com",
-            "password": "s3cret-pass",
-            "accept_privacy_policy": "yes",
-            "next": "/account/orders",
-            "csrf_token": csrf_of(register),
-        },
+        data=by_email(
+            "hank@example.com", accept_privacy_policy="yes", next=next_page, csrf_token=csrf_of(register)
+        ),
     )
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account/orders"
+    assert response.headers["location"] == location

@@ -7,26 +7,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import aftersales
+from mercato import aftersales, orders
 from mercato.core import clock
 from mercato.core.db import uow
 from tests.factories.checkout import open_shop
 from tests.service.aftersales.support import SHOP, png, rows
-from tests.web.pages import alert_of, csrf_of
+from tests.web.pages import EN, alert_of, csrf_of
 from tests.web.storefront.shopping import (
-    EN,
     delivered_order,
     other_customer,
     paid_order,
     shipped_order,
+    shopper_with_order,
     signed_in_shopper,
 )
 
 pytestmark = pytest.mark.usefixtures("handlers")
+
+NEW = "/account/aftersales/new"
 
 
 def kinds_offered(page: str) -> list[str]:
@@ -45,6 +49,68 @@ async def only_request() -> aftersales.AftersalesRead:
     return await request_of(found.id)
 
 
+def form_of(order: orders.OrderRead) -> str:
+    """The new-request form for the order's first line."""
+    return f"{NEW}?order={order.number}&line={order.lines[0].id}"
+
+
+def request_fields(csrf_token: str, order: orders.OrderRead, kind: str, **fields: str) -> dict[str, str]:
+    """A new request for one unit of the order's first line (``fields`` add to or replace it)."""
+    return {
+        "csrf_token": csrf_token,
+        "order": order.number,
+        "line": str(order.lines[0].id),
+        "kind": kind,
+        "quantity": "1",
+        **fields,
+    }
+
+
+Decision = Callable[[AsyncSession, int], Awaitable[object]]
+
+
+def approved(reason: str = "") -> Decision:
+    """The shop approves the request (see ``filed``)."""
+    return lambda s, request_id: aftersales.approve_request(
+        s, request_id=request_id, data=aftersales.Decide(reason=reason), actor=SHOP
+    )
+
+
+def rejected(reason: str) -> Decision:
+    """The shop rejects the request (see ``filed``)."""
+    return lambda s, request_id: aftersales.reject_request(
+        s, request_id=request_id, data=aftersales.Reject(reason=reason), actor=SHOP
+    )
+
+
+async def filed(
+    customer_id: int,
+    order: orders.OrderRead,
+    kind: aftersales.AftersalesKind,
+    reason: aftersales.ReasonCode,
+    quantity: int = 1,
+    *,
+    then: Decision | None = None,
+) -> aftersales.AftersalesRead:
+    """A request the customer filed for the order's first line; ``then`` (the shop's decision)
+    runs in the same transaction with its id."""
+    async with uow() as s:
+        request = await aftersales.create_request(
+            s,
+            customer_id=customer_id,
+            data=aftersales.CreateRequest(
+                order_id=order.id,
+                order_line_id=order.lines[0].id,
+                kind=kind,
+                quantity=quantity,
+                reason_code=reason,
+            ),
+        )
+        if then is not None:
+            await then(s, request.id)
+    return request
+
+
 async def test_the_form_offers_what_the_lines_state_allows(client: AsyncClient) -> None:
     customer = await signed_in_shopper(client)
     red, black = await open_shop()
@@ -52,12 +118,9 @@ async def test_the_form_offers_what_the_lines_state_allows(client: AsyncClient) 
     paid = await paid_order(customer.id, black, 1)
     shipped = await shipped_order(customer.id, red, "YT1000000002")
 
-    def form(order_number: str, line: int) -> str:
-        return f"/account/aftersales/new?order={order_number}&line={line}"
-
-    after = await client.get(form(delivered.number, delivered.lines[0].id), headers=EN)
-    before = await client.get(form(paid.number, paid.lines[0].id), headers=EN)
-    on_its_way = await client.get(form(shipped.number, shipped.lines[0].id), headers=EN)
+    after = await client.get(form_of(delivered), headers=EN)
+    before = await client.get(form_of(paid), headers=EN)
+    on_its_way = await client.get(form_of(shipped), headers=EN)
 
     assert after.status_code == before.status_code == on_its_way.status_code == 200
     assert kinds_offered(after.text) == ["return_refund", "refund_only", "exchange"]
@@ -71,23 +134,18 @@ async def test_the_form_offers_what_the_lines_state_allows(client: AsyncClient) 
 
 
 async def test_a_return_with_a_photo_is_requested_and_shows_its_progress(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    url = f"/account/aftersales/new?order={order.number}&line={order.lines[0].id}"
-    page = await client.get(url, headers=EN)
+    customer, order = await shopper_with_order(client, delivered_order)
+    page = await client.get(form_of(order), headers=EN)
 
     response = await client.post(
-        "/account/aftersales/new",
-        data={
-            "csrf_token": csrf_of(page),
-            "order": order.number,
-            "line": str(order.lines[0].id),
-            "kind": "return_refund",
-            "quantity": "1",
-            "reason_code": "size_fit",
-            "description": "<script>alert(1)</script>",
-        },
+        NEW,
+        data=request_fields(
+            csrf_of(page),
+            order,
+            "return_refund",
+            reason_code="size_fit",
+            description="<script>alert(1)</script>",
+        ),
         files={"photos": ("shirt.png", png(), "image/png")},
         headers=EN,
     )
@@ -121,24 +179,15 @@ async def test_a_return_with_a_photo_is_requested_and_shows_its_progress(client:
 
 
 async def test_too_many_units_are_refused_next_to_the_quantity(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    url = f"/account/aftersales/new?order={order.number}&line={order.lines[0].id}"
-    page = await client.get(url, headers=EN)
+    _customer, order = await shopper_with_order(client, delivered_order)
+    page = await client.get(form_of(order), headers=EN)
     before = await rows()
 
     response = await client.post(
-        "/account/aftersales/new",
-        data={
-            "csrf_token": csrf_of(page),
-            "order": order.number,
-            "line": str(order.lines[0].id),
-            "kind": "return_refund",
-            "quantity": "3",
-            "reason_code": "no_reason",
-            "description": "three?",
-        },
+        NEW,
+        data=request_fields(
+            csrf_of(page), order, "return_refund", quantity="3", reason_code="no_reason", description="three?"
+        ),
         headers=EN,
     )
 
@@ -152,25 +201,13 @@ async def test_too_many_units_are_refused_next_to_the_quantity(client: AsyncClie
 
 
 async def test_after_the_window_the_domains_message_is_shown(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    url = f"/account/aftersales/new?order={order.number}&line={order.lines[0].id}"
-    page = await client.get(url, headers=EN)
+    _customer, order = await shopper_with_order(client, delivered_order)
+    page = await client.get(form_of(order), headers=EN)
     before = await rows()
     clock.advance(dt.timedelta(days=8))
 
     response = await client.post(
-        "/account/aftersales/new",
-        data={
-            "csrf_token": csrf_of(page),
-            "order": order.number,
-            "line": str(order.lines[0].id),
-            "kind": "exchange",
-            "quantity": "1",
-            "reason_code": "quality_problem",
-        },
-        headers=EN,
+        NEW, data=request_fields(csrf_of(page), order, "exchange", reason_code="quality_problem"), headers=EN
     )
 
     assert response.status_code == 409
@@ -181,23 +218,14 @@ async def test_after_the_window_the_domains_message_is_shown(client: AsyncClient
 
 
 async def test_a_bad_photo_or_a_missing_reason_creates_nothing(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    url = f"/account/aftersales/new?order={order.number}&line={order.lines[0].id}"
-    page = await client.get(url, headers=EN)
-    form = {
-        "csrf_token": csrf_of(page),
-        "order": order.number,
-        "line": str(order.lines[0].id),
-        "kind": "refund_only",
-        "quantity": "1",
-    }
+    _customer, order = await shopper_with_order(client, delivered_order)
+    page = await client.get(form_of(order), headers=EN)
+    form = request_fields(csrf_of(page), order, "refund_only")
     before = await rows()
 
-    no_reason = await client.post("/account/aftersales/new", data=form, headers=EN)
+    no_reason = await client.post(NEW, data=form, headers=EN)
     bad_photo = await client.post(
-        "/account/aftersales/new",
+        NEW,
         data={**form, "reason_code": "damaged"},
         files={"photos": ("evil.png", b"<script>not an image</script>", "image/png")},
         headers=EN,
@@ -215,36 +243,19 @@ async def test_another_customers_line_and_request_are_not_found(client: AsyncCli
     red, _black = await open_shop()
     stranger = await other_customer()
     theirs = await delivered_order(stranger.id, red)
-    async with uow() as s:
-        request = await aftersales.create_request(
-            s,
-            customer_id=stranger.id,
-            data=aftersales.CreateRequest(
-                order_id=theirs.id,
-                order_line_id=theirs.lines[0].id,
-                kind=aftersales.AftersalesKind.return_refund,
-                quantity=1,
-                reason_code=aftersales.ReasonCode.no_reason,
-            ),
-        )
-        await aftersales.approve_request(s, request_id=request.id, data=aftersales.Decide(), actor=SHOP)
+    request = await filed(
+        stranger.id,
+        theirs,
+        aftersales.AftersalesKind.return_refund,
+        aftersales.ReasonCode.no_reason,
+        then=approved(),
+    )
     own = await client.get("/account/aftersales", headers=EN)
     before = await rows()
 
-    form = await client.get(
-        f"/account/aftersales/new?order={theirs.number}&line={theirs.lines[0].id}", headers=EN
-    )
+    form = await client.get(form_of(theirs), headers=EN)
     created = await client.post(
-        "/account/aftersales/new",
-        data={
-            "csrf_token": csrf_of(own),
-            "order": theirs.number,
-            "line": str(theirs.lines[0].id),
-            "kind": "refund_only",
-            "quantity": "1",
-            "reason_code": "no_reason",
-        },
-        headers=EN,
+        NEW, data=request_fields(csrf_of(own), theirs, "refund_only", reason_code="no_reason"), headers=EN
     )
     detail = await client.get(f"/account/aftersales/{request.id}", headers=EN)
     shipped_back = await client.post(
@@ -263,24 +274,15 @@ async def test_another_customers_line_and_request_are_not_found(client: AsyncCli
 
 
 async def test_an_approved_return_is_shipped_back(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    async with uow() as s:
-        request = await aftersales.create_request(
-            s,
-            customer_id=customer.id,
-            data=aftersales.CreateRequest(
-                order_id=order.id,
-                order_line_id=order.lines[0].id,
-                kind=aftersales.AftersalesKind.return_refund,
-                quantity=2,
-                reason_code=aftersales.ReasonCode.quality_problem,
-            ),
-        )
-        await aftersales.approve_request(
-            s, request_id=request.id, data=aftersales.Decide(reason="同意退货"), actor=SHOP
-        )
+    customer, order = await shopper_with_order(client, delivered_order)
+    request = await filed(
+        customer.id,
+        order,
+        aftersales.AftersalesKind.return_refund,
+        aftersales.ReasonCode.quality_problem,
+        2,
+        then=approved("同意退货"),
+    )
     url = f"/account/aftersales/{request.id}"
     page = await client.get(url, headers=EN)
     before = await rows()
@@ -325,18 +327,9 @@ async def test_a_request_is_withdrawn_before_the_shop_decides(client: AsyncClien
     customer = await signed_in_shopper(client)
     red, _black = await open_shop()
     order = await paid_order(customer.id, red, 1)
-    async with uow() as s:
-        request = await aftersales.create_request(
-            s,
-            customer_id=customer.id,
-            data=aftersales.CreateRequest(
-                order_id=order.id,
-                order_line_id=order.lines[0].id,
-                kind=aftersales.AftersalesKind.refund_only,
-                quantity=1,
-                reason_code=aftersales.ReasonCode.not_wanted,
-            ),
-        )
+    request = await filed(
+        customer.id, order, aftersales.AftersalesKind.refund_only, aftersales.ReasonCode.not_wanted
+    )
     url = f"/account/aftersales/{request.id}"
     page = await client.get(url, headers=EN)
 
@@ -351,24 +344,14 @@ async def test_a_request_is_withdrawn_before_the_shop_decides(client: AsyncClien
 
 
 async def test_a_rejected_request_is_taken_to_the_platform(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
-    async with uow() as s:
-        request = await aftersales.create_request(
-            s,
-            customer_id=customer.id,
-            data=aftersales.CreateRequest(
-                order_id=order.id,
-                order_line_id=order.lines[0].id,
-                kind=aftersales.AftersalesKind.refund_only,
-                quantity=1,
-                reason_code=aftersales.ReasonCode.quality_problem,
-            ),
-        )
-        await aftersales.reject_request(
-            s, request_id=request.id, data=aftersales.Reject(reason="<b>影响二次销售</b>"), actor=SHOP
-        )
+    customer, order = await shopper_with_order(client, delivered_order)
+    request = await filed(
+        customer.id,
+        order,
+        aftersales.AftersalesKind.refund_only,
+        aftersales.ReasonCode.quality_problem,
+        then=rejected("<b>影响二次销售</b>"),
+    )
     url = f"/account/aftersales/{request.id}"
     page = await client.get(url, headers=EN)
     before = await rows()

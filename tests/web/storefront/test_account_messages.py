@@ -11,8 +11,8 @@ from httpx import AsyncClient
 
 from mercato import notify
 from mercato.core.db import uow
-from tests.web.pages import csrf_of
-from tests.web.storefront.shopping import EN, other_customer, signed_in_shopper
+from tests.web.pages import EN, csrf_of
+from tests.web.storefront.shopping import other_customer, signed_in_shopper
 
 
 async def tell(customer_id: int, number: str, *, link: str | None = None) -> notify.MessageRead:

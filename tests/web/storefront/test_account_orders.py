@@ -16,14 +16,14 @@ from mercato.core.db import uow
 from tests.factories.checkout import open_shop
 from tests.service.aftersales.support import read_order
 from tests.service.fulfillment.factories import store_order
-from tests.web.pages import alert_of, csrf_of
+from tests.web.pages import EN, alert_of, csrf_of
 from tests.web.storefront.shopping import (
-    EN,
     delivered_order,
     other_customer,
     paid_order,
     post_on,
     shipped_order,
+    shopper_with_order,
     signed_in_shopper,
     unpaid_order,
 )
@@ -107,9 +107,7 @@ async def test_the_list_filters_by_tab_and_pages(
 
 
 async def test_an_order_shows_lines_amounts_delivery_and_history(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await unpaid_order(customer.id, red, 2, note="<script>alert(1)</script>")
+    _customer, order = await shopper_with_order(client, unpaid_order, 2, note="<script>alert(1)</script>")
 
     page = await client.get(f"/account/orders/{order.number}", headers=EN)
 
@@ -156,9 +154,7 @@ async def test_another_customers_order_is_not_found_and_cannot_be_cancelled(clie
 
 
 async def test_cancelling_an_unpaid_order(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await unpaid_order(customer.id, red, 1)
+    customer, order = await shopper_with_order(client, unpaid_order, 1)
     url = f"/account/orders/{order.number}"
 
     response = await post_on(client, url, f"{url}/cancel", {"reason": "I no longer want it"})
@@ -178,9 +174,7 @@ async def test_cancelling_an_unpaid_order(client: AsyncClient) -> None:
 
 
 async def test_cancelling_needs_a_reason_and_the_csrf_token(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await unpaid_order(customer.id, red, 1)
+    _customer, order = await shopper_with_order(client, unpaid_order, 1)
     url = f"/account/orders/{order.number}"
 
     blank = await post_on(client, url, f"{url}/cancel", {"reason": ""})
@@ -198,9 +192,7 @@ async def test_cancelling_needs_a_reason_and_the_csrf_token(client: AsyncClient)
 
 
 async def test_a_paid_order_cannot_be_cancelled_here(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await paid_order(customer.id, red, 1)
+    _customer, order = await shopper_with_order(client, paid_order, 1)
     url = f"/account/orders/{order.number}"
     page = await client.get(url, headers=EN)
 
@@ -216,9 +208,7 @@ async def test_a_paid_order_cannot_be_cancelled_here(client: AsyncClient) -> Non
 
 
 async def test_the_parcel_timeline_of_a_shipped_order(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await shipped_order(customer.id, red)
+    _customer, order = await shopper_with_order(client, shipped_order)
 
     page = await client.get(f"/account/orders/{order.number}", headers=EN)
 
@@ -232,9 +222,7 @@ async def test_the_parcel_timeline_of_a_shipped_order(client: AsyncClient) -> No
 
 
 async def test_confirming_receipt_completes_a_delivered_order(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await delivered_order(customer.id, red)
+    _customer, order = await shopper_with_order(client, delivered_order)
     url = f"/account/orders/{order.number}"
 
     response = await post_on(client, url, f"{url}/confirm-receipt", {})
@@ -251,9 +239,7 @@ async def test_confirming_receipt_completes_a_delivered_order(client: AsyncClien
 
 
 async def test_receipt_cannot_be_confirmed_before_delivery(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await paid_order(customer.id, red, 1)
+    _customer, order = await shopper_with_order(client, paid_order, 1)
     url = f"/account/orders/{order.number}"
 
     response = await post_on(client, url, f"{url}/confirm-receipt", {})
@@ -287,9 +273,7 @@ async def test_a_paid_pickup_order_shows_its_code_and_qr_image(client: AsyncClie
 
 
 async def test_an_order_link_from_a_message_goes_to_the_order(client: AsyncClient) -> None:
-    customer = await signed_in_shopper(client)
-    red, _black = await open_shop()
-    order = await unpaid_order(customer.id, red, 1)
+    _customer, order = await shopper_with_order(client, unpaid_order, 1)
 
     response = await client.get(f"/account/orders/by-id/{order.id}")
 

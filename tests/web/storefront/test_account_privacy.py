@@ -9,8 +9,8 @@ from httpx import AsyncClient
 from mercato import identity
 from mercato.core.db import uow
 from tests.factories.identity import PASSWORD
-from tests.web.pages import alert_of, csrf_of, sms_code, token_count
-from tests.web.storefront.shopping import EN, signed_in_shopper
+from tests.web.pages import EN, alert_of, csrf_of, sms_code, token_count
+from tests.web.storefront.shopping import signed_in_shopper
 
 
 async def status_of(customer_id: int) -> str:

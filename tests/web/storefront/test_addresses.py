@@ -10,9 +10,8 @@ from mercato.core.db import uow
 from mercato.identity.models import Address
 from tests.factories.checkout import ADDRESS
 from tests.factories.identity import PASSWORD, make_customer
-from tests.web.pages import csrf_of, sign_in
+from tests.web.pages import EN, csrf_of, sign_in
 
-EN = {"Accept-Language": "en"}
 FORM = {k: str(v) for k, v in ADDRESS.items() if k != "is_default"}
 
 

@@ -17,9 +17,8 @@ from tests.factories.catalog import SYSTEM, make_listed_product
 from tests.factories.checkout import open_shop
 from tests.factories.identity import PASSWORD, make_customer
 from tests.factories.inventory import make_warehouse, receive
-from tests.web.pages import set_cookie_header, sign_in
+from tests.web.pages import EN, hx_csrf_of, set_cookie_header, sign_in
 
-EN = {"Accept-Language": "en"}
 HX = {**EN, "HX-Request": "true"}
 
 
@@ -40,22 +39,23 @@ async def add(
     page = await client.get("/cart", headers=EN)
     return await client.post(
         "/cart/add",
-        data={"sku_id": str(sku_id), "quantity": quantity, "csrf_token": csrf_of(page)},
+        data={"sku_id": str(sku_id), "quantity": quantity, "csrf_token": hx_csrf_of(page)},
         headers=headers,
     )
-
-
-def csrf_of(page: Response) -> str:
-    """The page's CSRF token (every page hands it to htmx, even one without a form)."""
-    match = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
-    assert match is not None, "the page has no CSRF token"
-    return match.group(1)
 
 
 def line_id_of(page: Response) -> int:
     match = re.search(r'data-line-id="(\d+)"', page.text)
     assert match is not None
     return int(match.group(1))
+
+
+async def one_line_in_cart(client: AsyncClient, **shop: int) -> tuple[int, Response, int]:
+    """One of the shop's red SKU in the cart: (red SKU id, the cart page, its line id)."""
+    red, _black = await open_shop(**shop)
+    await add(client, red)
+    page = await client.get("/cart", headers=EN)
+    return red, page, line_id_of(page)
 
 
 def totals(page: Response) -> dict[str, int]:
@@ -107,13 +107,10 @@ async def test_an_htmx_add_answers_a_small_note_with_the_cart_size(client: Async
 async def test_the_htmx_quantity_change_returns_the_cart_fragment_with_exact_totals(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    await add(client, red)
-    page = await client.get("/cart", headers=EN)
-    line_id = line_id_of(page)
+    _red, page, line_id = await one_line_in_cart(client, price=3000, stock=5)
 
     changed = await client.post(
-        f"/cart/lines/{line_id}", data={"quantity": "2"}, headers={**HX, "X-CSRF-Token": csrf_of(page)}
+        f"/cart/lines/{line_id}", data={"quantity": "2"}, headers={**HX, "X-CSRF-Token": hx_csrf_of(page)}
     )
 
     assert changed.status_code == 200
@@ -136,7 +133,7 @@ async def test_without_javascript_a_change_redirects_back_to_the_cart(client: As
     await add(client, black)
     page = await client.get("/cart", headers=EN)
     ids = [int(x) for x in re.findall(r'data-line-id="(\d+)"', page.text)]  # newest first: black, red
-    token = csrf_of(page)
+    token = hx_csrf_of(page)
 
     untick = await client.post(f"/cart/lines/{ids[0]}", data={"selected": "0", "csrf_token": token})
     more = await client.post(f"/cart/lines/{ids[1]}", data={"quantity": "3", "csrf_token": token})
@@ -160,7 +157,7 @@ async def test_ticking_decides_what_is_totalled_and_all_lines_can_be_unticked(cl
     await add(client, red)
     await add(client, black)
     page = await client.get("/cart", headers=EN)
-    token = {"X-CSRF-Token": csrf_of(page)}
+    token = {"X-CSRF-Token": hx_csrf_of(page)}
 
     none = await client.post("/cart/select", data={"selected": "0"}, headers={**HX, **token})
     red_line = re.findall(r'data-line-id="(\d+)"', page.text)[1]  # newest first
@@ -182,11 +179,8 @@ async def test_ticking_decides_what_is_totalled_and_all_lines_can_be_unticked(cl
 async def test_a_zero_or_huge_quantity_is_refused_with_a_clear_error_and_the_cart_unchanged(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    await add(client, red)
-    page = await client.get("/cart", headers=EN)
-    line_id = line_id_of(page)
-    token = csrf_of(page)
+    red, page, line_id = await one_line_in_cart(client, price=3000, stock=5)
+    token = hx_csrf_of(page)
     before = await lines()
 
     zero = await client.post(
@@ -224,10 +218,7 @@ async def test_an_unknown_sku_is_refused_and_nothing_is_created(client: AsyncCli
 
 
 async def test_a_bad_csrf_token_is_refused_and_nothing_changes(client: AsyncClient) -> None:
-    red, _black = await open_shop()
-    await add(client, red)
-    page = await client.get("/cart", headers=EN)
-    line_id = line_id_of(page)
+    red, _page, line_id = await one_line_in_cart(client)
     before = await lines()
 
     responses = [
@@ -254,10 +245,10 @@ async def test_another_shoppers_line_is_not_found_and_unchanged(client: AsyncCli
         page = await other.get("/cart", headers=EN)
         before = await lines()
         change = await other.post(
-            f"/cart/lines/{line_id}", data={"quantity": "3", "csrf_token": csrf_of(page)}, headers=EN
+            f"/cart/lines/{line_id}", data={"quantity": "3", "csrf_token": hx_csrf_of(page)}, headers=EN
         )
         remove = await other.post(
-            f"/cart/lines/{line_id}/remove", data={"csrf_token": csrf_of(page)}, headers=EN
+            f"/cart/lines/{line_id}/remove", data={"csrf_token": hx_csrf_of(page)}, headers=EN
         )
 
     assert (change.status_code, remove.status_code) == (404, 404)

@@ -26,8 +26,8 @@ from tests.factories.catalog import (
     make_product_type,
 )
 from tests.factories.media import image_bytes, media_root
+from tests.web.pages import EN
 
-EN = {"Accept-Language": "en"}
 HTMX = {"HX-Request": "true", "Accept-Language": "en"}
 
 

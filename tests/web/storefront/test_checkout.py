@@ -26,17 +26,9 @@ from tests.factories.catalog import SYSTEM
 from tests.factories.checkout import ADDRESS, open_shop
 from tests.factories.identity import PASSWORD, make_customer
 from tests.factories.payments import pay_on_gateway, read_payment
-from tests.web.pages import csrf_of, sign_in
+from tests.web.pages import EN, csrf_of, hx_csrf_of, sign_in
 
 pytestmark = pytest.mark.usefixtures("handlers")
-
-EN = {"Accept-Language": "en"}
-
-
-def hx_csrf(page: Response) -> str:
-    match = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
-    assert match is not None
-    return match.group(1)
 
 
 def hidden(page: Response) -> dict[str, str]:
@@ -53,21 +45,36 @@ async def counts() -> tuple[int, int]:
     return placed, paying
 
 
-async def shopper(client: AsyncClient, email: str = "mei@example.com") -> tuple[int, int]:
-    """A signed-in customer with a default address: (customer id, address id)."""
+async def customer_with_address(email: str, **address: str) -> tuple[int, int]:
+    """A customer with a default address (``address`` changes its fields): (customer id, address id)."""
     customer = await make_customer(email=email)
     async with uow() as s:
-        address = await identity.add_address(
-            s, customer_id=customer.id, data=identity.AddressWrite(**ADDRESS)
+        added = await identity.add_address(
+            s, customer_id=customer.id, data=identity.AddressWrite(**{**ADDRESS, **address})
         )
+    return customer.id, added.id
+
+
+async def shopper(client: AsyncClient, email: str = "mei@example.com", **address: str) -> tuple[int, int]:
+    """A signed-in customer with a default address: (customer id, address id)."""
+    ids = await customer_with_address(email, **address)
     await sign_in(client, email, PASSWORD)
-    return customer.id, address.id
+    return ids
+
+
+async def ready_to_check_out(client: AsyncClient, quantity: int = 1, **shop: int) -> tuple[int, int]:
+    """A signed-in shopper with a default address and ``quantity`` of the shop's red SKU in the
+    cart: (red SKU id, address id)."""
+    red, _black = await open_shop(**shop)
+    _customer_id, address_id = await shopper(client)
+    await add_to_cart(client, red, quantity)
+    return red, address_id
 
 
 async def add_to_cart(client: AsyncClient, sku_id: int, quantity: int) -> None:
     page = await client.get("/cart", headers=EN)
     added = await client.post(
-        "/cart/add", data={"sku_id": str(sku_id), "quantity": str(quantity), "csrf_token": hx_csrf(page)}
+        "/cart/add", data={"sku_id": str(sku_id), "quantity": str(quantity), "csrf_token": hx_csrf_of(page)}
     )
     assert added.status_code == 303
 
@@ -76,6 +83,20 @@ async def review(client: AsyncClient, query: str) -> Response:
     page = await client.get(f"/checkout/review?{query}", headers=EN)
     assert page.status_code == 200, page.text
     return page
+
+
+async def place(client: AsyncClient, review_page: Response, **fields: str) -> Response:
+    """Post the review page's place-order form (``fields`` add to or replace its hidden ones)."""
+    return await client.post(
+        "/checkout/place",
+        data={**hidden(review_page), **fields, "csrf_token": csrf_of(review_page)},
+        headers=EN,
+    )
+
+
+async def only_order_number() -> str:
+    async with uow(write=False) as s:
+        return (await s.execute(select(Order.number))).scalar_one()
 
 
 @asynccontextmanager
@@ -88,22 +109,13 @@ async def other_client(app: object) -> AsyncIterator[AsyncClient]:
 async def test_a_shopper_walks_through_checkout_and_a_double_submit_places_one_order(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 2)
+    _red, address_id = await ready_to_check_out(client, 2, price=3000, stock=5)
 
     step1 = await client.get("/checkout", headers=EN)
     step2 = await client.get(f"/checkout/delivery?address_id={address_id}", headers=EN)
     step3 = await review(client, f"address_id={address_id}&delivery=standard")
-    form = {
-        **hidden(step3),
-        "kind": "none",
-        "note": "工作日送",
-        "provider": "sandbox",
-        "csrf_token": csrf_of(step3),
-    }
-    first = await client.post("/checkout/place", data=form)
-    second = await client.post("/checkout/place", data=form)
+    first = await place(client, step3, kind="none", note="工作日送", provider="sandbox")
+    second = await place(client, step3, kind="none", note="工作日送", provider="sandbox")
 
     assert step1.status_code == 200
     assert f'name="address_id" value="{address_id}" checked' in step1.text
@@ -124,21 +136,16 @@ async def test_a_shopper_walks_through_checkout_and_a_double_submit_places_one_o
 
 
 async def test_the_sandbox_payment_pays_the_order_and_the_result_page_says_paid(client: AsyncClient) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
     step3 = await review(client, f"address_id={address_id}&delivery=express")
-    placed = await client.post(
-        "/checkout/place", data={**hidden(step3), "provider": "sandbox", "csrf_token": csrf_of(step3)}
-    )
+    placed = await place(client, step3, provider="sandbox")
     pay_path = placed.headers["location"]
     payment_id = int(pay_path.rsplit("/", 1)[1])
 
     pay_page = await client.get(pay_path, headers=EN)
     go = await client.get(f"{pay_path}/go")
     payment = await read_payment(payment_id)
-    async with uow(write=False) as s:
-        number = (await s.execute(select(Order.number))).scalar_one()
+    number = await only_order_number()
     waiting = await client.get(f"/checkout/result/{number}", headers=EN)
     await pay_on_gateway(client, payment)
     await events.deliver_pending()
@@ -175,15 +182,12 @@ async def test_the_sandbox_payment_pays_the_order_and_the_result_page_says_paid(
 
 
 async def test_a_failed_payment_can_be_paid_again(client: AsyncClient) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
     step3 = await review(client, f"address_id={address_id}")
-    placed = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
+    placed = await place(client, step3)
     payment_id = int(placed.headers["location"].rsplit("/", 1)[1])
     await pay_on_gateway(client, await read_payment(payment_id), outcome="fail")
-    async with uow(write=False) as s:
-        number = (await s.execute(select(Order.number))).scalar_one()
+    number = await only_order_number()
 
     failed = await client.get(f"/checkout/result/{number}", headers=EN)
     again = await client.post(
@@ -202,16 +206,12 @@ async def test_a_failed_payment_can_be_paid_again(client: AsyncClient) -> None:
 async def test_a_price_change_between_review_and_place_shows_the_new_price_and_places_nothing(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    red, address_id = await ready_to_check_out(client, price=3000, stock=5)
     step3 = await review(client, f"address_id={address_id}")
     async with uow() as s:
         await catalog.update_sku(s, sku_id=red, data=catalog.SkuUpdate(price_amount=3500), actor=SYSTEM)
 
-    refused = await client.post(
-        "/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)}, headers=EN
-    )
+    refused = await place(client, step3)
 
     assert refused.status_code == 409
     assert 'id="price-changed"' in refused.text
@@ -223,16 +223,10 @@ async def test_a_price_change_between_review_and_place_shows_the_new_price_and_p
 
 
 async def test_a_company_invoice_needs_a_valid_tax_id_next_to_the_field(client: AsyncClient) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client)
     step3 = await review(client, f"address_id={address_id}")
 
-    refused = await client.post(
-        "/checkout/place",
-        data={**hidden(step3), "kind": "company", "title": "某某公司", "csrf_token": csrf_of(step3)},
-        headers=EN,
-    )
+    refused = await place(client, step3, kind="company", title="某某公司")
 
     assert refused.status_code == 422
     assert 'id="place-tax_id-error"' in refused.text
@@ -244,9 +238,7 @@ async def test_a_company_invoice_needs_a_valid_tax_id_next_to_the_field(client: 
 async def test_a_scheduled_delivery_without_a_slot_is_refused_on_the_delivery_step(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client)
 
     page = await client.get(f"/checkout/review?address_id={address_id}&delivery=scheduled", headers=EN)
 
@@ -262,12 +254,12 @@ async def test_buy_now_orders_one_item_without_touching_the_cart(client: AsyncCl
     page = await client.get("/cart", headers=EN)
 
     started = await client.post(
-        "/checkout/buy-now", data={"sku_id": str(black), "quantity": "3", "csrf_token": hx_csrf(page)}
+        "/checkout/buy-now", data={"sku_id": str(black), "quantity": "3", "csrf_token": hx_csrf_of(page)}
     )
     step1 = await client.get(started.headers["location"], headers=EN)
     step3 = await review(client, f"address_id={address_id}&sku_id={black}&quantity=3")
-    placed = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
-    again = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
+    placed = await place(client, step3)
+    again = await place(client, step3)
 
     assert (started.status_code, started.headers["location"]) == (303, f"/checkout?sku_id={black}&quantity=3")
     assert f'name="sku_id" value="{black}"' in step1.text
@@ -295,16 +287,12 @@ async def test_a_guest_is_sent_to_sign_in_and_comes_back_to_checkout(client: Asy
 
 async def test_the_guest_cart_comes_along_when_the_guest_signs_in_at_checkout(client: AsyncClient) -> None:
     red, _black = await open_shop(price=3000, stock=5)
-    customer = await make_customer(email="li@example.com")
-    async with uow() as s:
-        address = await identity.add_address(
-            s, customer_id=customer.id, data=identity.AddressWrite(**ADDRESS)
-        )
+    _customer_id, address_id = await customer_with_address("li@example.com")
     await add_to_cart(client, red, 2)
     await sign_in(client, "li@example.com", PASSWORD)
 
     step1 = await client.get("/checkout", headers=EN)
-    step3 = await review(client, f"address_id={address.id}")
+    step3 = await review(client, f"address_id={address_id}")
 
     assert step1.status_code == 200
     assert 'data-total="7000"' in step3.text
@@ -321,14 +309,11 @@ async def test_an_empty_cart_goes_back_to_the_cart(client: AsyncClient) -> None:
 async def test_another_customers_payment_and_order_are_not_found_and_nothing_changes(
     client: AsyncClient, app: object
 ) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    red, address_id = await ready_to_check_out(client)
     step3 = await review(client, f"address_id={address_id}")
-    placed = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
+    placed = await place(client, step3)
     pay_path = placed.headers["location"]
-    async with uow(write=False) as s:
-        number = (await s.execute(select(Order.number))).scalar_one()
+    number = await only_order_number()
     before = await counts()
 
     async with other_client(app) as other:
@@ -340,7 +325,9 @@ async def test_another_customers_payment_and_order_are_not_found_and_nothing_cha
             await other.get(f"{pay_path}/status", headers=EN),
             await other.get(f"{pay_path}/go", headers=EN),
             await other.get(f"/checkout/result/{number}", headers=EN),
-            await other.post(pay_path, data={"provider": "sandbox", "csrf_token": hx_csrf(page)}, headers=EN),
+            await other.post(
+                pay_path, data={"provider": "sandbox", "csrf_token": hx_csrf_of(page)}, headers=EN
+            ),
             await other.get(f"/checkout/review?address_id={address_id}", headers=EN),
         ]
 
@@ -350,9 +337,7 @@ async def test_another_customers_payment_and_order_are_not_found_and_nothing_cha
 
 
 async def test_a_forged_place_form_is_refused_and_places_nothing(client: AsyncClient) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    red, address_id = await ready_to_check_out(client)
     step3 = await review(client, f"address_id={address_id}")
 
     forged = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": "forged"})
@@ -363,11 +348,9 @@ async def test_a_forged_place_form_is_refused_and_places_nothing(client: AsyncCl
 
 
 async def test_the_wechat_qr_code_is_only_for_wechat_payments(client: AsyncClient) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client)
     step3 = await review(client, f"address_id={address_id}")
-    placed = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
+    placed = await place(client, step3)
 
     qr = await client.get(f"{placed.headers['location']}/qr.svg", headers=EN)
 
@@ -395,13 +378,9 @@ async def test_a_wechat_native_payment_shows_its_qr_code_and_polls(
     get_settings.cache_clear()
     set_provider("wechatpay", NativeWeChat())  # type: ignore[arg-type]
     try:
-        red, _black = await open_shop()
-        _customer_id, address_id = await shopper(client)
-        await add_to_cart(client, red, 1)
+        _red, address_id = await ready_to_check_out(client)
         step3 = await review(client, f"address_id={address_id}")
-        placed = await client.post(
-            "/checkout/place", data={**hidden(step3), "provider": "wechatpay", "csrf_token": csrf_of(step3)}
-        )
+        placed = await place(client, step3, provider="wechatpay")
         pay_path = placed.headers["location"]
 
         page = await client.get(pay_path, headers=EN)
@@ -426,7 +405,7 @@ async def test_buy_now_refuses_a_bad_quantity_with_the_reason(client: AsyncClien
 
     refused = await client.post(
         "/checkout/buy-now",
-        data={"sku_id": str(red), "quantity": "1000", "csrf_token": hx_csrf(page)},
+        data={"sku_id": str(red), "quantity": "1000", "csrf_token": hx_csrf_of(page)},
         headers=EN,
     )
 
@@ -436,16 +415,10 @@ async def test_buy_now_refuses_a_bad_quantity_with_the_reason(client: AsyncClien
 
 
 async def test_a_place_form_without_a_review_key_asks_to_review_again(client: AsyncClient) -> None:
-    red, _black = await open_shop()
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client)
     step3 = await review(client, f"address_id={address_id}")
 
-    refused = await client.post(
-        "/checkout/place",
-        data={**hidden(step3), "idempotency_key": "", "csrf_token": csrf_of(step3)},
-        headers=EN,
-    )
+    refused = await place(client, step3, idempotency_key="")
 
     assert refused.status_code == 422
     assert "Review your order and confirm it again." in refused.text
@@ -455,21 +428,14 @@ async def test_a_place_form_without_a_review_key_asks_to_review_again(client: As
 
 async def test_user_text_is_escaped_on_the_checkout_steps(client: AsyncClient) -> None:
     red, _black = await open_shop()
-    customer = await make_customer(email="x@example.com")
     evil = "<script>alert(1)</script>"
-    async with uow() as s:
-        address = await identity.add_address(
-            s,
-            customer_id=customer.id,
-            data=identity.AddressWrite(**{**ADDRESS, "recipient": evil, "detail": evil}),
-        )
-    await sign_in(client, "x@example.com", PASSWORD)
+    _customer_id, address_id = await shopper(client, "x@example.com", recipient=evil, detail=evil)
     await add_to_cart(client, red, 1)
 
     pages = [
         await client.get("/checkout", headers=EN),
-        await client.get(f"/checkout/delivery?address_id={address.id}", headers=EN),
-        await review(client, f"address_id={address.id}&note={evil}"),
+        await client.get(f"/checkout/delivery?address_id={address_id}", headers=EN),
+        await review(client, f"address_id={address_id}&note={evil}"),
     ]
 
     for page in pages:
@@ -481,9 +447,7 @@ async def test_user_text_is_escaped_on_the_checkout_steps(client: AsyncClient) -
 async def test_a_scheduled_delivery_slot_travels_through_the_steps_and_is_ordered(
     client: AsyncClient,
 ) -> None:
-    red, _black = await open_shop(price=3000, stock=5)
-    _customer_id, address_id = await shopper(client)
-    await add_to_cart(client, red, 1)
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
     slot = checkout.delivery_slots()[0]
     query = urlencode(
         {"address_id": address_id, "delivery": "scheduled", "slot_starts_at": slot.starts_at.isoformat()}
@@ -491,7 +455,7 @@ async def test_a_scheduled_delivery_slot_travels_through_the_steps_and_is_ordere
 
     delivery = await client.get(f"/checkout/delivery?{query}", headers=EN)
     step3 = await review(client, query)
-    placed = await client.post("/checkout/place", data={**hidden(step3), "csrf_token": csrf_of(step3)})
+    placed = await place(client, step3)
 
     assert f'<option value="{slot.starts_at.isoformat()}" selected>' in delivery.text
     assert "Scheduled delivery: " in step3.text
