@@ -61,7 +61,8 @@ async def confirm_checkout(
     """The price of the ticked lines delivered to the chosen address.
 
     Raises:
-        EmptyCart (409), AddressNotFound (404), orders.InvalidDelivery (422), ItemUnavailable (409).
+        EmptyCart (409), AddressNotFound (404), orders.InvalidDelivery (422), ItemUnavailable (409),
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now.
     """
     _cart, items = await _items(session, customer_id)
     address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
@@ -72,7 +73,13 @@ async def confirm_checkout(
         pickup_store_id=data.pickup_store_id,
         now=clock.now(),
     )
-    price = await orders.quote_order(session, items=items, province=address.province, delivery=data.delivery)
+    price = await orders.quote_order(
+        session,
+        items=items,
+        province=address.province,
+        delivery=data.delivery,
+        pickup_store_id=choice.pickup_store_id,
+    )
     return CheckoutQuote(
         address_id=address.id,
         delivery=data.delivery,
@@ -210,7 +217,8 @@ async def confirm_buy_now(
     step; place it with ``buy_now`` and this total).
 
     Raises:
-        AddressNotFound (404), orders.InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409).
+        AddressNotFound (404), orders.InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409),
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now.
     """
     items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
     address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
@@ -221,7 +229,13 @@ async def confirm_buy_now(
         pickup_store_id=data.pickup_store_id,
         now=clock.now(),
     )
-    price = await orders.quote_order(session, items=items, province=address.province, delivery=data.delivery)
+    price = await orders.quote_order(
+        session,
+        items=items,
+        province=address.province,
+        delivery=data.delivery,
+        pickup_store_id=choice.pickup_store_id,
+    )
     return CheckoutQuote(
         address_id=address.id,
         delivery=data.delivery,

@@ -73,15 +73,30 @@ async def _price(
 
 
 async def quote_order(
-    session: AsyncSession, *, items: list[OrderItem], province: str, delivery: pricing.Delivery
+    session: AsyncSession,
+    *,
+    items: list[OrderItem],
+    province: str,
+    delivery: pricing.Delivery,
+    pickup_store_id: int | None = None,
 ) -> pricing.PriceResult:
     """What ``place_order`` would charge for these items, destination and delivery, now (the
-    delivery details themselves are checked by ``check_delivery``).
+    delivery details themselves are checked by ``check_delivery``), once a warehouse that
+    serves ``province`` (or the pickup store) has the units: the shopper hears that an item
+    cannot reach them when confirming, not only when placing. Nothing is held; placing checks
+    again.
 
     Raises:
-        NothingToOrder (422), ItemUnavailable (409).
+        NothingToOrder (422), ItemUnavailable (409),
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
     """
-    _quantities, _skus, priced = await _price(session, items=items, province=province, delivery=delivery)
+    quantities, _skus, priced = await _price(session, items=items, province=province, delivery=delivery)
+    await inventory.allocate(
+        session,
+        lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
+        province=province,
+        pickup_at=pickup_store_id,
+    )
     return priced
 
 

@@ -14,6 +14,7 @@ from mercato.cart.models import Cart, CartLine
 from mercato.core import clock, events
 from mercato.core.db import uow
 from mercato.orders.models import Order
+from tests.factories.catalog import SYSTEM
 from tests.factories.checkout import shopper_with_cart
 from tests.factories.identity import signed_in_customer
 from tests.factories.payments import pay_on_gateway, read_payment
@@ -175,3 +176,23 @@ async def test_buy_now_skips_the_cart_and_uses_the_default_address(client: Async
     assert (order.address.recipient, order.total_amount) == ("韩梅梅", 10000)
     assert carts == ["active"]  # the cart was not touched
     assert await level(red) == (5, 2)
+
+
+async def test_confirming_an_item_no_warehouse_can_bring_to_the_address_says_so_before_placing(
+    client: AsyncClient,
+) -> None:
+    auth, address_id, red = await shopper_with_cart(client)
+    async with uow() as s:
+        (warehouse,) = await inventory.list_warehouses(s)
+        await inventory.update_warehouse(
+            s, warehouse_id=warehouse.id, data=inventory.WarehouseUpdate(regions=["北京市"]), actor=SYSTEM
+        )
+    before = await level(red)
+
+    confirmed = await client.post("/api/v1/checkout/confirm", json={"address_id": address_id}, headers=auth)
+
+    assert confirmed.status_code == 409
+    assert confirmed.json()["code"] == "inventory.not_deliverable"
+    assert await level(red) == before
+    async with uow(write=False) as s:
+        assert (await s.execute(select(func.count()).select_from(Order))).scalar_one() == 0

@@ -13,7 +13,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, select
 
-from mercato import catalog, checkout, identity, orders
+from mercato import catalog, checkout, identity, inventory, orders
 from mercato.cart.models import Cart, CartLine
 from mercato.core import events
 from mercato.core.db import uow
@@ -245,6 +245,23 @@ async def test_a_scheduled_delivery_without_a_slot_is_refused_on_the_delivery_st
     assert page.status_code == 422
     assert "How should it reach you?" in page.text
     assert 'class="field-error"' in page.text or 'role="alert"' in page.text
+
+
+async def test_an_item_that_cannot_reach_the_address_is_named_before_the_review(client: AsyncClient) -> None:
+    red, address_id = await ready_to_check_out(client)
+    async with uow() as s:
+        (warehouse,) = await inventory.list_warehouses(s)
+        await inventory.update_warehouse(
+            s, warehouse_id=warehouse.id, data=inventory.WarehouseUpdate(regions=["北京市"]), actor=SYSTEM
+        )
+    before = await counts()
+
+    page = await client.get(f"/checkout/review?address_id={address_id}&delivery=standard", headers=EN)
+
+    assert page.status_code == 409
+    assert "How should it reach you?" in page.text  # back on the delivery step
+    assert f"No warehouse can deliver SKU {red} to 浙江省." in page.text
+    assert await counts() == before
 
 
 async def test_buy_now_orders_one_item_without_touching_the_cart(client: AsyncClient) -> None:
