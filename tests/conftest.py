@@ -52,6 +52,7 @@ from mercato.core import cache, clock, events  # noqa: E402
 from mercato.core.db import get_database, reset_database, uow  # noqa: E402
 from mercato.core.migrate import upgrade  # noqa: E402
 from mercato.core.settings import get_settings  # noqa: E402
+from mercato.core.storage import set_storage  # noqa: E402
 from mercato.models import metadata  # noqa: E402
 
 
@@ -141,6 +142,18 @@ def handlers() -> Iterator[None]:
     register()
     yield
     events.unsubscribe_all()
+
+
+@pytest.fixture
+def empty_media() -> Iterator[None]:
+    """No stored media file before or after the test (this worker's own media folder), and the
+    storage backend rebuilt from the settings."""
+    root = get_settings().media_root
+    shutil.rmtree(root, ignore_errors=True)
+    set_storage(None)
+    yield
+    set_storage(None)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

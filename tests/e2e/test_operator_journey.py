@@ -1,8 +1,8 @@
 """An operator ships a paid order and refunds a return, in the console on a desktop screen:
-sign in → dashboard → orders → the paid order → ship it (carrier + tracking) → the carrier
-reports it delivered (a tracking push, through the service) → the shopper asks to return one
-T-shirt (in their own browser) → after-sales queue → approve → the shopper sends it back → receive and
-grade → the refund goes through → the request and the order show the refund."""
+sign in → dashboard → orders → the paid order → ship it (carrier + tracking) → record a tracking
+step by hand and mark the parcel signed for (manual tracking, on the order page) → the shopper
+asks to return one T-shirt (in their own browser) → after-sales queue → approve → the shopper
+sends it back → receive and grade → the refund goes through → the request and the order show the refund."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from mercato import aftersales, fulfillment, identity, orders, payments
+from mercato import aftersales, orders, payments
 from mercato.core.db import uow
 from tests.e2e.browser import axe, customer_sign_in, shoot, staff_sign_in
 from tests.e2e.conftest import OpenPage
@@ -22,29 +22,12 @@ from tests.service.aftersales.support import pay
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("worker")]
 
-CARRIER = identity.Actor(staff_id=None, label="carrier push")
-
 
 async def _paid_order(customer_id: int, sku: int) -> orders.OrderRead:
     async with DELIVERY:
         order = await pay(await place(customer_id, (sku, 2)), customer_id)
     assert order.status is orders.OrderStatus.paid
     return order
-
-
-async def _delivered_by_the_carrier(order_id: int) -> None:
-    """What the carrier's push does: a "signed for" step on the parcel."""
-    async with uow() as s:
-        shipments = await fulfillment.list_shipments(s, order_id=order_id)
-        assert len(shipments.items) == 1
-        await fulfillment.add_tracking_event(
-            s,
-            shipment_id=shipments.items[0].id,
-            data=fulfillment.TrackingEventCreate(
-                status=fulfillment.TrackingStatus.delivered, context="已签收，签收人：本人", location="杭州"
-            ),
-            actor=CARRIER,
-        )
 
 
 async def _read(order_id: int) -> orders.OrderRead:
@@ -90,8 +73,21 @@ async def test_an_operator_ships_the_order_and_refunds_a_return(open_page: OpenP
     await expect(console.get_by_text("SF1234567890", exact=True)).to_be_visible()
     await _look(console, "console-order-shipped")
 
-    # the carrier reports it signed for
-    await _delivered_by_the_carrier(order.id)
+    # manual tracking: a step on the way, then signed for (签收), both on the order page
+    await console.get_by_text("Add a tracking step", exact=True).click()
+    track = console.get_by_role("form", name="Add a tracking step to SF1234567890")
+    await track.get_by_label("Status").select_option(label="In transit")
+    await track.get_by_label("Description").fill("到达杭州转运中心")
+    await track.get_by_label("Location").fill("杭州")
+    await track.get_by_role("button", name="Add the step").click()
+    await expect(console.get_by_role("status")).to_have_text("The tracking step was added.")
+    step = console.get_by_role("listitem").filter(has_text="到达杭州转运中心")
+    await expect(step).to_contain_text("In transit")
+    await _look(console, "console-order-tracked")
+    await console.get_by_role("button", name="Mark as delivered").click()
+    await expect(console.locator("[data-order-status]")).to_have_attribute("data-order-status", "delivered")
+    await expect(console.get_by_role("status")).to_have_text("The parcel was marked as delivered.")
+    await expect(console.get_by_role("button", name="Mark as delivered")).to_have_count(0)
     assert (await _read(order.id)).status is orders.OrderStatus.delivered
 
     # the shopper asks to return one T-shirt (in a browser of their own)

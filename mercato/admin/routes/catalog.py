@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
-from mercato.admin.routes import catalog_import, catalog_review, catalog_taxonomy
+from mercato.admin.routes import (
+    catalog_import,
+    catalog_review,
+    catalog_taxonomy,
+    catalog_terms,
+    catalog_types,
+)
 from mercato.admin.routes._shared import (
     form_page,
     invalid,
@@ -550,3 +556,5 @@ router.include_router(products)
 router.include_router(catalog_review.router)
 router.include_router(catalog_taxonomy.router)
 router.include_router(catalog_import.router)
+router.include_router(catalog_terms.router)
+router.include_router(catalog_types.router)

@@ -20,8 +20,8 @@ from mercato.core.i18n import N_
 from mercato.core.money import exponent
 
 CATALOG = "/admin/catalog/"
-#: Brands offered in the product forms' select (a shop has tens of brands, not thousands).
-BRAND_CHOICES = 100
+#: Brands read per page when the product forms list every brand (the service's largest page).
+BRAND_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,32 @@ def flatten(nodes: list[catalog.CategoryNode], depth: int = 0) -> list[CategoryO
     return options
 
 
+async def all_brands(session: AsyncSession) -> list[catalog.BrandRead]:
+    """Every brand by name, read page by page (every brand must be choosable in the forms)."""
+    brands: list[catalog.BrandRead] = []
+    cursor: str | None = None
+    while True:
+        page = await catalog.list_brands(session, cursor=cursor, limit=BRAND_PAGE)
+        brands.extend(page.items)
+        if not page.next_cursor:
+            return brands
+        cursor = page.next_cursor
+
+
 async def form_choices(session: AsyncSession) -> dict[str, Any]:
     """The categories, brands and product types the product forms offer."""
     tree = await catalog.get_category_tree(session)
-    brands = await catalog.list_brands(session, limit=BRAND_CHOICES)
+    brands = await all_brands(session)
     categories = flatten(tree)
     product_types = await catalog.list_product_types(session)
     return {
         "category_options": [(option.id, option.label) for option in categories],
-        "brand_options": [(brand.id, brand.name) for brand in brands.items],
+        "brand_options": [(brand.id, brand.name) for brand in brands],
         "type_options": [(item.id, item.name) for item in product_types],
         "categories": categories,
         "category_names": {option.id: option.name for option in categories},
-        "brands": brands.items,
-        "brand_names": {brand.id: brand.name for brand in brands.items},
+        "brands": brands,
+        "brand_names": {brand.id: brand.name for brand in brands},
         "product_types": product_types,
     }
 

@@ -1,5 +1,6 @@
-"""The console's inventory pages: stock by warehouse, the low-stock list, receipts, adjustments and
-transfers, the stock ledger, warehouses, and the stocktake import (inventory.read / inventory.write).
+"""The console's inventory pages: stock by warehouse, the low-stock list, receipts, adjustments,
+transfers and safety stock, the stock ledger, warehouses (list, create, edit), and the stocktake
+import (inventory.read / inventory.write).
 
 Forms name a SKU by its code (people know codes, not ids); the page looks the id up through the
 catalog and the inventory services do the rest (levels, ledger, audit). No business rules here.
@@ -8,11 +9,13 @@ catalog and the inventory services do the rest (levels, ledger, audit). No busin
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -28,11 +31,13 @@ from mercato.admin.routes._shared import (
     staff_for,
     to_login,
 )
+from mercato.admin.routes.catalog_common import AmountInvalid, major_units, parse_amount
 from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError
 from mercato.core.i18n import N_, gettext
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.problems import field_message
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -42,12 +47,20 @@ READ = "inventory.read"
 WRITE = "inventory.write"
 HOME = "/admin/inventory/"
 LEDGER = "/admin/inventory/ledger"
+WAREHOUSES = "/admin/inventory/warehouses"
+WAREHOUSE_PAGE = "admin/inventory/warehouse_edit.html"
 PAGE_SIZE = 50
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: What a finished operation says on the page it redirects to (``?notice=``).
 NOTICES = {
     "received": N_("Stock received."),
     "adjusted": N_("Stock adjusted."),
     "transferred": N_("Stock transferred."),
+    "safety": N_("Safety stock saved."),
+}
+WAREHOUSE_NOTICES = {
+    "created": N_("The warehouse was created."),
+    "saved": N_("The warehouse was saved."),
 }
 #: How each kind of ledger movement and each adjustment reason is named on the pages.
 KIND_LABELS = {
@@ -81,6 +94,7 @@ ERROR_FIELDS: dict[type[DomainError], str] = {
     inventory.SameWarehouse: "to_warehouse_id",
     inventory.WarehouseInactive: "warehouse_id",
     inventory.WarehouseNotFound: "warehouse_id",
+    inventory.WarehouseCodeTaken: "code",
     catalog.SkuNotFound: "sku_code",
 }
 
@@ -204,7 +218,155 @@ async def warehouses(request: Request) -> Response:
         staff=auth.staff,
         warehouses=rows,
         warehouse_kinds=WAREHOUSE_KINDS,
+        notice=WAREHOUSE_NOTICES.get(request.query_params.get("notice") or ""),
     )
+
+
+# --- Warehouse create and edit (inventory.write) ----------------------------------------------
+
+#: The create form's fields (the cost is typed in yuan as ``cost``); the edit form has the ones
+#: ``WarehouseUpdate`` takes (code, kind and location are fixed once created).
+CREATE_FIELDS = ("code", "name", "kind", "province", "city", "district", "detail", "priority")
+UPDATE_FIELDS = ("name", "district", "detail", "priority")
+_REGION_SPLIT = re.compile(r"[\n\r,，、;；]+")
+
+
+def _regions(text: str) -> list[str]:
+    """Regions typed one per line or comma separated ("*": everywhere); blanks dropped."""
+    return [part.strip() for part in _REGION_SPLIT.split(text) if part.strip()]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _warehouse_input(
+    request: Request, model: type[M], values: dict[str, str], names: tuple[str, ...], *, edit: bool
+) -> M | FormProblem:
+    """The posted warehouse as ``model``, or the problem with each message next to its field.
+
+    The cost is typed in yuan and converted exactly (Decimal) to fen; a malformed cost is a field
+    error like any other, and nothing is saved.
+    """
+    locale = locale_of(request)
+    data: dict[str, Any] = {name: values[name].strip() for name in names if values.get(name, "").strip()}
+    data["regions"] = _regions(values.get("regions", ""))
+    fields: dict[str, str] = {}
+    cost = values.get("cost", "").strip()
+    if cost:
+        try:
+            data["cost_amount"] = parse_amount(cost, "CNY")
+        except AmountInvalid as exc:
+            fields["cost"] = gettext(exc.message, locale, **exc.params)
+    if edit:
+        data["is_active"] = "is_active" in values
+        data.setdefault("name", "")  # blank is refused, not "keep"
+        data.setdefault("district", "")
+        data.setdefault("detail", "")
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            fields.setdefault("cost" if name == "cost_amount" else name, field_message(error, locale))
+        return invalid(request, fields)
+    if fields:
+        return invalid(request, fields)
+    return parsed
+
+
+def _warehouse_values(warehouse: inventory.WarehouseRead) -> dict[str, str]:
+    """A warehouse as the text of its edit form (the cost in yuan)."""
+    return {
+        "name": warehouse.name,
+        "district": warehouse.district,
+        "detail": warehouse.detail,
+        "regions": "\n".join(warehouse.regions),
+        "priority": str(warehouse.priority),
+        "cost": major_units(warehouse.cost_amount, warehouse.currency),
+        "is_active": "1" if warehouse.is_active else "",
+    }
+
+
+def _warehouse_form(
+    request: Request,
+    auth: StaffSession,
+    *,
+    values: dict[str, str],
+    warehouse: inventory.WarehouseRead | None = None,
+    problem: FormProblem | None = None,
+) -> Response:
+    locale = locale_of(request)
+    return form_page(
+        request,
+        WAREHOUSE_PAGE,
+        problem,
+        staff=auth.staff,
+        warehouse=warehouse,
+        warehouse_kinds=WAREHOUSE_KINDS,
+        kind_options=[
+            (kind.value, gettext(WAREHOUSE_KINDS[kind.value], locale)) for kind in inventory.WarehouseKind
+        ],
+        values=values,
+    )
+
+
+@router.get("/warehouses/new")
+async def new_warehouse_form(request: Request) -> Response:
+    auth = await signed_in(request, WRITE)
+    if auth is None:
+        return to_login(request)
+    return _warehouse_form(request, auth, values={"priority": "100", "regions": "*", "cost": "0"})
+
+
+@router.post("/warehouses")
+async def create_warehouse(request: Request) -> Response:
+    """Create a warehouse (it starts active)."""
+    values = await read_form(request)
+    auth = await signed_in(request, WRITE)
+    if auth is None:
+        return to_login(request)
+    data = _warehouse_input(request, inventory.WarehouseWrite, values, CREATE_FIELDS, edit=False)
+    if isinstance(data, FormProblem):
+        return _warehouse_form(request, auth, values=values, problem=data)
+    try:
+        async with uow() as session:
+            await inventory.create_warehouse(session, data=data, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        return _warehouse_form(request, auth, values=values, problem=_problem(request, exc))
+    return RedirectResponse(f"{WAREHOUSES}?notice=created", status_code=303)
+
+
+@router.get("/warehouses/{warehouse_id}")
+async def edit_warehouse_form(request: Request, warehouse_id: Id) -> Response:
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, WRITE)
+        if auth is None:
+            return to_login(request)
+        warehouse = await inventory.get_warehouse(session, warehouse_id=warehouse_id)
+    return _warehouse_form(request, auth, values=_warehouse_values(warehouse), warehouse=warehouse)
+
+
+@router.post("/warehouses/{warehouse_id}")
+async def update_warehouse(request: Request, warehouse_id: Id) -> Response:
+    """Change a warehouse's name, address detail, regions, priority, cost or active flag."""
+    values = await read_form(request)
+    async with uow(write=False) as session:
+        auth = await staff_for(request, session, WRITE)
+        if auth is None:
+            return to_login(request)
+        warehouse = await inventory.get_warehouse(session, warehouse_id=warehouse_id)
+    data = _warehouse_input(request, inventory.WarehouseUpdate, values, UPDATE_FIELDS, edit=True)
+    if isinstance(data, FormProblem):
+        return _warehouse_form(request, auth, values=values, warehouse=warehouse, problem=data)
+    try:
+        async with uow() as session:
+            await inventory.update_warehouse(session, warehouse_id=warehouse_id, data=data, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        if isinstance(exc, inventory.WarehouseNotFound):
+            raise
+        problem = _problem(request, exc)
+        return _warehouse_form(request, auth, values=values, warehouse=warehouse, problem=problem)
+    return RedirectResponse(f"{WAREHOUSES}?notice=saved", status_code=303)
 
 
 @router.get("/ledger")
@@ -267,6 +429,7 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "admin/inventory/transfer.html",
         ("sku_id", "from_warehouse_id", "to_warehouse_id", "quantity", "reason"),
     ),
+    "safety": ("admin/inventory/safety.html", ("sku_id", "warehouse_id", "safety_stock")),
 }
 
 
@@ -304,7 +467,9 @@ async def _show_operation(request: Request, name: str) -> Response:
     auth = await signed_in(request, WRITE)
     if auth is None:
         return to_login(request)
-    prefill = {key: request.query_params.get(key, "")[:64] for key in ("sku_code", "warehouse_id")}
+    prefill = {
+        key: request.query_params.get(key, "")[:64] for key in ("sku_code", "warehouse_id", "safety_stock")
+    }
     if prefill["warehouse_id"]:
         prefill["from_warehouse_id"] = prefill["warehouse_id"]
     return await _operation_form(request, auth, name, values=prefill)
@@ -327,12 +492,19 @@ async def _run_operation(request: Request, name: str) -> Response:
                 adjustment = validate(inventory.AdjustStock, posted, *names)
                 await inventory.adjust_stock(session, data=adjustment, actor=auth.actor)
                 warehouse_id = adjustment.warehouse_id
+            elif name == "safety":
+                safety = validate(inventory.SetSafetyStock, posted, *names)
+                await inventory.set_safety_stock(session, data=safety, actor=auth.actor)
+                warehouse_id = safety.warehouse_id
             else:
                 transfer = validate(inventory.TransferStock, posted, *names)
                 await inventory.transfer_stock(session, data=transfer, actor=auth.actor)
                 warehouse_id = 0
     except FORM_ERRORS as exc:
         return await _operation_form(request, auth, name, values=values, problem=_problem(request, exc))
+    if name == "safety":
+        query = {"q": values.get("sku_code", "").strip(), "warehouse": str(warehouse_id), "notice": "safety"}
+        return RedirectResponse(f"{HOME}?{_query(query)}", status_code=303)
     notice = {"receive": "received", "adjust": "adjusted", "transfer": "transferred"}[name]
     query = {
         "sku": values.get("sku_code", "").strip(),
@@ -373,6 +545,17 @@ async def transfer_form(request: Request) -> Response:
 async def transfer(request: Request) -> Response:
     """Move available units from one warehouse to another."""
     return await _run_operation(request, "transfer")
+
+
+@router.get("/safety-stock")
+async def safety_stock_form(request: Request) -> Response:
+    return await _show_operation(request, "safety")
+
+
+@router.post("/safety-stock")
+async def safety_stock(request: Request) -> Response:
+    """Set the low-stock line of a SKU in a warehouse (the low-stock list follows it)."""
+    return await _run_operation(request, "safety")
 
 
 # --- Stocktake import and export -------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The console's order pages: the list with filters and search (orders.read), an order's detail
 with its timeline, payments, sub-orders and parcels, and the actions on it, each behind its own
-permission and the CSRF check: ship a sub-order (fulfillment.write), cancel an unpaid order
-(orders.write), refund part or all of its payment (orders.refund). The services audit them.
+permission and the CSRF check: ship a sub-order, and per parcel record a tracking step by hand,
+mark it signed for (manual tracking) or ask the tracking provider again (fulfillment.write);
+cancel an unpaid order (orders.write), refund part or all of its payment (orders.refund). The
+services audit them.
 
 Refunds here go straight to the payment (``payments.refund_payment``: goodwill, price
 adjustments); refunding goods (units of a line, returns) goes through after-sales, which also
@@ -38,6 +40,9 @@ PAGE_SIZE = 20
 FILTERS = ("status", "delivery", "placed_from", "placed_to", "sku", "q")
 NOTICES = {
     "shipped": N_("The sub-order was shipped."),
+    "tracked": N_("The tracking step was added."),
+    "delivered": N_("The parcel was marked as delivered."),
+    "refreshing": N_("The tracking provider was asked for news; reload the page in a moment."),
     "cancelled": N_("The order was cancelled."),
     "refunded": N_("The refund was sent to the payment provider."),
 }
@@ -49,6 +54,14 @@ class BadAmount(InvalidInput):
 
     def __init__(self) -> None:
         super().__init__(fields=[FieldError(("amount",), self.code, self.message)])
+
+
+class BadTime(InvalidInput):
+    code = "console.time_invalid"
+    message = "Enter a date and time such as 2026-11-27 14:30."
+
+    def __init__(self) -> None:
+        super().__init__(fields=[FieldError(("occurred_at",), self.code, self.message)])
 
 
 def detail_url(number: str, notice: str | None = None) -> str:
@@ -148,6 +161,10 @@ async def _detail_context(session: AsyncSession, auth: StaffSession, number: str
     order_payments = (await payments.list_payments(session, reference=f"order:{order.id}", limit=20)).items
     refunds = {p.id: await payments.list_refunds(session, payment_id=p.id) for p in order_payments}
     shipments = await fulfillment.list_order_shipments(session, order_id=order.id)
+    trackers = {
+        s.id: s.tracker
+        for s in (await fulfillment.list_shipments(session, order_id=order.id, limit=100)).items
+    }
     warehouses = {w.id: w for w in await inventory.list_warehouses(session)}
     staff = auth.staff
     refundable = [
@@ -167,6 +184,8 @@ async def _detail_context(session: AsyncSession, auth: StaffSession, number: str
         "warehouses": warehouses,
         "carriers": fulfillment.list_carriers() if staff.has("fulfillment.write") else [],
         "can_ship": staff.has("fulfillment.write"),
+        "trackers": trackers,
+        "tracking_statuses": list(fulfillment.TrackingStatus),
         "can_cancel": staff.has("orders.write") and order.status is orders.OrderStatus.pending_payment,
         "can_refund": staff.has("orders.refund") and bool(refundable),
         "refund_key": uuid.uuid4().hex,
@@ -229,6 +248,107 @@ async def ship(request: Request, number: str) -> Response:
             raise
         return await _refused(request, number, exc, form, values)
     return RedirectResponse(detail_url(number, "shipped"), status_code=303)
+
+
+def _aware_time(value: str) -> str:
+    """A ``datetime-local`` value (shop time zone) → ISO 8601 with its offset; blank stays
+    blank (now); anything else → BadTime."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadTime() from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=get_settings().tz)
+    return moment.isoformat()
+
+
+async def _order_shipment(session: AsyncSession, order: orders.OrderRead, shipment_id: int) -> int:
+    """The id of a parcel of this order. Raises: ShipmentNotFound (404 page)."""
+    found = await fulfillment.list_shipments(session, order_id=order.id, limit=100)
+    if shipment_id not in {s.id for s in found.items}:
+        raise fulfillment.ShipmentNotFound()
+    return shipment_id
+
+
+def _passes_through(exc: Exception) -> bool:
+    """Refusals shown as their own page (403, 404) rather than next to a form."""
+    return isinstance(exc, identity.MissingPermission | orders.OrderNotFound | fulfillment.ShipmentNotFound)
+
+
+@router.post("/orders/{number}/shipments/{shipment_id}/events")
+async def add_tracking_step(request: Request, number: str, shipment_id: int) -> Response:
+    """Record a tracking step of a parcel by hand: status, description, when (shop time, blank
+    for now) and where (fulfillment.write); "delivered" delivers the sub-order."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "fulfillment.write")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            await _order_shipment(session, order, shipment_id)
+            occurred_at = _aware_time(values.get("occurred_at", ""))
+            data = validate(
+                fulfillment.TrackingEventCreate,
+                {**values, "occurred_at": occurred_at},
+                "status",
+                "context",
+                "occurred_at",
+                "location",
+            )
+            await fulfillment.add_tracking_event(
+                session, shipment_id=shipment_id, data=data, actor=auth.actor
+            )
+    except FORM_ERRORS as exc:
+        if _passes_through(exc):
+            raise
+        return await _refused(request, number, exc, f"track-{shipment_id}", values)
+    return RedirectResponse(detail_url(number, "tracked"), status_code=303)
+
+
+@router.post("/orders/{number}/shipments/{shipment_id}/deliver")
+async def deliver(request: Request, number: str, shipment_id: int) -> Response:
+    """Record that the parcel was signed for (签收): the sub-order, and the order once every part
+    has arrived, is delivered (fulfillment.write). A repeat changes nothing."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "fulfillment.write")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            await _order_shipment(session, order, shipment_id)
+            await fulfillment.mark_shipment_delivered(
+                session, shipment_id=shipment_id, data=fulfillment.DeliverShipment(), actor=auth.actor
+            )
+    except FORM_ERRORS as exc:
+        if _passes_through(exc):
+            raise
+        return await _refused(request, number, exc, f"track-{shipment_id}", values)
+    return RedirectResponse(detail_url(number, "delivered"), status_code=303)
+
+
+@router.post("/orders/{number}/shipments/{shipment_id}/refresh")
+async def refresh_tracking(request: Request, number: str, shipment_id: int) -> Response:
+    """Ask the parcel's tracking provider for its status once this request has committed
+    (fulfillment.write); the answer shows on the page a moment later."""
+    values = await read_form(request)
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "fulfillment.write")
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            await _order_shipment(session, order, shipment_id)
+            await fulfillment.request_tracking_refresh(session, shipment_id=shipment_id, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        if _passes_through(exc):
+            raise
+        return await _refused(request, number, exc, f"track-{shipment_id}", values)
+    return RedirectResponse(detail_url(number, "refreshing"), status_code=303)
 
 
 @router.post("/orders/{number}/cancel")

@@ -3,18 +3,9 @@ and leaves no files behind."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
-
-from mercato.core.storage import set_storage
-from tests.factories.media import media_root
 
 
 @pytest.fixture(autouse=True)
-def empty_media() -> Iterator[None]:
-    set_storage(None)
-    yield
-    set_storage(None)
-    shutil.rmtree(media_root(), ignore_errors=True)
+def _fresh_media(empty_media: None) -> None:
+    """Every test here starts with no stored file (see ``empty_media`` in tests/conftest.py)."""

@@ -14,7 +14,7 @@ from mercato import catalog
 from mercato.catalog.models import Brand, Category
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
-from tests.factories.catalog import count, make_brand, make_category, make_product
+from tests.factories.catalog import SYSTEM, count, get_product, make_brand, make_category, make_product
 from tests.factories.media import image_bytes
 from tests.web.pages import EN, alert_of, csrf_of, field_error_of, staff_sign_in
 
@@ -273,3 +273,29 @@ async def test_brand_changes_need_catalog_write(client: AsyncClient) -> None:
     assert deleted.status_code == 403
     async with uow(write=False) as session:
         assert (await catalog.get_brand(session, brand_id=brand.id)).name == "原名"
+
+
+async def test_every_brand_is_offered_in_the_product_forms_and_named_in_the_list(client: AsyncClient) -> None:
+    async with uow() as session:  # 101 brands: more than one page of list_brands
+        brands = [
+            await catalog.create_brand(
+                session, data=catalog.BrandCreate(name=f"B{n:03d}", slug=f"brand-x{n:03d}"), actor=SYSTEM
+            )
+            for n in range(101)
+        ]
+    last = brands[-1]
+    product = await make_product(brand_id=last.id)
+    token = await _sign_in(client)
+
+    new_page = await client.get("/admin/catalog/products/new", headers=EN)
+    editor = await client.get(f"/admin/catalog/products/{product.id}", headers=EN)
+    listed = await client.get("/admin/catalog/", headers=EN)
+    form = {"title": product.title, "category_id": str(product.category_id), "brand_id": str(last.id)}
+    saved = await client.post(f"/admin/catalog/products/{product.id}", data={**form, "csrf_token": token})
+
+    assert new_page.text.count('<option value="') >= 101
+    assert f'<option value="{last.id}">B100</option>' in new_page.text
+    assert f'<option value="{last.id}" selected>B100</option>' in editor.text
+    assert '<td data-label="Brand">B100</td>' in listed.text
+    assert saved.status_code == 303
+    assert (await get_product(product.id)).brand_id == last.id

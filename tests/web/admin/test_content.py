@@ -4,8 +4,6 @@ links kept inside the shop, errors next to the fields, refusals change nothing."
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 
 import pytest
 from httpx import AsyncClient, Response
@@ -14,10 +12,9 @@ from sqlalchemy import select
 from mercato import content
 from mercato.content.models import Banner
 from mercato.core.db import uow
-from mercato.core.storage import set_storage
 from mercato.identity.models import AuditEntry
 from tests.factories.identity import SYSTEM
-from tests.factories.media import image_bytes, media_root, stored_files
+from tests.factories.media import image_bytes, stored_files
 from tests.web.pages import EN, csrf_of, staff_sign_in
 
 BANNERS = "/admin/content/banners"
@@ -25,11 +22,8 @@ FORM = {"title": "双十二", "link": "/c/phones", "position": "1", "is_enabled"
 
 
 @pytest.fixture(autouse=True)
-def empty_media() -> Iterator[None]:
-    set_storage(None)
-    yield
-    set_storage(None)
-    shutil.rmtree(media_root(), ignore_errors=True)
+def _fresh_media(empty_media: None) -> None:
+    """Every test here starts with no stored file (see ``empty_media`` in tests/conftest.py)."""
 
 
 async def banner(title: str = "已有横幅", **fields: object) -> content.BannerRead:

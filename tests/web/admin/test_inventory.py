@@ -17,6 +17,7 @@ from tests.web.pages import EN, alert_of, csrf_of, field_error_of, post_form, st
 
 READER = ["inventory.read"]
 WRITER = ["inventory.read", "inventory.write"]
+XSS = "<script>alert(1)</script>"
 ADJUST = "/admin/inventory/adjust"
 TRANSFER = "/admin/inventory/transfer"
 
@@ -354,7 +355,201 @@ async def test_a_stocktake_import_checks_then_writes(client: AsyncClient) -> Non
 async def test_every_inventory_form_carries_the_csrf_token(client: AsyncClient) -> None:
     await staff_sign_in(client, "ops@example.com", *WRITER)
 
-    for path in ("receive", "adjust", "transfer", "import"):
+    for path in ("receive", "adjust", "transfer", "import", "safety-stock", "warehouses/new"):
         page = await client.get(f"/admin/inventory/{path}", headers=EN)
         token = csrf_of(page)
         assert page.text.count(f'name="csrf_token" value="{token}"') == 2, path  # sign-out and the form
+
+
+# --- warehouses: create and edit; safety stock -----------------------------------------------
+
+WAREHOUSES = "/admin/inventory/warehouses"
+NEW_WAREHOUSE = "/admin/inventory/warehouses/new"
+SAFETY = "/admin/inventory/safety-stock"
+
+
+def _warehouse_form(**fields: str) -> dict[str, str]:
+    return {
+        "code": "GZ-1",
+        "name": "广州仓",
+        "kind": "regional",
+        "province": "广东省",
+        "city": "广州市",
+        "district": "白云区",
+        "detail": "机场路 1 号",
+        "regions": "广东省\n广西壮族自治区, 海南省",
+        "priority": "20",
+        "cost": "12.50",
+        **fields,
+    }
+
+
+async def _warehouses() -> list[inventory.WarehouseRead]:
+    async with uow(write=False) as s:
+        return await inventory.list_warehouses(s)
+
+
+async def test_a_warehouse_is_created_with_its_cost_in_fen_and_listed(client: AsyncClient) -> None:
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+
+    response = await post_form(client, NEW_WAREHOUSE, WAREHOUSES, _warehouse_form())
+    listed = await client.get(response.headers["location"], headers=EN)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{WAREHOUSES}?notice=created"
+    (warehouse,) = await _warehouses()
+    assert (warehouse.code, warehouse.name, warehouse.kind) == (
+        "GZ-1",
+        "广州仓",
+        inventory.WarehouseKind.regional,
+    )
+    assert (warehouse.province, warehouse.city, warehouse.district) == ("广东省", "广州市", "白云区")
+    assert warehouse.detail == "机场路 1 号"
+    assert warehouse.regions == sorted(["广东省", "广西壮族自治区", "海南省"])
+    assert (warehouse.priority, warehouse.cost_amount, warehouse.is_active) == (20, 1250, True)
+    assert "The warehouse was created." in listed.text
+    assert f'href="{WAREHOUSES}/{warehouse.id}"' in listed.text
+
+
+async def test_a_bad_cost_or_a_taken_code_saves_nothing(client: AsyncClient) -> None:
+    await make_warehouse("SH-1")
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    before = await _counts()
+
+    bad_cost = await post_form(client, NEW_WAREHOUSE, WAREHOUSES, _warehouse_form(cost="1.234", code="X-1"))
+    negative = await post_form(client, NEW_WAREHOUSE, WAREHOUSES, _warehouse_form(cost="-1", code="X-2"))
+    blank = await post_form(client, NEW_WAREHOUSE, WAREHOUSES, _warehouse_form(code="", kind=""))
+    taken = await post_form(client, NEW_WAREHOUSE, WAREHOUSES, _warehouse_form(code="SH-1"))
+
+    assert bad_cost.status_code == 422
+    assert field_error_of(bad_cost, "warehouse-cost") == "小数点后最多 2 位。"
+    assert 'value="1.234"' in bad_cost.text
+    assert field_error_of(negative, "warehouse-cost") == "金额不能为负数。"
+    assert blank.status_code == 422
+    assert field_error_of(blank, "warehouse-code") == "此项为必填。"
+    assert field_error_of(blank, "warehouse-kind") == "此项为必填。"
+    assert taken.status_code == 409
+    assert field_error_of(taken, "warehouse-code") == alert_of(taken)
+    assert [w.code for w in await _warehouses()] == ["SH-1"]
+    assert await _counts() == before
+
+
+async def test_a_warehouse_is_edited_and_deactivated(client: AsyncClient) -> None:
+    warehouse = await make_warehouse("SH-1", cost_amount=500)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    edit = f"{WAREHOUSES}/{warehouse.id}"
+    form = await client.get(edit, headers=EN)
+
+    response = await post_form(
+        client,
+        edit,
+        edit,
+        {"name": "上海 <b>仓</b>", "regions": "*", "priority": "5", "cost": "0.3", "district": "浦东"},
+    )
+    listed = await client.get(WAREHOUSES, headers=EN)
+
+    assert 'value="5.00"' in form.text
+    assert 'name="is_active" value="1" checked' in form.text
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{WAREHOUSES}?notice=saved"
+    (saved,) = await _warehouses()
+    assert (saved.name, saved.regions, saved.priority, saved.cost_amount) == ("上海 <b>仓</b>", ["*"], 5, 30)
+    assert (saved.district, saved.code, saved.is_active) == ("浦东", "SH-1", False)
+    assert "上海 &lt;b&gt;仓&lt;/b&gt;" in listed.text
+    assert "上海 <b>仓</b>" not in listed.text
+    assert '<span class="tag tag-muted">Inactive</span>' in listed.text
+
+
+async def test_a_refused_warehouse_edit_changes_nothing(client: AsyncClient) -> None:
+    warehouse = await make_warehouse("SH-1", cost_amount=500)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    edit = f"{WAREHOUSES}/{warehouse.id}"
+    before = await _counts()
+
+    bad = await post_form(client, edit, edit, {"name": "", "cost": "1.234", "is_active": "1"})
+
+    assert bad.status_code == 422
+    assert field_error_of(bad, "warehouse-name") == "至少 1 个字符。"
+    assert field_error_of(bad, "warehouse-cost") == "小数点后最多 2 位。"
+    assert await _warehouses() == [warehouse]
+    assert await _counts() == before
+    assert (await client.get(f"{WAREHOUSES}/999999")).status_code == 404
+
+
+async def test_warehouse_writes_need_inventory_write_and_the_csrf_token(client: AsyncClient) -> None:
+    warehouse = await make_warehouse("SH-1")
+    await staff_sign_in(client, "ops@example.com", *READER)
+    page = await client.get(WAREHOUSES, headers=EN)
+    token = csrf_of(page)
+    before = await _counts()
+
+    new_form = await client.get(NEW_WAREHOUSE)
+    edit_form = await client.get(f"{WAREHOUSES}/{warehouse.id}")
+    create = await client.post(WAREHOUSES, data={**_warehouse_form(), "csrf_token": token})
+    update = await client.post(f"{WAREHOUSES}/{warehouse.id}", data={"name": "X", "csrf_token": token})
+    safety = await client.post(
+        SAFETY,
+        data={"sku_code": "X", "warehouse_id": str(warehouse.id), "safety_stock": "3", "csrf_token": token},
+    )
+    after_reader = await _counts()
+    client.cookies.clear()
+    await staff_sign_in(client, "writer@example.com", *WRITER)
+    before_writer = await _counts()
+    no_csrf = await client.post(WAREHOUSES, data={**_warehouse_form(), "csrf_token": "x"})
+
+    assert 'href="/admin/inventory/warehouses/new"' not in page.text
+    assert [r.status_code for r in (new_form, edit_form, create, update, safety, no_csrf)] == [403] * 6
+    assert await _warehouses() == [warehouse]
+    assert after_reader == before
+    assert await _counts() == before_writer
+
+
+async def test_safety_stock_is_set_from_the_stock_row_and_the_low_stock_list_follows(
+    client: AsyncClient,
+) -> None:
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
+    stock_page = await client.get("/admin/inventory/", headers=EN)
+    link = f"{SAFETY}?sku_code={code}&amp;warehouse_id={warehouse.id}&amp;safety_stock=0"
+    before_low = await client.get("/admin/inventory/low-stock", headers=EN)
+
+    form = await client.get(link.replace("&amp;", "&"), headers=EN)
+    response = await post_form(
+        client, SAFETY, SAFETY, {"sku_code": code, "warehouse_id": str(warehouse.id), "safety_stock": "3"}
+    )
+    low = await client.get("/admin/inventory/low-stock", headers=EN)
+
+    assert f'href="{link}"' in stock_page.text
+    assert before_low.text.count("<tr>") == 0
+    assert f'value="{code}"' in form.text
+    assert response.status_code == 303
+    assert (
+        response.headers["location"] == f"/admin/inventory/?q={code}&warehouse={warehouse.id}&notice=safety"
+    )
+    assert (await level(sku, warehouse.id)).safety_stock == 3
+    assert low.text.count("<tr>") == 1 + 1
+    assert f"<code>{code}</code>" in low.text
+    assert 'data-label="Safety stock" class="num">3</td>' in low.text
+
+
+async def test_a_refused_safety_stock_changes_nothing(client: AsyncClient) -> None:
+    sku, warehouse = await _stocked(3)
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    code = await _listed_code(client)
+    before = await _counts()
+
+    negative = await post_form(
+        client, SAFETY, SAFETY, {"sku_code": code, "warehouse_id": str(warehouse.id), "safety_stock": "-1"}
+    )
+    unknown = await post_form(
+        client, SAFETY, SAFETY, {"sku_code": XSS, "warehouse_id": str(warehouse.id), "safety_stock": "2"}
+    )
+
+    assert negative.status_code == 422
+    assert field_error_of(negative, "safety-safety_stock") != ""
+    assert unknown.status_code == 404
+    assert field_error_of(unknown, "safety-sku_code") == "没有此编码的 SKU。"
+    assert XSS not in unknown.text
+    assert (await level(sku, warehouse.id)).safety_stock == 0
+    assert await _counts() == before

@@ -1,17 +1,19 @@
 """The console's order pages: the list with filters and search, the detail with the customer
-masked, and the actions behind their permissions and the CSRF check: ship a sub-order, cancel an
-unpaid order, refund a payment."""
+masked, and the actions behind their permissions and the CSRF check: ship a sub-order, record a
+parcel's tracking by hand, mark it delivered or ask the tracking provider again, cancel an unpaid
+order, refund a payment."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from mercato import fulfillment, orders
+from mercato import fulfillment, identity, orders
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
 from mercato.fulfillment.models import Shipment
@@ -20,8 +22,9 @@ from tests.api.aftersales.support import Purchase, bought
 from tests.factories.cart import listed_skus
 from tests.factories.identity import make_customer
 from tests.factories.orders import place
+from tests.providers.fake_kuaidi100 import FakeKuaidi100, running_fake_kuaidi100, step, use_fake
 from tests.service.aftersales.support import read_order
-from tests.web.pages import EN, alert_of, csrf_of, staff_sign_in
+from tests.web.pages import EN, alert_of, csrf_of, field_error_of, staff_sign_in
 
 pytestmark = pytest.mark.usefixtures("handlers")
 
@@ -252,3 +255,192 @@ async def test_refunding_part_of_the_payment(client: AsyncClient) -> None:
     assert after.text.count("Refund #") == 1
     assert "¥5.50" in after.text
     assert (await audit_actions()).count("payment.refund") == 1
+
+
+WAREHOUSE = identity.Actor(staff_id=None, label="warehouse")
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeKuaidi100]:
+    async with running_fake_kuaidi100() as server:
+        use_fake(monkeypatch, server)
+        yield server
+
+
+async def shipped_purchase(client: AsyncClient, carrier: str = "shunfeng") -> tuple[Purchase, int]:
+    """A paid purchase whose only part was shipped (the tracking provider of the settings follows
+    it): (purchase, shipment id)."""
+    purchase = await paid_purchase(client)
+    async with uow() as s:
+        shipment = await fulfillment.ship_sub_order(
+            s,
+            data=fulfillment.ShipmentCreate(
+                order_id=purchase.order.id,
+                sub_order_id=purchase.order.sub_orders[0].id,
+                carrier=carrier,
+                tracking_number="YT1000000001" if carrier == "yuantong" else "SF1234567890",
+            ),
+            actor=WAREHOUSE,
+        )
+    return purchase, shipment.id
+
+
+async def parcel(shipment_id: int) -> fulfillment.ShipmentRead:
+    async with uow(write=False) as s:
+        return await fulfillment.get_shipment(s, shipment_id=shipment_id)
+
+
+def shop_time(delta: dt.timedelta) -> str:
+    """Now plus ``delta`` as a ``datetime-local`` field holds it (shop time, to the minute)."""
+    return (dt.datetime.now(get_settings().tz) + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_adding_a_tracking_step_by_hand(client: AsyncClient) -> None:
+    purchase, shipment_id = await shipped_purchase(client)
+    await staff_sign_in(client, "warehouse@example.com", "orders.read", "fulfillment.write")
+    url = f"/admin/orders/{purchase.order.number}"
+    page = await client.get(url, headers=EN)
+    form_id = f"track-{shipment_id}"
+    assert f'id="{form_id}-context"' in page.text
+    assert f'action="{url}/shipments/{shipment_id}/deliver"' in page.text
+    assert f'action="{url}/shipments/{shipment_id}/refresh"' not in page.text  # manual tracking
+    action = f"{url}/shipments/{shipment_id}/events"
+    form = {"csrf_token": csrf_of(page), "status": "in_transit", "location": "杭州"}
+
+    blank = await client.post(action, data={**form, "context": " "}, headers=EN)
+    future = await client.post(
+        action, data={**form, "context": "到达", "occurred_at": shop_time(dt.timedelta(hours=2))}, headers=EN
+    )
+    garbled = await client.post(
+        action, data={**form, "context": "到达", "occurred_at": "yesterday"}, headers=EN
+    )
+    unknown = await client.post(action, data={**form, "context": "到达", "status": "lost"}, headers=EN)
+
+    assert blank.status_code == 422
+    assert field_error_of(blank, f"{form_id}-context")
+    assert '<details class="ops-track" open>' in blank.text
+    assert future.status_code == 422
+    assert field_error_of(future, f"{form_id}-occurred_at") == "A tracking step cannot be in the future."
+    assert garbled.status_code == 422
+    assert (
+        field_error_of(garbled, f"{form_id}-occurred_at") == "Enter a date and time such as 2026-11-27 14:30."
+    )
+    assert unknown.status_code == 422
+    assert field_error_of(unknown, f"{form_id}-status")
+    assert (await parcel(shipment_id)).events == []
+
+    when = shop_time(-dt.timedelta(hours=1))
+    added = await client.post(
+        action, data={**form, "context": "<script>alert(1)</script> 到达杭州转运中心", "occurred_at": when}
+    )
+
+    assert added.status_code == 303
+    assert added.headers["location"] == f"{url}?notice=tracked"
+    tracked = await parcel(shipment_id)
+    assert tracked.status is fulfillment.TrackingStatus.in_transit
+    assert [(e.status, e.context, e.location) for e in tracked.events] == [
+        (fulfillment.TrackingStatus.in_transit, "<script>alert(1)</script> 到达杭州转运中心", "杭州")
+    ]
+    assert tracked.events[0].occurred_at.astimezone(get_settings().tz).strftime("%Y-%m-%dT%H:%M") == when
+    assert (await read_order(purchase.order.id)).status is orders.OrderStatus.shipped
+    after = await client.get(added.headers["location"], headers=EN)
+    assert "The tracking step was added." in after.text
+    assert "In transit — &lt;script&gt;alert(1)&lt;/script&gt; 到达杭州转运中心 (杭州)" in after.text
+    assert "<script>alert(1)</script>" not in after.text
+    mine = await client.get(f"/api/v1/orders/{purchase.order.id}/shipments", headers=purchase.auth)
+    assert [(e["status"], e["context"]) for e in mine.json()[0]["events"]] == [
+        ("in_transit", "<script>alert(1)</script> 到达杭州转运中心")
+    ]
+    assert "shipment.track" in await audit_actions()
+
+
+async def test_marking_a_parcel_delivered_delivers_the_order(client: AsyncClient) -> None:
+    purchase, shipment_id = await shipped_purchase(client)
+    await staff_sign_in(client, "warehouse@example.com", "orders.read", "fulfillment.write")
+    url = f"/admin/orders/{purchase.order.number}"
+    page = await client.get(url, headers=EN)
+
+    done = await client.post(f"{url}/shipments/{shipment_id}/deliver", data={"csrf_token": csrf_of(page)})
+    again = await client.post(f"{url}/shipments/{shipment_id}/deliver", data={"csrf_token": csrf_of(page)})
+
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{url}?notice=delivered"
+    assert again.status_code == 303  # a repeat changes nothing
+    order = await read_order(purchase.order.id)
+    assert order.status is orders.OrderStatus.delivered
+    delivered = await parcel(shipment_id)
+    assert delivered.status is fulfillment.TrackingStatus.delivered
+    assert [e.context for e in delivered.events] == ["已签收"]
+    after = await client.get(done.headers["location"], headers=EN)
+    assert "The parcel was marked as delivered." in after.text
+    assert 'data-order-status="delivered"' in after.text
+    assert f"/shipments/{shipment_id}/" not in after.text  # no more tracking forms
+    finished = await client.post(
+        f"{url}/shipments/{shipment_id}/events",
+        data={"csrf_token": csrf_of(page), "status": "in_transit", "context": "late"},
+        headers=EN,
+    )
+    assert finished.status_code == 409
+    assert alert_of(finished) == "This shipment has already been delivered or returned."
+    assert len((await parcel(shipment_id)).events) == 1
+
+
+async def test_tracking_by_hand_needs_the_permission_and_the_csrf_token(client: AsyncClient) -> None:
+    purchase, shipment_id = await shipped_purchase(client)
+    await staff_sign_in(client, "clerk@example.com", "orders.read")
+    url = f"/admin/orders/{purchase.order.number}"
+    page = await client.get(url, headers=EN)
+    assert f"/shipments/{shipment_id}/" not in page.text
+    step_form = {"status": "delivered", "context": "已签收"}
+    actions = {"events": step_form, "deliver": {}, "refresh": {}}
+
+    refused = [
+        await client.post(
+            f"{url}/shipments/{shipment_id}/{name}", data={**form, "csrf_token": csrf_of(page)}, headers=EN
+        )
+        for name, form in actions.items()
+    ]
+    client.cookies.clear()
+    await staff_sign_in(client, "warehouse@example.com", "orders.read", "fulfillment.write")
+    page = await client.get(url)
+    forged = [
+        await client.post(f"{url}/shipments/{shipment_id}/{name}", data={**form, "csrf_token": "forged"})
+        for name, form in actions.items()
+    ]
+    no_token = [
+        await client.post(f"{url}/shipments/{shipment_id}/{name}", data=form)
+        for name, form in actions.items()
+    ]
+    elsewhere = await client.post(
+        f"{url}/shipments/{shipment_id + 1}/deliver", data={"csrf_token": csrf_of(page)}, headers=EN
+    )
+
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert all("You need the fulfillment.write permission." in r.text for r in refused)
+    assert [r.status_code for r in forged + no_token] == [403] * 6
+    assert elsewhere.status_code == 404  # not a parcel of this order
+    assert (await parcel(shipment_id)).events == []
+    assert (await read_order(purchase.order.id)).status is orders.OrderStatus.shipped
+    assert "shipment.track" not in await audit_actions()
+
+
+async def test_refreshing_a_parcel_followed_by_kuaidi100(client: AsyncClient, fake: FakeKuaidi100) -> None:
+    purchase, shipment_id = await shipped_purchase(client, carrier="yuantong")
+    fake.parcels[("yuantong", "YT1000000001")] = {
+        "state": "5",
+        "data": [step("2026-11-27 09:30:00", "【上海市】快递员正在派件", "派件")],
+    }
+    await staff_sign_in(client, "warehouse@example.com", "orders.read", "fulfillment.write")
+    url = f"/admin/orders/{purchase.order.number}"
+    page = await client.get(url, headers=EN)
+    assert f'action="{url}/shipments/{shipment_id}/refresh"' in page.text
+    assert f'action="{url}/shipments/{shipment_id}/deliver"' not in page.text  # the provider says when
+
+    asked = await client.post(f"{url}/shipments/{shipment_id}/refresh", data={"csrf_token": csrf_of(page)})
+
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"{url}?notice=refreshing"
+    assert [q["num"] for q in fake.queries] == ["YT1000000001"]
+    after = await client.get(asked.headers["location"], headers=EN)
+    assert "Out for delivery — 【上海市】快递员正在派件" in after.text
+    assert "shipment.refresh" in await audit_actions()
