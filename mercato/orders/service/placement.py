@@ -24,6 +24,7 @@ from mercato import catalog, inventory, pricing
 from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.events import record_event
+from mercato.core.i18n import N_
 from mercato.core.money import allocate
 from mercato.core.settings import get_settings
 from mercato.orders.delivery import check_delivery
@@ -72,6 +73,50 @@ async def _price(
     return quantities, skus, priced
 
 
+#: Said to the shopper instead of inventory's wording, which can only name the SKU by its id.
+NOT_DELIVERABLE = N_("{title} cannot be delivered to {province}.")
+NOT_AT_STORE = N_("{title} cannot be picked up at this store.")
+
+
+def _named(sku: catalog.SellableSku | None, sku_id: int) -> str:
+    if sku is None:
+        return str(sku_id)
+    return " ".join([sku.title, *sku.spec.values()])
+
+
+async def _allocate(
+    session: AsyncSession,
+    *,
+    quantities: dict[int, int],
+    skus: dict[int, catalog.SellableSku],
+    province: str,
+    pickup_at: int | None,
+) -> list[inventory.Allocation]:
+    """``inventory.allocate`` for these quantities; its refusals name the product and spec.
+
+    Raises:
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409), codes unchanged.
+    """
+    try:
+        return await inventory.allocate(
+            session,
+            lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
+            province=province,
+            pickup_at=pickup_at,
+        )
+    except inventory.NotDeliverable as exc:
+        sku_id = int(str(exc.params["sku_id"]))
+        title = _named(skus.get(sku_id), sku_id)
+        raise inventory.NotDeliverable(
+            message=NOT_DELIVERABLE, title=title, province=province, sku_id=sku_id
+        ) from exc
+    except inventory.NotAtStore as exc:
+        sku_id = int(str(exc.params["sku_id"]))
+        raise inventory.NotAtStore(
+            message=NOT_AT_STORE, title=_named(skus.get(sku_id), sku_id), sku_id=sku_id
+        ) from exc
+
+
 async def quote_order(
     session: AsyncSession,
     *,
@@ -90,13 +135,8 @@ async def quote_order(
         NothingToOrder (422), ItemUnavailable (409),
         inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
     """
-    quantities, _skus, priced = await _price(session, items=items, province=province, delivery=delivery)
-    await inventory.allocate(
-        session,
-        lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
-        province=province,
-        pickup_at=pickup_store_id,
-    )
+    quantities, skus, priced = await _price(session, items=items, province=province, delivery=delivery)
+    await _allocate(session, quantities=quantities, skus=skus, province=province, pickup_at=pickup_store_id)
     return priced
 
 
@@ -164,9 +204,10 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         update(Order).where(Order.id == order_id).values(number=f"{now:%Y%m%d}{order_id:08d}")
     )
 
-    allocations = await inventory.allocate(
+    allocations = await _allocate(
         session,
-        lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(quantities.items())],
+        quantities=quantities,
+        skus=skus,
         province=data.address.province,
         pickup_at=choice.pickup_store_id,
     )

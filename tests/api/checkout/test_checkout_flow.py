@@ -193,6 +193,7 @@ async def test_confirming_an_item_no_warehouse_can_bring_to_the_address_says_so_
 
     assert confirmed.status_code == 409
     assert confirmed.json()["code"] == "inventory.not_deliverable"
+    assert confirmed.json()["detail"].endswith("无法配送至浙江省。")
     assert await level(red) == before
     async with uow(write=False) as s:
         assert (await s.execute(select(func.count()).select_from(Order))).scalar_one() == 0

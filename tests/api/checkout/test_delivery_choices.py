@@ -8,7 +8,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from mercato import inventory
+from mercato import catalog, inventory
 from mercato.core.db import uow
 from mercato.orders.models import Order
 from tests.factories.checkout import shopper_with_cart
@@ -74,6 +74,23 @@ async def test_a_shopper_picks_up_at_a_store_without_a_shipping_fee(client: Asyn
         store.id,
         [store.id],
     )
+
+
+async def test_a_store_that_does_not_carry_the_item_is_named_on_confirm_and_places_nothing(
+    client: AsyncClient,
+) -> None:
+    auth, address_id, red = await shopper_with_cart(client, quantity=1)
+    store = await make_warehouse("STORE-2", kind=inventory.WarehouseKind.store, regions=["上海市"])
+    async with uow(write=False) as s:
+        sku = (await catalog.get_sellable_skus(s, sku_ids=[red]))[red]
+    choice = {"address_id": address_id, "delivery": "pickup", "pickup_store_id": store.id}
+
+    confirmed = await client.post("/api/v1/checkout/confirm", json=choice, headers=auth)
+
+    assert confirmed.status_code == 409
+    assert confirmed.json()["code"] == "inventory.not_at_store"
+    assert confirmed.json()["detail"] == f"{' '.join([sku.title, *sku.spec.values()])} 无法在该门店自提。"
+    assert await order_count() == 0
 
 
 @pytest.mark.parametrize(
