@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from mercato.core.errors import DomainError
@@ -67,6 +68,42 @@ async def read_form(request: Request) -> dict[str, str]:
         if name != FIELD and isinstance(value, str):
             values.setdefault(name, value)
     return values
+
+
+async def read_list(request: Request, name: str) -> list[str]:
+    """Every value posted in field ``name`` (a checkbox group); call after ``read_form``, which
+    parsed the form and checked its CSRF token."""
+    form = await request.form()
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file posted with a form, read into memory (the body size is capped by the middleware)."""
+
+    data: bytes
+    filename: str
+    content_type: str | None
+
+
+async def read_uploads(request: Request, name: str) -> list[Upload]:
+    """The files posted in field ``name`` (empty file inputs skipped), read, with the form's
+    temporary files closed; call after ``read_form``."""
+    form = await request.form()
+    try:
+        return [
+            Upload(await item.read(), item.filename, item.content_type)
+            for item in form.getlist(name)
+            if isinstance(item, UploadFile) and item.filename
+        ]
+    finally:
+        await form.close()
+
+
+async def read_upload(request: Request, name: str) -> Upload | None:
+    """The one file posted in field ``name``, or None when none was chosen (see ``read_uploads``)."""
+    files = await read_uploads(request, name)
+    return files[0] if files else None
 
 
 def validate(model: type[M], values: dict[str, str], *names: str, checkboxes: tuple[str, ...] = ()) -> M:

@@ -8,7 +8,9 @@ The staff check: signed out (or with a stale staff cookie), a page redirects to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +20,8 @@ from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
 from mercato.core.db import uow
-from mercato.core.i18n import gettext
+from mercato.core.i18n import N_, gettext
+from mercato.core.money import exponent
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of
 from mercato.web.session import (
     STAFF_COOKIE,
@@ -107,3 +110,43 @@ def form_page(request: Request, template: str, problem: FormProblem | None, **co
         problem=problem,
         **context,
     )
+
+
+# -- amounts typed in major units --------------------------------------------------------------
+
+_AMOUNT = re.compile(r"^(\d{1,12})(?:\.(\d+))?$")
+
+
+class AmountInvalid(ValueError):
+    """A typed amount that is not a non-negative number with at most the currency's decimals;
+    ``message`` is a msgid for the field error."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Minor units of an amount typed in major units ("12.34" -> 1234), exactly (Decimal).
+
+    Raises:
+        AmountInvalid: negative, not a number, or more decimals than the currency has.
+    """
+    value = text.strip()
+    if value.startswith("-"):
+        raise AmountInvalid(N_("The amount cannot be negative."))
+    match = _AMOUNT.match(value)
+    if match is None:
+        raise AmountInvalid(N_("Enter an amount such as 12.34."))
+    digits = exponent(currency)
+    if match.group(2) is not None and len(match.group(2)) > digits:
+        raise AmountInvalid(N_("Use at most {digits} digits after the decimal point."), digits=digits)
+    return int(Decimal(value).scaleb(digits))
+
+
+def major_units(amount: int | None, currency: str) -> str:
+    """Minor units as the text of an amount field ("1234" -> "12.34"); blank for None."""
+    if amount is None:
+        return ""
+    return str(Decimal(amount).scaleb(-exponent(currency)))

@@ -26,10 +26,13 @@ from mercato.admin.routes import (
     catalog_types,
 )
 from mercato.admin.routes._shared import (
+    AmountInvalid,
     form_page,
     invalid,
+    major_units,
     next_page,
     notice_of,
+    parse_amount,
     problem_of,
     signed_in,
     staff_for,
@@ -37,19 +40,23 @@ from mercato.admin.routes._shared import (
 )
 from mercato.admin.routes.catalog_common import (
     CATALOG,
-    AmountInvalid,
     close_form,
     form_choices,
-    major_units,
-    parse_amount,
     parse_id,
-    posted_file,
     posted_lists,
 )
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import gettext
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import (
+    FORM_ERRORS,
+    FormProblem,
+    form_problem,
+    locale_of,
+    read_form,
+    read_upload,
+    validate,
+)
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -434,7 +441,7 @@ async def add_image(request: Request, product_id: Id) -> Response:
 async def _add_image(request: Request, product_id: int) -> Response:
     values = await read_form(request)
     locale = locale_of(request)
-    upload = await posted_file(request, "file")
+    upload = await read_upload(request, "file")
     try:
         async with uow() as session:
             auth = await staff_for(request, session, "catalog.write")
@@ -447,8 +454,8 @@ async def _add_image(request: Request, product_id: int) -> Response:
                 await catalog.add_product_image(
                     session,
                     product_id=product_id,
-                    data=await upload.read(),
-                    filename=upload.filename or "",
+                    data=upload.data,
+                    filename=upload.filename,
                     declared_type=upload.content_type,
                     alt=values.get("alt", "").strip(),
                     actor=auth.actor,

@@ -6,18 +6,13 @@ No business rules here: only presentation helpers over the catalog's front door.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from mercato import catalog
-from mercato.core.i18n import N_
-from mercato.core.money import exponent
 
 CATALOG = "/admin/catalog/"
 #: Brands read per page when the product forms list every brand (the service's largest page).
@@ -85,15 +80,6 @@ async def posted_lists(request: Request) -> dict[str, list[str]]:
     return values
 
 
-async def posted_file(request: Request, name: str) -> UploadFile | None:
-    """The uploaded file of field ``name`` (None when no file was chosen); call after ``read_form``."""
-    form = await request.form()
-    value = form.get(name)
-    if isinstance(value, UploadFile) and value.filename:
-        return value
-    return None
-
-
 async def close_form(request: Request) -> None:
     """Close the uploaded files of the posted form (their spooled temporary files)."""
     form = await request.form()
@@ -106,41 +92,3 @@ def parse_id(value: str | None) -> int | None:
         return None
     number = int(value.strip())
     return number if 1 <= number <= 2**63 - 1 else None
-
-
-_AMOUNT = re.compile(r"^(\d{1,12})(?:\.(\d+))?$")
-
-
-class AmountInvalid(ValueError):
-    """A typed amount that is not a non-negative number with at most the currency's decimals;
-    ``message`` is a msgid for the field error."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
-
-
-def parse_amount(text: str, currency: str) -> int:
-    """Minor units of an amount typed in major units ("12.34" -> 1234), exactly (Decimal).
-
-    Raises:
-        AmountInvalid: negative, not a number, or more decimals than the currency has.
-    """
-    value = text.strip()
-    if value.startswith("-"):
-        raise AmountInvalid(N_("The amount cannot be negative."))
-    match = _AMOUNT.match(value)
-    if match is None:
-        raise AmountInvalid(N_("Enter an amount such as 12.34."))
-    digits = exponent(currency)
-    if match.group(2) is not None and len(match.group(2)) > digits:
-        raise AmountInvalid(N_("Use at most {digits} digits after the decimal point."), digits=digits)
-    return int(Decimal(value).scaleb(digits))
-
-
-def major_units(amount: int | None, currency: str) -> str:
-    """Minor units as the text of an amount field ("1234" -> "12.34"); blank for None."""
-    if amount is None:
-        return ""
-    return str(Decimal(amount).scaleb(-exponent(currency)))

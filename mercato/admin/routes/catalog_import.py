@@ -14,11 +14,11 @@ from starlette.responses import Response
 
 from mercato import catalog
 from mercato.admin.routes._shared import download, invalid, signed_in, staff_for, to_login
-from mercato.admin.routes.catalog_common import close_form, parse_id, posted_file
+from mercato.admin.routes.catalog_common import close_form, parse_id
 from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.i18n import gettext
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, read_upload
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -66,7 +66,7 @@ def _row_errors(exc: catalog.ImportRejected, locale: str) -> list[tuple[str, str
 async def _import(request: Request) -> Response:
     values = await read_form(request)
     locale = locale_of(request)
-    upload = await posted_file(request, "file")
+    upload = await read_upload(request, "file")
     dry_run = "dry_run" in values
     problem: FormProblem | None = None
     row_errors: list[tuple[str, str, str]] = []
@@ -81,7 +81,7 @@ async def _import(request: Request) -> Response:
             else:
                 result = await catalog.import_products(
                     session,
-                    data=await upload.read(),
+                    data=upload.data,
                     filename=upload.filename,
                     content_type=upload.content_type,
                     dry_run=dry_run,

@@ -22,12 +22,20 @@ from mercato.admin.routes._shared import (
     staff_for,
     to_login,
 )
-from mercato.admin.routes.catalog_common import close_form, flatten, posted_file
+from mercato.admin.routes.catalog_common import close_form, flatten
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import gettext
 from mercato.core.storage import get_storage
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import (
+    FORM_ERRORS,
+    FormProblem,
+    form_problem,
+    locale_of,
+    read_form,
+    read_upload,
+    validate,
+)
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -316,7 +324,7 @@ async def set_logo(request: Request, brand_id: Id) -> Response:
 async def _set_logo(request: Request, brand_id: int) -> Response:
     await read_form(request)
     locale = locale_of(request)
-    upload = await posted_file(request, "file")
+    upload = await read_upload(request, "file")
     problem: FormProblem | None = None
     try:
         async with uow() as session:
@@ -329,8 +337,8 @@ async def _set_logo(request: Request, brand_id: int) -> Response:
                 await catalog.set_brand_logo(
                     session,
                     brand_id=brand_id,
-                    data=await upload.read(),
-                    filename=upload.filename or "",
+                    data=upload.data,
+                    filename=upload.filename,
                     declared_type=upload.content_type,
                     actor=auth.actor,
                 )

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -20,7 +19,7 @@ from mercato import content
 from mercato.admin.routes._shared import form_page, notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
-from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, validate
+from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, read_upload, validate
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -41,18 +40,6 @@ def _done(notice: str) -> RedirectResponse:
 def _check_id(banner_id: int) -> None:
     if not 0 < banner_id < 2**63:
         raise HTTPException(status_code=404)
-
-
-async def _upload(request: Request) -> tuple[bytes, str, str | None] | None:
-    """The posted ``image`` file (bytes, name, declared type), or None when none was chosen."""
-    form = await request.form()
-    upload = form.get("image")
-    try:
-        if isinstance(upload, UploadFile) and upload.filename:
-            return await upload.read(), upload.filename, upload.content_type
-        return None
-    finally:
-        await form.close()
 
 
 def _local(value: dt.datetime | None) -> str:
@@ -119,10 +106,12 @@ async def create_banner(request: Request) -> Response:
     auth = await signed_in(request, WRITE)
     if auth is None:
         return to_login(request)
-    upload = await _upload(request)
+    upload = await read_upload(request, "image")
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
-        image, filename, declared = upload or (b"", "", None)
+        image, filename, declared = (
+            (upload.data, upload.filename, upload.content_type) if upload else (b"", "", None)
+        )
         async with uow() as session:
             await content.create_banner(
                 session, data=data, image=image, filename=filename, declared_type=declared, actor=auth.actor
@@ -150,10 +139,11 @@ async def update_banner(request: Request, banner_id: int) -> Response:
     auth = await signed_in(request, WRITE)
     if auth is None:
         return to_login(request)
-    upload = await _upload(request)
+    upload = await read_upload(request, "image")
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
-        image, filename, declared = upload or (None, "", None)
+        image = upload.data if upload else None
+        filename, declared = (upload.filename, upload.content_type) if upload else ("", None)
         async with uow() as session:
             await content.update_banner(
                 session,

@@ -17,26 +17,36 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog, inventory
 from mercato.admin.routes._shared import (
+    AmountInvalid,
     download,
     form_page,
     invalid,
+    major_units,
     next_page,
+    parse_amount,
     problem_of,
     signed_in,
     staff_for,
     to_login,
 )
-from mercato.admin.routes.catalog_common import AmountInvalid, major_units, parse_amount
 from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError
 from mercato.core.i18n import N_, gettext
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.core.settings import get_settings
+from mercato.web.forms import (
+    FORM_ERRORS,
+    FormProblem,
+    form_problem,
+    locale_of,
+    read_form,
+    read_upload,
+    validate,
+)
 from mercato.web.problems import field_message
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
@@ -254,7 +264,7 @@ def _warehouse_input(
     cost = values.get("cost", "").strip()
     if cost:
         try:
-            data["cost_amount"] = parse_amount(cost, "CNY")
+            data["cost_amount"] = parse_amount(cost, get_settings().currency)
         except AmountInvalid as exc:
             fields["cost"] = gettext(exc.message, locale, **exc.params)
     if edit:
@@ -577,12 +587,7 @@ async def import_file(request: Request) -> Response:
     redirect to, and reloading a finished import repeats nothing but the same counted levels.
     """
     values = await read_form(request)
-    form = await request.form()
-    upload = form.get("file")
-    file: tuple[bytes, str, str | None] | None = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        file = (await upload.read(), upload.filename, upload.content_type)
-    await form.close()
+    file = await read_upload(request, "file")
     auth = await signed_in(request, WRITE)
     if auth is None:
         return to_login(request)
@@ -597,9 +602,9 @@ async def import_file(request: Request) -> Response:
             async with uow() as session:
                 result = await inventory.import_stock(
                     session,
-                    data=file[0],
-                    filename=file[1],
-                    content_type=file[2],
+                    data=file.data,
+                    filename=file.filename,
+                    content_type=file.content_type,
                     dry_run=dry_run,
                     actor=auth.actor,
                 )

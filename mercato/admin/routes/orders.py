@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal, InvalidOperation
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog, fulfillment, identity, inventory, orders, payments, pricing
-from mercato.admin.routes._shared import form_page, invalid, next_page, problem_of, staff_for, to_login
+from mercato.admin.routes._shared import (
+    AmountInvalid,
+    form_page,
+    invalid,
+    next_page,
+    parse_amount,
+    problem_of,
+    staff_for,
+    to_login,
+)
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError, InvalidInput
 from mercato.core.i18n import N_, gettext
@@ -223,31 +232,63 @@ async def _refused(
     )
 
 
+#: The work of one action on an order, inside its writing unit of work.
+Work = Callable[[AsyncSession, StaffSession, orders.OrderRead], Awaitable[object]]
+
+
+async def _act(
+    request: Request,
+    number: str,
+    values: dict[str, str],
+    *,
+    permission: str,
+    form: str,
+    notice: str,
+    work: Work,
+) -> Response:
+    """Run one console action on the order ``number``: the permission, then ``work`` in one
+    writing unit of work, then back to the order page with ``notice`` (post-redirect-get). A
+    refusal is shown next to the fields of ``form``; a missing permission or an unknown order
+    or parcel is its own 403/404 page, and nothing is changed."""
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, permission)
+            if auth is None:
+                return to_login(request)
+            order = await _order_by_number(session, number)
+            await work(session, auth, order)
+    except FORM_ERRORS as exc:
+        if _passes_through(exc):
+            raise
+        return await _refused(request, number, exc, form, values)
+    return RedirectResponse(detail_url(number, notice), status_code=303)
+
+
+def _passes_through(exc: Exception) -> bool:
+    """Refusals shown as their own page (403, 404) rather than next to a form."""
+    return isinstance(exc, identity.MissingPermission | orders.OrderNotFound | fulfillment.ShipmentNotFound)
+
+
 @router.post("/orders/{number}/ship")
 async def ship(request: Request, number: str) -> Response:
     """Ship one paid sub-order with a carrier and tracking number (fulfillment.write)."""
     values = await read_form(request)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        data = validate(
+            fulfillment.ShipmentCreate,
+            {**values, "order_id": str(order.id)},
+            "order_id",
+            "sub_order_id",
+            "carrier",
+            "tracking_number",
+        )
+        await fulfillment.ship_sub_order(session, data=data, actor=auth.actor, idempotency_key=None)
+
     form = f"ship-{values.get('sub_order_id', '')}"
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "fulfillment.write")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            data = validate(
-                fulfillment.ShipmentCreate,
-                {**values, "order_id": str(order.id)},
-                "order_id",
-                "sub_order_id",
-                "carrier",
-                "tracking_number",
-            )
-            await fulfillment.ship_sub_order(session, data=data, actor=auth.actor, idempotency_key=None)
-    except FORM_ERRORS as exc:
-        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
-            raise
-        return await _refused(request, number, exc, form, values)
-    return RedirectResponse(detail_url(number, "shipped"), status_code=303)
+    return await _act(
+        request, number, values, permission="fulfillment.write", form=form, notice="shipped", work=work
+    )
 
 
 def _aware_time(value: str) -> str:
@@ -273,40 +314,34 @@ async def _order_shipment(session: AsyncSession, order: orders.OrderRead, shipme
     return shipment_id
 
 
-def _passes_through(exc: Exception) -> bool:
-    """Refusals shown as their own page (403, 404) rather than next to a form."""
-    return isinstance(exc, identity.MissingPermission | orders.OrderNotFound | fulfillment.ShipmentNotFound)
-
-
 @router.post("/orders/{number}/shipments/{shipment_id}/events")
 async def add_tracking_step(request: Request, number: str, shipment_id: int) -> Response:
     """Record a tracking step of a parcel by hand: status, description, when (shop time, blank
     for now) and where (fulfillment.write); "delivered" delivers the sub-order."""
     values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "fulfillment.write")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            await _order_shipment(session, order, shipment_id)
-            occurred_at = _aware_time(values.get("occurred_at", ""))
-            data = validate(
-                fulfillment.TrackingEventCreate,
-                {**values, "occurred_at": occurred_at},
-                "status",
-                "context",
-                "occurred_at",
-                "location",
-            )
-            await fulfillment.add_tracking_event(
-                session, shipment_id=shipment_id, data=data, actor=auth.actor
-            )
-    except FORM_ERRORS as exc:
-        if _passes_through(exc):
-            raise
-        return await _refused(request, number, exc, f"track-{shipment_id}", values)
-    return RedirectResponse(detail_url(number, "tracked"), status_code=303)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        await _order_shipment(session, order, shipment_id)
+        occurred_at = _aware_time(values.get("occurred_at", ""))
+        data = validate(
+            fulfillment.TrackingEventCreate,
+            {**values, "occurred_at": occurred_at},
+            "status",
+            "context",
+            "occurred_at",
+            "location",
+        )
+        await fulfillment.add_tracking_event(session, shipment_id=shipment_id, data=data, actor=auth.actor)
+
+    return await _act(
+        request,
+        number,
+        values,
+        permission="fulfillment.write",
+        form=f"track-{shipment_id}",
+        notice="tracked",
+        work=work,
+    )
 
 
 @router.post("/orders/{number}/shipments/{shipment_id}/deliver")
@@ -314,21 +349,22 @@ async def deliver(request: Request, number: str, shipment_id: int) -> Response:
     """Record that the parcel was signed for (签收): the sub-order, and the order once every part
     has arrived, is delivered (fulfillment.write). A repeat changes nothing."""
     values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "fulfillment.write")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            await _order_shipment(session, order, shipment_id)
-            await fulfillment.mark_shipment_delivered(
-                session, shipment_id=shipment_id, data=fulfillment.DeliverShipment(), actor=auth.actor
-            )
-    except FORM_ERRORS as exc:
-        if _passes_through(exc):
-            raise
-        return await _refused(request, number, exc, f"track-{shipment_id}", values)
-    return RedirectResponse(detail_url(number, "delivered"), status_code=303)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        await _order_shipment(session, order, shipment_id)
+        await fulfillment.mark_shipment_delivered(
+            session, shipment_id=shipment_id, data=fulfillment.DeliverShipment(), actor=auth.actor
+        )
+
+    return await _act(
+        request,
+        number,
+        values,
+        permission="fulfillment.write",
+        form=f"track-{shipment_id}",
+        notice="delivered",
+        work=work,
+    )
 
 
 @router.post("/orders/{number}/shipments/{shipment_id}/refresh")
@@ -336,50 +372,48 @@ async def refresh_tracking(request: Request, number: str, shipment_id: int) -> R
     """Ask the parcel's tracking provider for its status once this request has committed
     (fulfillment.write); the answer shows on the page a moment later."""
     values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "fulfillment.write")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            await _order_shipment(session, order, shipment_id)
-            await fulfillment.request_tracking_refresh(session, shipment_id=shipment_id, actor=auth.actor)
-    except FORM_ERRORS as exc:
-        if _passes_through(exc):
-            raise
-        return await _refused(request, number, exc, f"track-{shipment_id}", values)
-    return RedirectResponse(detail_url(number, "refreshing"), status_code=303)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        await _order_shipment(session, order, shipment_id)
+        await fulfillment.request_tracking_refresh(session, shipment_id=shipment_id, actor=auth.actor)
+
+    return await _act(
+        request,
+        number,
+        values,
+        permission="fulfillment.write",
+        form=f"track-{shipment_id}",
+        notice="refreshing",
+        work=work,
+    )
 
 
 @router.post("/orders/{number}/cancel")
 async def cancel(request: Request, number: str) -> Response:
     """Cancel an unpaid order with a reason (orders.write); its stock is released."""
     values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "orders.write")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            data = validate(orders.CancelOrder, values, "reason")
-            await orders.cancel_order(session, order_id=order.id, reason=data.reason, actor=auth.actor)
-    except FORM_ERRORS as exc:
-        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
-            raise
-        return await _refused(request, number, exc, "cancel", values)
-    return RedirectResponse(detail_url(number, "cancelled"), status_code=303)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        data = validate(orders.CancelOrder, values, "reason")
+        await orders.cancel_order(session, order_id=order.id, reason=data.reason, actor=auth.actor)
+
+    return await _act(
+        request, number, values, permission="orders.write", form="cancel", notice="cancelled", work=work
+    )
 
 
-def _minor_units(value: str, currency: str) -> str:
-    """``12.50`` (major units, as typed) → ``"1250"``; anything else → BadAmount."""
-    digits = exponent(currency)
+def _refund_amount(value: str, currency: str) -> str:
+    """``12.50`` (major units, as typed) → ``"1250"`` through the console's one amount parser;
+    blank stays blank (the whole refundable amount); a malformed or zero amount → BadAmount."""
+    if not value:
+        return ""
     try:
-        amount = Decimal(value.strip().replace(",", ""))
-    except InvalidOperation:
+        amount = parse_amount(value.replace(",", ""), currency)
+    except AmountInvalid:
         raise BadAmount() from None
-    if not amount.is_finite() or amount <= 0 or -amount.as_tuple().exponent > digits:  # type: ignore[operator]
+    if amount <= 0:
         raise BadAmount()
-    return str(int(amount.scaleb(digits)))
+    return str(amount)
 
 
 @router.post("/orders/{number}/refund")
@@ -387,29 +421,24 @@ async def refund(request: Request, number: str) -> Response:
     """Refund part or all of a paid payment of the order (orders.refund). The form carries a key
     made when it was shown, so a double submit refunds once."""
     values = await read_form(request)
-    try:
-        async with uow() as session:
-            auth = await staff_for(request, session, "orders.refund")
-            if auth is None:
-                return to_login(request)
-            order = await _order_by_number(session, number)
-            order_payments = await payments.list_payments(session, reference=f"order:{order.id}", limit=20)
-            payment = next((p for p in order_payments.items if str(p.id) == values.get("payment_id")), None)
-            if payment is None:
-                raise payments.PaymentNotFound()
-            amount = _minor_units(values.get("amount", ""), payment.currency) if values.get("amount") else ""
-            data = validate(payments.RefundCreate, {**values, "amount": amount}, "amount", "reason")
-            key = (values.get("refund_key") or uuid.uuid4().hex)[:64]
-            await payments.refund_payment(
-                session,
-                payment_id=payment.id,
-                amount=data.amount,
-                reason=data.reason,
-                idempotency_key=f"console-{key}",
-                actor=auth.actor,
-            )
-    except FORM_ERRORS as exc:
-        if isinstance(exc, identity.MissingPermission | orders.OrderNotFound):
-            raise
-        return await _refused(request, number, exc, "refund", values)
-    return RedirectResponse(detail_url(number, "refunded"), status_code=303)
+
+    async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
+        order_payments = await payments.list_payments(session, reference=f"order:{order.id}", limit=20)
+        payment = next((p for p in order_payments.items if str(p.id) == values.get("payment_id")), None)
+        if payment is None:
+            raise payments.PaymentNotFound()
+        amount = _refund_amount(values.get("amount", "").strip(), payment.currency)
+        data = validate(payments.RefundCreate, {**values, "amount": amount}, "amount", "reason")
+        key = (values.get("refund_key") or uuid.uuid4().hex)[:64]
+        await payments.refund_payment(
+            session,
+            payment_id=payment.id,
+            amount=data.amount,
+            reason=data.reason,
+            idempotency_key=f"console-{key}",
+            actor=auth.actor,
+        )
+
+    return await _act(
+        request, number, values, permission="orders.refund", form="refund", notice="refunded", work=work
+    )

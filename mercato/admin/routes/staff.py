@@ -18,7 +18,7 @@ from mercato import identity
 from mercato.admin.routes._shared import form_page, next_page, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.i18n import N_
-from mercato.web.forms import FORM_ERRORS, FormProblem, read_form
+from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, read_list
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -53,12 +53,6 @@ def _build(model: type[BaseModel], values: dict[str, str], names: tuple[str, ...
     """
     data: dict[str, object] = {name: values[name] for name in names if values.get(name, "").strip()}
     return model.model_validate({**data, **lists})
-
-
-async def _ticked(request: Request, name: str) -> list[str]:
-    """Every value of a checkbox group (call after ``read_form``: the form is parsed once)."""
-    form = await request.form()
-    return [value for value in form.getlist(name) if isinstance(value, str)]
 
 
 def _ids(texts: list[str]) -> list[int]:
@@ -130,7 +124,7 @@ async def new_member_form(request: Request) -> Response:
 async def create_member(request: Request) -> Response:
     """Create a staff account with an initial password that meets the password policy."""
     values = await read_form(request)
-    role_ids = _ids(await _ticked(request, "role_ids"))
+    role_ids = _ids(await read_list(request, "role_ids"))
     auth = await signed_in(request, MANAGE)
     if auth is None:
         return to_login(request)
@@ -205,7 +199,7 @@ async def new_role_form(request: Request) -> Response:
 async def create_role(request: Request) -> Response:
     """Create a role; a manager who is not a superuser can only include permissions they hold."""
     values = await read_form(request)
-    ticked = await _ticked(request, "permissions")
+    ticked = await read_list(request, "permissions")
     auth = await signed_in(request, MANAGE)
     if auth is None:
         return to_login(request)
@@ -235,7 +229,7 @@ async def edit_role_form(request: Request, role_id: Id) -> Response:
 async def update_role(request: Request, role_id: Id) -> Response:
     """Rename a role or change its permissions; staff holding it are affected at once."""
     values = await read_form(request)
-    ticked = await _ticked(request, "permissions")
+    ticked = await read_list(request, "permissions")
     async with uow(write=False) as session:
         auth = await staff_for(request, session, MANAGE)
         if auth is None:
@@ -313,7 +307,7 @@ async def member_detail(request: Request, staff_id: Id) -> Response:
 async def update_member(request: Request, staff_id: Id) -> Response:
     """Rename and replace the roles (and, for a superuser, the superuser status)."""
     values = await read_form(request)
-    role_ids = _ids(await _ticked(request, "role_ids"))
+    role_ids = _ids(await read_list(request, "role_ids"))
     auth = await signed_in(request, MANAGE)
     if auth is None:
         return to_login(request)

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from mercato import aftersales, fulfillment, orders
@@ -27,7 +26,15 @@ from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
 from mercato.storefront.routes.account import account_action, account_nav, render_account, to_login
 from mercato.storefront.routes.orders import find_order
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import (
+    FORM_ERRORS,
+    FormProblem,
+    form_problem,
+    locale_of,
+    read_form,
+    read_uploads,
+    validate,
+)
 from mercato.web.session import CustomerSession, current_customer
 
 router = APIRouter(include_in_schema=False)
@@ -130,23 +137,10 @@ async def new_request_page(request: Request) -> Response:
     return await render_account(request, NEW_PAGE, load, values={})
 
 
-async def _photos(request: Request) -> list[bytes]:
-    """The uploaded photos' bytes (empty file inputs skipped); the form's temporary files are closed."""
-    form = await request.form()  # parsed once by read_form; this is the same form
-    try:
-        return [
-            await item.read()
-            for item in form.getlist("photos")
-            if isinstance(item, UploadFile) and item.filename
-        ]
-    finally:
-        await form.close()
-
-
 @router.post("/account/aftersales/new")
 async def create_request(request: Request) -> Response:
     values = await read_form(request)
-    photos = await _photos(request)
+    photos = [upload.data for upload in await read_uploads(request, "photos")]
     try:
         async with uow() as session:
             auth = await current_customer(request, session)
