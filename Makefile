@@ -1,6 +1,6 @@
 # Mercato: `make run` serves the demo store on SQLite; `make test` runs everything.
 .DEFAULT_GOAL := help
-.PHONY: help run test check fmt clean
+.PHONY: help run test bench check fmt clean
 
 help:  ## List the targets
 	@grep -E "^[a-z]+:.*## " $(MAKEFILE_LIST) | sed "s/:.*## /\t/"
@@ -11,6 +11,9 @@ run:  ## Install what is needed, migrate SQLite under var/, load demo data, serv
 
 test:  ## Static checks, then the whole suite on SQLite and on a throwaway PostgreSQL
 	@scripts/test
+
+bench:  ## Load benchmarks on loopback (PostgreSQL, Redis, wrk; ~20 min); figures go in BENCHMARKS.md
+	@scripts/bench $(BENCH_ARGS)
 
 check:  ## Lint, format check, types, import boundaries, translations
 	@scripts/bootstrap --dev

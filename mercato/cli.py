@@ -24,11 +24,18 @@ app = typer.Typer(
 
 
 def _fail_on_problems() -> None:
-    problems = get_settings().problems()
+    settings = get_settings()
+    problems = settings.problems()
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
         raise typer.Exit(code=1)
+    if settings.mode is Mode.production and settings.allow_test_providers:
+        typer.echo(
+            "MERCATO_ALLOW_TEST_PROVIDERS is on: the sandbox gateway and console SMS/email are "
+            "allowed; for staging and benchmarks only",
+            err=True,
+        )
 
 
 @app.command()

@@ -71,7 +71,7 @@ async def _resolve(
         raise identity.SessionInvalid()
     if via_cookie and request.method not in SAFE_METHODS:
         verify_csrf(request, request.headers.get(HEADER))
-    if request.method not in SAFE_METHODS:
+    if request.method not in SAFE_METHODS and resolved.stale:
         await identity.touch_token(session, token_id=resolved.token_id)
     return resolved
 

@@ -31,6 +31,13 @@ class ConfirmCheckout(InputModel):
     pickup_store_id: StoreId | None = None
 
 
+class ConfirmBuyNow(ConfirmCheckout):
+    """立即购买's confirm step: one SKU priced for this address and delivery, holding nothing."""
+
+    sku_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    quantity: Annotated[int, Field(ge=1, le=999)] = 1
+
+
 class CompleteCheckout(ConfirmCheckout):
     """Step 3 (pay): place the order for the ticked lines and open the payment."""
 

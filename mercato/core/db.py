@@ -91,7 +91,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, settings: Settings | None = None) -> AsyncEngine:
     """Create an engine with the pragmas and pool settings Mercato relies on."""
     if url.startswith("sqlite"):
         database = make_url(url).database
@@ -101,7 +101,15 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    settings = settings or get_settings()
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=settings.database_pre_ping,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_recycle=3600,
+    )
 
 
 class Database:
@@ -109,7 +117,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.effective_database_url
-        self.engine = make_engine(self.url, echo=settings.database_echo)
+        self.engine = make_engine(self.url, echo=settings.database_echo, settings=settings)
         self.is_sqlite = self.url.startswith("sqlite")
         write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     var_dir: Path = ROOT / "var"
     database_url: str = ""
     database_echo: bool = False
+    # PostgreSQL connection pool per process: connections kept open, extra ones allowed at peaks
+    # (opened and closed again: slow, so size the pool for the usual concurrency), and whether to
+    # test each connection before use (one more round trip per request; without it a connection
+    # broken by a database restart fails the request that uses it, and the pool is refreshed)
+    database_pool_size: Annotated[int, Field(ge=1, le=500)] = 20
+    database_max_overflow: Annotated[int, Field(ge=0, le=500)] = 10
+    database_pre_ping: bool = False
     redis_url: str = ""
     secret_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"
@@ -97,6 +104,10 @@ class Settings(BaseSettings):
     # Payments: enabled providers (empty: ["sandbox"] in embedded mode, none in production);
     # sandbox_secret signs the sandbox gateway's notifications (derived from secret_key if unset)
     payment_providers: list[str] = []
+    # Staging and benchmarks (bench/): production settings on a machine that must not reach real
+    # gateways: the sandbox gateway, console SMS and console email are then allowed in
+    # production mode (`mercato check` and the start-up log still say so). Never on a live shop.
+    allow_test_providers: bool = False
     sandbox_secret: SecretStr = SecretStr("")
     # Payments, Alipay (支付宝, docs/decisions/0015-alipay-and-wechat-pay.md): the app id, the
     # app's RSA2 private key and Alipay's public key as PEM text, and the openapi gateway
@@ -239,7 +250,11 @@ class Settings(BaseSettings):
             found.append("MERCATO_EMAIL_FROM: must be an email address (the sender of notifications)")
         if self.email_transport == "smtp" and not self.email_smtp_host:
             found.append("MERCATO_EMAIL_SMTP_HOST: required when MERCATO_EMAIL_TRANSPORT=smtp")
-        if self.mode is Mode.production and self.email_transport == "console":
+        if (
+            self.mode is Mode.production
+            and self.email_transport == "console"
+            and not self.allow_test_providers
+        ):
             found.append("MERCATO_EMAIL_TRANSPORT: 'console' only logs emails; use 'smtp' in production")
         return found
 
@@ -261,7 +276,7 @@ class Settings(BaseSettings):
                 found.append("MERCATO_REDIS_URL: production mode needs Redis (cache, limits, jobs)")
             if not self.secure_cookies:
                 found.append("MERCATO_SECURE_COOKIES: must be true in production mode (HTTPS only cookies)")
-            if self.sms_provider == "console":
+            if self.sms_provider == "console" and not self.allow_test_providers:
                 found.append("MERCATO_SMS_PROVIDER: 'console' only logs codes; use 'twilio' in production")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             found.append("MERCATO_REDIS_URL: must start with redis://, rediss:// or unix://")
@@ -281,7 +296,11 @@ class Settings(BaseSettings):
                 f"MERCATO_PAYMENT_PROVIDERS: unknown provider {unknown[0]!r} "
                 f"(choose from {', '.join(PAYMENT_PROVIDERS)})"
             )
-        if self.mode is Mode.production and "sandbox" in self.payment_providers:
+        if (
+            self.mode is Mode.production
+            and "sandbox" in self.payment_providers
+            and not self.allow_test_providers
+        ):
             found.append("MERCATO_PAYMENT_PROVIDERS: 'sandbox' takes no real money; not in production mode")
         found.extend(self._payment_provider_problems())
         found.extend(self._email_problems())

@@ -71,6 +71,21 @@ async def buy_now(
     )
 
 
+@router.post("/buy-now/confirm")
+async def confirm_buy_now(
+    data: checkout.ConfirmBuyNow, auth: CurrentCustomer, session: DbSession
+) -> checkout.CheckoutQuote:
+    """立即购买's confirm step: the price of one SKU for this address and delivery (nothing is
+    held); place it with ``POST /checkout/buy-now`` and this total as ``expected_total_amount``."""
+    return await checkout.confirm_buy_now(
+        session,
+        customer_id=auth.customer.id,
+        sku_id=data.sku_id,
+        quantity=data.quantity,
+        data=checkout.ConfirmCheckout.model_validate(data.model_dump(exclude={"sku_id", "quantity"})),
+    )
+
+
 @router.get("/pay/{payment_id}", response_class=RedirectResponse, status_code=303)
 async def pay(
     payment_id: Annotated[int, Path(ge=1, le=2**63 - 1)], auth: CurrentCustomer, session: DbSession

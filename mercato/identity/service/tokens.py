@@ -29,6 +29,8 @@ class ResolvedToken:
     token_id: int
     subject_id: int
     kind: str
+    #: last use recorded more than ten minutes ago (or never): ``touch_token`` has work to do
+    stale: bool = True
 
 
 async def issue_token(
@@ -63,7 +65,8 @@ async def resolve_token(session: AsyncSession, *, token: str, subject_kind: str)
     now = clock.now()
     if row is None or row.subject_kind != subject_kind or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return ResolvedToken(token_id=row.id, subject_id=row.subject_id, kind=row.kind)
+    stale = row.last_used_at is None or row.last_used_at < now - _TOUCH_EVERY
+    return ResolvedToken(token_id=row.id, subject_id=row.subject_id, kind=row.kind, stale=stale)
 
 
 async def touch_token(session: AsyncSession, *, token_id: int) -> None:

@@ -178,6 +178,44 @@ async def test_buy_now_skips_the_cart_and_uses_the_default_address(client: Async
     assert await level(red) == (5, 2)
 
 
+async def test_buy_now_confirm_prices_one_sku_for_the_address_and_holds_nothing(client: AsyncClient) -> None:
+    auth, address_id, red = await shopper_with_cart(client, price=5000, quantity=1)
+    _other, other = await signed_in_customer(client)
+    before = await level(red)
+
+    one = await client.post(
+        "/api/v1/checkout/buy-now/confirm", json={"sku_id": red, "address_id": address_id}, headers=auth
+    )
+    two = await client.post(
+        "/api/v1/checkout/buy-now/confirm",
+        json={"sku_id": red, "quantity": 2, "address_id": address_id},
+        headers=auth,
+    )
+    too_many = await client.post(
+        "/api/v1/checkout/buy-now/confirm",
+        json={"sku_id": red, "quantity": 6, "address_id": address_id},
+        headers=auth,
+    )
+    foreign = await client.post(
+        "/api/v1/checkout/buy-now/confirm", json={"sku_id": red, "address_id": address_id}, headers=other
+    )
+    bought = await client.post(
+        "/api/v1/checkout/buy-now",
+        json={"sku_id": red, "quantity": 2, "expected_total_amount": two.json()["price"]["total_amount"]},
+        headers={**auth, "Idempotency-Key": "now-0003"},
+    )
+
+    assert one.status_code == 200, one.text
+    assert (one.json()["address_id"], one.json()["delivery"]) == (address_id, "standard")
+    assert one.json()["price"]["goods_amount"] == 5000
+    assert (two.json()["price"]["goods_amount"], two.json()["price"]["total_amount"]) == (10000, 10000)
+    assert (too_many.status_code, too_many.json()["code"]) == (409, "inventory.insufficient_stock")
+    assert (foreign.status_code, foreign.json()["code"]) == (404, "identity.address_not_found")
+    assert before == (5, 0)
+    assert bought.status_code == 200, bought.text
+    assert await level(red) == (5, 2)
+
+
 async def test_confirming_an_item_no_warehouse_can_bring_to_the_address_says_so_before_placing(
     client: AsyncClient,
 ) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (bench/run.py) and single-purpose scripts; figures in BENCHMARKS.md."""
