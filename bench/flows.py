@@ -253,3 +253,21 @@ async def flash_sale(
         await asyncio.gather(*tasks)
         stats.seconds = time.perf_counter() - started
     return stats
+
+
+async def warm(base_url: str, paths: list[str], *, concurrency: int = 16) -> int:
+    """GET each path once (filling the shop's caches as visitors would); return the non-200s."""
+    queue = list(reversed(paths))
+    failures = 0
+
+    async def reader(http: aiohttp.ClientSession) -> None:
+        nonlocal failures
+        while queue:
+            async with http.get(queue.pop()) as response:
+                await response.read()
+                failures += response.status != 200
+
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(base_url, timeout=timeout) as http:
+        await asyncio.gather(*(reader(http) for _ in range(concurrency)))
+    return failures

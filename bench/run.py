@@ -189,14 +189,17 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (fields 14 and 15 of /proc/PID/stat)."""
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process tree so far: the root's own and that of its exited
+    children it has reaped (fields 14-17 of /proc/PID/stat), plus each live descendant's own.
+    PostgreSQL backends come and go; counted this way, one that exits mid-scenario still counts."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in pids:
+    for n, pid in enumerate(descendants(root)):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            used = fields[11:15] if n == 0 else fields[11:13]
+            total += sum(int(value) for value in used) / ticks
     return total
 
 
@@ -205,12 +208,12 @@ class CpuMeter:
     """Where the machine's CPU went during a scenario: web, job worker, PostgreSQL, Redis and the
     load generator (this process and wrk), as a share of all cores over the wall time."""
 
-    groups: dict[str, Callable[[], list[int]]]
+    groups: dict[str, int]  # name -> root process id
     _start: dict[str, float] = field(default_factory=dict)
     _wall: float = 0.0
 
     def _now(self) -> dict[str, float]:
-        now = {name: cpu_seconds(pids()) for name, pids in self.groups.items()}
+        now = {name: cpu_seconds(root) for name, root in self.groups.items()}
         mine = os.times()
         now["load"] = mine.user + mine.system + mine.children_user + mine.children_system
         return now
@@ -223,6 +226,16 @@ class CpuMeter:
         capacity = wall * (os.cpu_count() or 1)
         parts = [f"{name} {100 * (end[name] - self._start.get(name, 0.0)) / capacity:.0f}%" for name in end]
         return "CPU: " + ", ".join(parts)
+
+
+def web_workers(pid: int) -> list[int]:
+    """Uvicorn's worker processes (not multiprocessing's resource tracker beside them)."""
+    found = []
+    for child in children(pid):
+        with contextlib.suppress(OSError):
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
 
 
 def rss_mb(pid: int) -> float:
@@ -370,6 +383,29 @@ def bench_r1(
     detail = [f"/api/v1/catalog/products/{pid}" for pid in products]
     listing = [f"/api/v1/catalog/products?category_id={cid}&page_size=24" for cid in seed["categories"]]
     rows: list[Row] = []
+    # The floor under any page: Mercato's cheapest route (/healthz, no database) through the same
+    # server, middleware and routing; no page can be served faster than this.
+    run_wrk(base, ["/healthz"], connections=64, seconds=3)
+    meter.start()
+    floor = repeat(
+        args.runs,
+        "R0 /healthz c=64",
+        lambda: run_wrk(base, ["/healthz"], connections=64, seconds=args.seconds),
+    )
+    rps, p50, p99, errors = wrk_median(floor)
+    rows.append(
+        Row(
+            "R0 Mercato /healthz (floor)",
+            "64 conns",
+            f"{rps:,.0f} req/s",
+            ms(p50),
+            ms(p99),
+            f"{100 * rps / l1:.1f} %" if l1 else "",
+            (f"{errors} errors; " if errors else "") + meter.report(),
+        )
+    )
+    say(f"  warming: each of {len(detail) + len(listing):,} pages once")
+    asyncio.run(flows.warm(base, listing + detail))
     for name, paths in (("R1 product list", listing), ("R1 product detail", detail)):
         run_wrk(base, paths, connections=16, seconds=3)  # warm-up
         for connections in R1_CONNECTIONS:
@@ -389,7 +425,7 @@ def bench_r1(
                     ms(p50),
                     ms(p99),
                     share,
-                    f"{errors} errors" if errors else "",
+                    (f"{errors} errors; " if errors else "") + meter.report(),
                 )
             )
     return rows
@@ -518,7 +554,7 @@ def profiled(
     if not enabled or web is None:
         yield
         return
-    workers = children(web.pid)
+    workers = web_workers(web.pid)
     target = workers[-1] if workers else web.pid
     out = stack.logs / "profile.txt"
     spy = stack.spawn(
@@ -609,7 +645,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", default="", help="a scenario (r1, w1, w2) to profile with py-spy")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "results.json")
     args = parser.parse_args(argv)
-    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()] if not args.serve else []
     unknown = set(args.only) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -634,7 +670,8 @@ def main(argv: list[str] | None = None) -> None:
             say("L1: framework-free ASGI app, 2 Uvicorn workers")
             row, l1 = bench_l1(args, stack)
             rows.append(row)
-        needs_pg = bool({"l2", "r1", "w1", "w2"} & set(args.only))
+        wants_shop = args.serve or bool({"r1", "w1", "w2"} & set(args.only))
+        needs_pg = wants_shop or "l2" in args.only
         if needs_pg:
             start_pg(stack)
             say(f"PostgreSQL: {psql(stack.pg_url, 'SHOW server_version')} in {stack.pg_dir}")
@@ -642,7 +679,7 @@ def main(argv: list[str] | None = None) -> None:
             say("L2: pgbench")
             l2_rows, tpcb = bench_l2(args, stack)
             rows += l2_rows
-        if {"r1", "w1", "w2"} & set(args.only):
+        if wants_shop:
             out = subprocess.run(  # noqa: S603
                 [str(ROOT / "scripts" / "redis"), "start"], capture_output=True, text=True, check=True
             ).stdout.split()
@@ -687,12 +724,7 @@ def main(argv: list[str] | None = None) -> None:
             postmaster = int((Path(stack.pg_dir) / "data" / "postmaster.pid").read_text().split()[0])
             redis_pid = int((Path(stack.redis_dir) / "redis.pid").read_text().split()[0])
             meter = CpuMeter(
-                {
-                    "web": lambda: descendants(web.pid),
-                    "worker": lambda: descendants(worker.pid),
-                    "postgres": lambda: descendants(postmaster),
-                    "redis": lambda: [redis_pid],
-                }
+                {"web": web.pid, "worker": worker.pid, "postgres": postmaster, "redis": redis_pid}
             )
             if args.serve:
                 say(f"serving until interrupted (Ctrl-C); seed data in {seed_file}")
@@ -712,7 +744,7 @@ def main(argv: list[str] | None = None) -> None:
             if "w2" in args.only:
                 say("W2: flash sale")
                 rows += bench_w2(args, base, seed, stack, meter)
-            memory = [rss_mb(pid) for pid in children(web.pid)]
+            memory = [rss_mb(pid) for pid in web_workers(web.pid)]
             rows.append(
                 Row(
                     "memory",

@@ -23,6 +23,7 @@ from mercato.core.settings import Settings, get_settings
 
 class Cache(Protocol):
     async def get(self, key: str) -> Any | None: ...
+    async def get_many(self, keys: list[str]) -> list[Any | None]: ...
     async def set(self, key: str, value: Any, ttl: int) -> None: ...
     async def delete(self, key: str) -> None: ...
     async def aclose(self) -> None: ...
@@ -44,6 +45,9 @@ class MemoryCache:
             self._items.pop(key, None)
             return None
         return json.loads(raw)
+
+    async def get_many(self, keys: list[str]) -> list[Any | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: Any, ttl: int) -> None:
         if len(self._items) >= self._max:
@@ -72,6 +76,11 @@ class RedisCache:
     async def get(self, key: str) -> Any | None:
         raw = await self._redis.get(f"mercato:cache:{key}")
         return None if raw is None else json.loads(raw)
+
+    async def get_many(self, keys: list[str]) -> list[Any | None]:
+        """Several values in one round trip (MGET)."""
+        raws = await self._redis.mget([f"mercato:cache:{key}" for key in keys])
+        return [None if raw is None else json.loads(raw) for raw in raws]
 
     async def set(self, key: str, value: Any, ttl: int) -> None:
         await self._redis.set(f"mercato:cache:{key}", json.dumps(value), ex=ttl)

@@ -109,6 +109,9 @@ def make_engine(url: str, *, echo: bool = False, settings: Settings | None = Non
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=3600,
+        # asyncpg prepares each statement once per connection and keeps the last N; the shop runs
+        # a few hundred distinct statements; past 100 (the default) the oldest are evicted and prepared again
+        connect_args={"prepared_statement_cache_size": 1000},
     )
 
 
@@ -177,7 +180,8 @@ async def uow(*, write: bool = True) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         try:
             yield session
-            await session.commit()
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()  # a request that never touched the database skips it
         except DomainError as exc:
             if exc.persist_changes:
                 await session.commit()

@@ -158,7 +158,7 @@ async def deliver_pending(limit: int = 200) -> int:
                 .limit(limit)
             )
         ).all()
-    completed = 0
+    delivered: list[int] = []
     for event_id, name, payload, occurred_at in rows:
         event_type = _EVENT_TYPES.get(name)
         error: str | None = None
@@ -176,27 +176,31 @@ async def deliver_pending(limit: int = 200) -> int:
                         error=repr(exc),
                     )
                     error = f"{sub.handler_name}: {exc!r}"[:2000]
+        if error is None:
+            delivered.append(event_id)
+            continue
         async with uow() as session:
-            if error is None:
-                await session.execute(
-                    update(OutboxEvent).where(OutboxEvent.id == event_id).values(dispatched_at=clock.now())
-                )
-                completed += 1
-            else:
-                attempts = (
-                    await session.execute(
-                        update(OutboxEvent)
-                        .where(OutboxEvent.id == event_id)
-                        .values(attempts=OutboxEvent.attempts + 1, last_error=error)
-                        .returning(OutboxEvent.attempts)
-                    )
-                ).scalar_one()
+            attempts = (
                 await session.execute(
                     update(OutboxEvent)
                     .where(OutboxEvent.id == event_id)
-                    .values(next_attempt_at=clock.now() + _backoff(attempts))
+                    .values(attempts=OutboxEvent.attempts + 1, last_error=error)
+                    .returning(OutboxEvent.attempts)
                 )
-    return completed
+            ).scalar_one()
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == event_id)
+                .values(next_attempt_at=clock.now() + _backoff(attempts))
+            )
+    if delivered:
+        # One statement marks the batch: a crash before it only means these events are offered
+        # again, and every handler that already ran for one is skipped (core_event_delivery).
+        async with uow() as session:
+            await session.execute(
+                update(OutboxEvent).where(OutboxEvent.id.in_(delivered)).values(dispatched_at=clock.now())
+            )
+    return len(delivered)
 
 
 async def _deliver_one(envelope: EventEnvelope, sub: _Subscription) -> None:

@@ -147,6 +147,7 @@ async def worker(handlers: None) -> AsyncIterator[None]:
 
     task = asyncio.create_task(deliver())
     yield
-    task.cancel()
+    async with DELIVERY:  # never cancel a delivery halfway: its SQLite connection would be dropped unclosed
+        task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

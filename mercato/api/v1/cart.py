@@ -40,14 +40,22 @@ def _locale(request: Request) -> str:
 
 
 async def _answer(
-    request: Request, response: Response, session: DbSession, customer: MaybeCustomer, token: str | None
+    request: Request,
+    response: Response,
+    session: DbSession,
+    customer: MaybeCustomer,
+    token: str | None,
+    cart_id: int | None = None,
 ) -> cart.CartView:
-    found = await cart.find_cart(
-        session, customer_id=customer.customer.id if customer else None, guest_token=token
-    )
+    """The whole cart; ``cart_id`` when the write already found it (saves looking it up again)."""
+    if cart_id is None:
+        found = await cart.find_cart(
+            session, customer_id=customer.customer.id if customer else None, guest_token=token
+        )
+        cart_id = found.id if found else None
     if customer is not None and request.cookies.get(CART_COOKIE):
         response.delete_cookie(CART_COOKIE)  # merged into the customer's cart
-    return await cart.view_cart(session, cart_id=found.id if found else None, locale=_locale(request))
+    return await cart.view_cart(session, cart_id=cart_id, locale=_locale(request))
 
 
 async def _current_id(session: DbSession, customer: MaybeCustomer, token: str | None) -> int:
@@ -73,7 +81,7 @@ async def add_line(
 ) -> cart.CartView:
     """Add units of a SKU; a guest's first add creates the cart and sets its cookie."""
     token = _guest_token(request)
-    _cart_id, new_token = await cart.add_line(
+    cart_id, new_token = await cart.add_line(
         session, customer_id=customer.customer.id if customer else None, guest_token=token, data=data
     )
     if new_token is not None:
@@ -87,7 +95,7 @@ async def add_line(
         )
         response.headers["X-Cart-Token"] = new_token
         token = new_token
-    return await _answer(request, response, session, customer, token)
+    return await _answer(request, response, session, customer, token, cart_id)
 
 
 @router.patch("/lines/{line_id}")
@@ -103,7 +111,7 @@ async def change_line(
     token = _guest_token(request)
     cart_id = await _current_id(session, customer, token)
     await cart.change_line(session, cart_id=cart_id, line_id=line_id, data=data)
-    return await _answer(request, response, session, customer, token)
+    return await _answer(request, response, session, customer, token, cart_id)
 
 
 @router.delete("/lines/{line_id}")
@@ -113,7 +121,7 @@ async def remove_line(
     token = _guest_token(request)
     cart_id = await _current_id(session, customer, token)
     await cart.remove_line(session, cart_id=cart_id, line_id=line_id)
-    return await _answer(request, response, session, customer, token)
+    return await _answer(request, response, session, customer, token, cart_id)
 
 
 @router.post("/select")
@@ -124,4 +132,4 @@ async def select_lines(
     token = _guest_token(request)
     cart_id = await _current_id(session, customer, token)
     await cart.select_lines(session, cart_id=cart_id, data=data)
-    return await _answer(request, response, session, customer, token)
+    return await _answer(request, response, session, customer, token, cart_id)

@@ -1,9 +1,14 @@
-"""The storefront read cache: keys, the category-tree version, and invalidation.
+"""The storefront read cache: keys, versions, and invalidation.
 
-Cached: the storefront category tree under ``catalog:category-tree:<tree version>`` and each
-product page under ``catalog:product:<id>:<tree version>`` (the page holds breadcrumbs, so a
-category change must retire it too). The tree version is a random token in the cache itself:
-a category write replaces it, which orphans every tree and page cached before (they expire).
+Cached: the storefront category tree under ``catalog:category-tree:<tree version>``; each
+product page under ``catalog:product:<id>``, stored with the tree version it was built under
+(the page holds breadcrumbs, so a category change must retire it too); and list pages (a
+category's or a search's page of cards) under ``catalog:list:<digest of the query>``, stored
+with the tree version and the list version. Versions are random tokens in the cache itself: a
+category write replaces the tree version, a product write (content, listing, price, stock) the
+list version, which retires everything stored under the old ones. A read fetches the versions
+and the value in one round trip (``read_current``). List pages also expire after ``LIST_TTL``:
+what a product write does not announce (sales counts, for the "best-selling" sort) lags by that.
 
 A write that changes what a cached read shows invalidates right after its flush and again
 after its commit: the second pass drops a value that a concurrent reader cached from the old
@@ -14,6 +19,8 @@ the database and the failure is logged.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -28,12 +35,20 @@ from mercato.core.db import after_commit
 log = structlog.get_logger(__name__)
 
 TTL = 300  # seconds a cached page or tree may be served
+LIST_TTL = 60  # seconds a cached list page may be served
 VERSION_TTL = 86_400
 TREE_VERSION_KEY = "catalog:tree-version"
+LIST_VERSION_KEY = "catalog:list-version"
 
 
-def product_key(product_id: int, version: str) -> str:
-    return f"catalog:product:{product_id}:{version}"
+def product_key(product_id: int) -> str:
+    return f"catalog:product:{product_id}"
+
+
+def list_key(query: dict[str, Any]) -> str:
+    """The key of one list page: a digest of every parameter that shapes it."""
+    text = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+    return "catalog:list:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def tree_key(version: str) -> str:
@@ -59,6 +74,28 @@ async def tree_version() -> str:
     return version
 
 
+async def read_current(key: str, *version_keys: str) -> tuple[list[str], Any | None]:
+    """The current versions (made when missing) and ``key``'s value if it was stored under them,
+    in one round trip; the versions go back to ``store_current`` with the value built on a miss."""
+    cache = get_cache()
+    found = await _safely("get", lambda: cache.get_many([*version_keys, key]))
+    values: list[Any] = found if isinstance(found, list) else [None] * (len(version_keys) + 1)
+    versions: list[str] = []
+    for version_key, version in zip(version_keys, values, strict=False):
+        if not isinstance(version, str):
+            version = uuid.uuid4().hex
+            await _safely("set", partial(cache.set, version_key, version, VERSION_TTL))
+        versions.append(version)
+    stored = values[-1]
+    if isinstance(stored, dict) and stored.get("versions") == versions:
+        return versions, stored.get("value")
+    return versions, None
+
+
+async def store_current(key: str, versions: list[str], value: Any, ttl: int) -> None:
+    await _safely("set", lambda: get_cache().set(key, {"versions": versions, "value": value}, ttl))
+
+
 async def read(key: str) -> Any | None:
     return await _safely("get", lambda: get_cache().get(key))
 
@@ -68,22 +105,25 @@ async def store(key: str, value: Any) -> None:
 
 
 async def invalidate_products(session: AsyncSession, product_ids: Iterable[int]) -> None:
-    """Drop the cached pages of these products now and once more after the commit."""
+    """Drop the cached pages of these products and retire every cached list page, now and once
+    more after the commit."""
     ids = sorted(set(product_ids))
     if not ids:
         return
 
     async def drop() -> None:
-        version = await tree_version()
+        cache = get_cache()
         for product_id in ids:
-            await _safely("delete", partial(get_cache().delete, product_key(product_id, version)))
+            await _safely("delete", partial(cache.delete, product_key(product_id)))
+        await _safely("set", partial(cache.set, LIST_VERSION_KEY, uuid.uuid4().hex, VERSION_TTL))
 
     await drop()
     after_commit(session, drop)
 
 
 async def invalidate_category_tree(session: AsyncSession) -> None:
-    """Retire the cached tree and every cached product page (breadcrumbs), now and after the commit."""
+    """Retire the cached tree, every cached product page (breadcrumbs) and list page, now and
+    after the commit."""
 
     async def bump() -> None:
         await _safely("set", lambda: get_cache().set(TREE_VERSION_KEY, uuid.uuid4().hex, VERSION_TTL))

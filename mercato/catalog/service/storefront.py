@@ -1,8 +1,10 @@
 """Storefront reads: the category tree, the product list with filters and sorts, product pages.
 
 Only products on sale are visible. The list uses offset pagination (a grid shows page numbers;
-at most ``MAX_PAGE_SIZE`` per page and ``MAX_PAGE`` pages deep). The tree and product pages are
-cached (``service/caching.py``); lists are not (too many filter combinations to be worth it).
+at most ``MAX_PAGE_SIZE`` per page and ``MAX_PAGE`` pages deep). The tree, product pages and list
+pages are cached (``service/caching.py``): a list page until a product or category changes, and
+at most ``caching.LIST_TTL`` seconds (browsing reads the same first pages over and over; a
+filter combination nobody repeats just expires).
 
 Attribute filters are ``code:value`` strings. One filter matches a product whose parameter
 ``code`` has that value (``params`` JSON) or that has an active SKU whose spec ``code`` has that
@@ -131,6 +133,54 @@ async def list_storefront_products(
     """
     page = max(1, min(page, MAX_PAGE))
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    key = caching.list_key(
+        {
+            "category_id": category_id,
+            "brand_ids": sorted(set(brand_ids)),
+            "price_min": price_min,
+            "price_max": price_max,
+            "attributes": sorted(set(attributes)),
+            "in_stock": in_stock,
+            "query": query,
+            "sort": sort.value,
+            "page": page,
+            "page_size": page_size,
+        }
+    )
+    versions, cached = await caching.read_current(key, caching.TREE_VERSION_KEY, caching.LIST_VERSION_KEY)
+    if isinstance(cached, dict):
+        return ProductCardPage.model_validate(cached)
+    result = await _list_page(
+        session,
+        category_id=category_id,
+        brand_ids=brand_ids,
+        price_min=price_min,
+        price_max=price_max,
+        attributes=attributes,
+        in_stock=in_stock,
+        query=query,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+    await caching.store_current(key, versions, result.model_dump(mode="json"), caching.LIST_TTL)
+    return result
+
+
+async def _list_page(
+    session: AsyncSession,
+    *,
+    category_id: int | None,
+    brand_ids: Sequence[int],
+    price_min: int | None,
+    price_max: int | None,
+    attributes: Sequence[str],
+    in_stock: bool | None,
+    query: str | None,
+    sort: ProductSort,
+    page: int,
+    page_size: int,
+) -> ProductCardPage:
     conditions: list[ColumnElement[bool]] = [Product.status == ON_SALE]
     if category_id is not None:
         category = await session.get(Category, category_id)
@@ -234,12 +284,12 @@ async def get_storefront_product(session: AsyncSession, *, product_id: int) -> P
     Raises:
         ProductNotFound (404): no such product, or not on sale.
     """
-    key = caching.product_key(product_id, await caching.tree_version())
-    cached = await caching.read(key)
+    key = caching.product_key(product_id)
+    versions, cached = await caching.read_current(key, caching.TREE_VERSION_KEY)
     if isinstance(cached, dict):
         return ProductDetail.model_validate(cached)
     detail = await _build_detail(session, product_id)
-    await caching.store(key, detail.model_dump(mode="json"))
+    await caching.store_current(key, versions, detail.model_dump(mode="json"), caching.TTL)
     return detail
 
 

@@ -165,6 +165,21 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
 
+    # Where the units come from, before any write: a sold-out item (the many losers of a flash
+    # sale) is refused after a few reads. Reserving below still decides, atomically.
+    try:
+        allocations = await _allocate(
+            session,
+            quantities=quantities,
+            skus=skus,
+            province=data.address.province,
+            pickup_at=choice.pickup_store_id,
+        )
+    except inventory.InsufficientStock:
+        again = await _existing(session, data.source_key, customer_id)
+        if again is not None:  # a concurrent retry of this very checkout took the last units
+            return again
+        raise
     pay_by = now + dt.timedelta(minutes=settings.order_pay_minutes)
     inserted = await insert_ignore(
         session,
@@ -202,20 +217,6 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     ).scalar_one()
     await session.execute(
         update(Order).where(Order.id == order_id).values(number=f"{now:%Y%m%d}{order_id:08d}")
-    )
-
-    allocations = await _allocate(
-        session,
-        quantities=quantities,
-        skus=skus,
-        province=data.address.province,
-        pickup_at=choice.pickup_store_id,
-    )
-    await inventory.reserve_allocations(
-        session,
-        reference=f"order:{order_id}",
-        allocations=allocations,
-        hold_for=dt.timedelta(minutes=settings.order_pay_minutes) + HOLD_MARGIN,
     )
 
     by_line = {out.key: out for out in priced.lines}
@@ -286,4 +287,13 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             currency=priced.currency,
         ),
     )
-    return await read_order(session, order_id=order_id)
+    order = await read_order(session, order_id=order_id)
+    # Last, so the stock rows stay locked for the shortest time: under a flash sale every buyer
+    # updates the same row, and each holds it until its transaction commits.
+    await inventory.reserve_allocations(
+        session,
+        reference=f"order:{order_id}",
+        allocations=allocations,
+        hold_for=dt.timedelta(minutes=settings.order_pay_minutes) + HOLD_MARGIN,
+    )
+    return order

@@ -313,6 +313,52 @@ async def test_a_product_taken_off_sale_disappears_from_its_cached_page() -> Non
         await detail(s.ids["tee"])
 
 
+async def cards(**filters: object) -> list[tuple[str, int]]:
+    async with uow(write=False) as session:
+        page = await catalog.list_storefront_products(session, **filters)  # type: ignore[arg-type]
+    return [(item.title, item.min_price_amount) for item in page.items]
+
+
+async def test_list_pages_are_cached_until_a_product_changes_through_the_services() -> None:
+    s = await shop()
+    first = await cards(category_id=s.men.id)
+    async with uow() as session:  # behind the services' back: the cached page does not see it
+        await session.execute(update(Product).where(Product.id == s.ids["tee"]).values(title="改了但没失效"))
+    cached = await cards(category_id=s.men.id)
+    other_query = await cards(category_id=s.men.id, page_size=1)
+    async with uow(write=False) as session:
+        sku = (await catalog.list_skus(session, product_id=s.ids["tee"]))[0]
+
+    await price_sku(sku.id, 4900)
+    after_price = await cards(category_id=s.men.id)
+    async with uow() as session:
+        await catalog.take_off_sale(
+            session, product_id=s.ids["shirt"], data=catalog.TakeOffSale(), actor=SYSTEM
+        )
+    after_off_sale = await cards(category_id=s.men.id)
+
+    assert first == cached == [("牛津纺衬衫 Oxford shirt", 15900), ("纯棉T恤 Tee", 5900)]
+    assert other_query == [("牛津纺衬衫 Oxford shirt", 15900)]
+    assert after_price == [("牛津纺衬衫 Oxford shirt", 15900), ("改了但没失效", 4900)]
+    assert after_off_sale == [("改了但没失效", 4900)]
+
+
+async def test_a_category_change_retires_cached_list_pages() -> None:
+    s = await shop()
+    before = await listed(category_id=s.clothing.id)
+    men_before = await listed(category_id=s.men.id)  # now cached
+
+    async with uow() as session:
+        await catalog.update_category(
+            session, category_id=s.men.id, data=catalog.CategoryUpdate(is_active=False), actor=SYSTEM
+        )
+    with pytest.raises(catalog.CategoryNotFound):
+        await listed(category_id=s.men.id)
+
+    assert before == [s.ids["dress"], s.ids["shirt"], s.ids["tee"]]
+    assert men_before == [s.ids["shirt"], s.ids["tee"]]
+
+
 async def test_the_tree_shows_active_categories_and_follows_changes() -> None:
     clothing = await make_category("服装")
     await make_category("男装", parent_id=clothing.id)

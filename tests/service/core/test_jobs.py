@@ -74,3 +74,33 @@ async def test_embedded_mode_delivers_events_without_a_worker(monkeypatch: pytes
 
     assert handled == [11]
     assert dispatched is not None
+
+
+async def test_kicks_during_a_delivery_ask_it_for_another_round_instead_of_running_twice() -> None:
+    from mercato.core.jobs import deliver_outbox  # noqa: PLC0415 - the task's function itself
+
+    handled: list[int] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(session: AsyncSession, envelope: EventEnvelope) -> None:
+        assert isinstance(envelope.event, ThingHappened)
+        handled.append(envelope.event.thing_id)
+        if envelope.event.thing_id == 1:  # a follow-up event, as OrderPaid follows PaymentCaptured
+            await record_event(session, ThingHappened(thing_id=2))
+            started.set()
+            await release.wait()  # the round is still busy when the kicks arrive
+
+    events.subscribe(ThingHappened, slow, name="tests.slow")
+    async with uow() as s:
+        await record_event(s, ThingHappened(thing_id=1))
+
+    first = asyncio.create_task(deliver_outbox.original_func())
+    await started.wait()
+    kicks = [await deliver_outbox.original_func() for _ in range(5)]
+    release.set()
+    delivered = await first
+    async with uow(write=False) as s:
+        pending = (await s.execute(select(OutboxEvent.id).where(OutboxEvent.dispatched_at.is_(None)))).all()
+
+    assert kicks == [0, 0, 0, 0, 0]  # no second run over the same events
+    assert (delivered, handled, pending) == (2, [1, 2], [])  # the kicked round delivered the follow-up

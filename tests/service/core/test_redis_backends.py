@@ -49,6 +49,17 @@ async def test_cache_shares_values_between_instances(redis_db: str) -> None:
     assert gone is None
 
 
+async def test_cache_reads_many_values_in_one_call_in_order(redis_db: str) -> None:
+    cache = RedisCache(redis_db)
+    await cache.set("a", "version-1", ttl=60)
+    await cache.set("c", {"page": [1, 2]}, ttl=60)
+
+    found = await cache.get_many(["a", "b", "c"])
+    await cache.aclose()
+
+    assert found == ["version-1", None, {"page": [1, 2]}]
+
+
 async def test_rate_limit_is_shared_between_processes(redis_db: str) -> None:
     settings = Settings(redis_url=redis_db)
     cache_1, first = _build(settings)
