@@ -6,11 +6,14 @@
    active store for pickup); ``pricing.calculate`` prices the items for the destination and
    delivery with the default shipping template; if the shopper confirmed a different total, the
    order is refused.
-4. The order row is inserted, then ``inventory.allocate`` picks warehouses (only the store for
-   pickup) and ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per
-   line: if any line cannot be held the whole transaction rolls back (no order, no holds).
-5. One sub-order per warehouse; lines carry frozen titles, specs and prices, with the priced
-   discounts and tax shared to the fen over the warehouses a line was split across.
+4. ``inventory.allocate`` picks warehouses (only the store for pickup) before anything is
+   written, so a sold-out item is refused after reads only (a flash sale's many losers).
+5. The order row, one sub-order per warehouse and the lines are inserted; lines carry frozen
+   titles, specs and prices, with the priced discounts and tax shared to the fen over the
+   warehouses a line was split across.
+6. Last, ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per line
+   (last, so a hot stock row stays locked only for the end of the transaction): if any line
+   cannot be held the whole transaction rolls back (no order, no holds).
 """
 
 from __future__ import annotations
