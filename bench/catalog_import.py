@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.seed import apparel_type  # noqa: E402
+
 COLOURS = ["红色", "黑色", "白色", "蓝色", "绿色", "灰色", "黄色", "紫色"]
 
 
@@ -150,30 +152,7 @@ async def bench(args: argparse.Namespace, database: str) -> list[tuple[str, int,
         await catalog.create_brand(
             session, data=catalog.BrandCreate(name="基准品牌", slug="bench-brand"), actor=actor
         )
-        await catalog.create_product_type(
-            session,
-            data=catalog.ProductTypeCreate(
-                name="基准服装",
-                attributes=[
-                    catalog.AttributeCreate(
-                        code="colour",
-                        name="颜色",
-                        kind=catalog.AttributeKind.spec,
-                        values=[
-                            catalog.AttributeValueWrite(value=c, position=i) for i, c in enumerate(COLOURS)
-                        ],
-                    ),
-                    catalog.AttributeCreate(
-                        code="material",
-                        name="材质",
-                        kind=catalog.AttributeKind.param,
-                        values=[catalog.AttributeValueWrite(value="棉")],
-                    ),
-                    catalog.AttributeCreate(code="origin", name="产地", kind=catalog.AttributeKind.param),
-                ],
-            ),
-            actor=actor,
-        )
+        await catalog.create_product_type(session, data=apparel_type(COLOURS), actor=actor)
         await inventory.create_warehouse(
             session,
             data=inventory.WarehouseWrite(

@@ -21,7 +21,9 @@ import io
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -85,6 +87,31 @@ def stock_rows(codes: list[tuple[str, str, int]]) -> bytes:
     return buffer.getvalue().encode()
 
 
+def apparel_type(colours: Sequence[str]) -> Any:
+    """The benchmark shops' product type: colour as the spec, material and origin as params
+    (also used by bench/catalog_import.py). Returns a ``catalog.ProductTypeCreate``."""
+    from mercato import catalog  # noqa: PLC0415 - after the benchmark's environment is set
+
+    return catalog.ProductTypeCreate(
+        name="基准服装",
+        attributes=[
+            catalog.AttributeCreate(
+                code="colour",
+                name="颜色",
+                kind=catalog.AttributeKind.spec,
+                values=[catalog.AttributeValueWrite(value=c, position=i) for i, c in enumerate(colours)],
+            ),
+            catalog.AttributeCreate(
+                code="material",
+                name="材质",
+                kind=catalog.AttributeKind.param,
+                values=[catalog.AttributeValueWrite(value="棉")],
+            ),
+            catalog.AttributeCreate(code="origin", name="产地", kind=catalog.AttributeKind.param),
+        ],
+    )
+
+
 async def _taxonomy() -> tuple[list[str], list[int]]:
     from mercato import catalog, identity, inventory  # noqa: PLC0415
     from mercato.core.db import uow  # noqa: PLC0415
@@ -101,30 +128,7 @@ async def _taxonomy() -> tuple[list[str], list[int]]:
         await catalog.create_brand(
             session, data=catalog.BrandCreate(name="基准品牌", slug="bench-brand"), actor=actor
         )
-        await catalog.create_product_type(
-            session,
-            data=catalog.ProductTypeCreate(
-                name="基准服装",
-                attributes=[
-                    catalog.AttributeCreate(
-                        code="colour",
-                        name="颜色",
-                        kind=catalog.AttributeKind.spec,
-                        values=[
-                            catalog.AttributeValueWrite(value=c, position=i) for i, c in enumerate(COLOURS)
-                        ],
-                    ),
-                    catalog.AttributeCreate(
-                        code="material",
-                        name="材质",
-                        kind=catalog.AttributeKind.param,
-                        values=[catalog.AttributeValueWrite(value="棉")],
-                    ),
-                    catalog.AttributeCreate(code="origin", name="产地", kind=catalog.AttributeKind.param),
-                ],
-            ),
-            actor=actor,
-        )
+        await catalog.create_product_type(session, data=apparel_type(COLOURS), actor=actor)
         for code, name, province in WAREHOUSES:
             await inventory.create_warehouse(
                 session,
