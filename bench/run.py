@@ -598,18 +598,13 @@ def summarise_profile(path: Path, top: int = 25) -> list[str]:
         seen: set[str] = set()
         for frame in stack.split(";"):
             name, _, where = frame.partition(" (")
-            module = "/".join(where.split(":")[0].split("/")[-2:])
-            key = f"{name} ({module})"
-            if key not in seen:
-                seen.add(key)
-                inclusive[key] += int(count)
-    wanted = [
-        (key, n)
-        for key, n in inclusive.most_common()
-        if "mercato/" in key
-        or "/mercato" in key
-        or any(part in key for part in ("orm/", "asyncpg/", "redis/"))
-    ]
+            module = where.split(":")[0]  # py-spy names files from the package: mercato/..., asyncpg/...
+            if module.startswith(("mercato/", "sqlalchemy/", "asyncpg/", "redis/")):
+                key = f"{name} ({module})"
+                if key not in seen:
+                    seen.add(key)
+                    inclusive[key] += int(count)
+    wanted = inclusive.most_common()
     return [f"{100 * n / max(total, 1):5.1f} %  {key}" for key, n in wanted[:top]]
 
 

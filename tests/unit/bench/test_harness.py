@@ -4,6 +4,7 @@ notifications, which the shop's sandbox verifier must accept (else W1 measures r
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,18 @@ def test_percentile_and_table() -> None:
         "-----------------+----------+--------------+--------+--------+------------------+------",
         "L1 bare ASGI app | 64 conns | 40,000 req/s | 1.4 ms | 4.9 ms | 100 %            | ",
     ]
+
+
+def test_the_profile_summary_counts_each_function_once_per_sample_ours_and_sql_only(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.txt"
+    profile.write_text(
+        "run (uvicorn/server.py:1);handle (mercato/api/v1/cart.py:70);"
+        "execute (sqlalchemy/orm/session.py:9) 3\n"
+        "run (uvicorn/server.py:1);handle (mercato/api/v1/cart.py:70);handle (mercato/api/v1/cart.py:71) 1\n"
+    )
+
+    assert run.summarise_profile(profile) == [
+        "100.0 %  handle (mercato/api/v1/cart.py)",
+        " 75.0 %  execute (sqlalchemy/orm/session.py)",
+    ]
+    assert run.summarise_profile(tmp_path / "missing.txt") == ["(no profile recorded)"]
