@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -61,8 +60,10 @@ from mercato.storefront.routes import pay as pay_pages
 from mercato.storefront.routes import privacy as privacy_pages
 from mercato.storefront.routes import sandbox_gateway as sandbox_gateway_pages
 from mercato.storefront.routes import seo as seo_pages
-from mercato.web import html_errors, problems
+from mercato.web import html_errors, openapi, problems
+from mercato.web.api_docs import api_docs_page
 from mercato.web.middleware import RequestContextMiddleware
+from mercato.web.text_input import refuse_unsafe_text
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "node_modules"
@@ -70,7 +71,7 @@ STATIC = Path(__file__).resolve().parent / "web" / "static"
 #: Front-end packages served from node_modules (installed by scripts/bootstrap, never copied).
 VENDOR_SCRIPTS = {
     "htmx": VENDOR / "htmx.org" / "dist",
-    "alpine": VENDOR / "alpinejs" / "dist",
+    "alpine": VENDOR / "@alpinejs" / "csp" / "dist",  # Alpine's CSP build (ADR 0023)
 }
 
 
@@ -114,6 +115,8 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # NUL and text-direction characters in a path or query value: a 422, never a 500.
+        dependencies=[Depends(refuse_unsafe_text)],
     )
     problems.install(app)
     html_errors.install(app)  # pages get HTML error pages; /api keeps problem+json
@@ -169,6 +172,7 @@ def create_app() -> FastAPI:
         catalog_pages.router,
     ):
         app.include_router(router)
+    openapi.install(app)  # problem+json responses of every operation, from the error classes
 
     swagger = VENDOR / "swagger-ui-dist"
     if swagger.exists():
@@ -181,13 +185,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="Mercato API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        )
+        return api_docs_page()
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

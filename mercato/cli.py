@@ -1,4 +1,4 @@
-"""The ``mercato`` command: run, migrate, demo, worker, createadmin, check."""
+"""The ``mercato`` command: run, migrate, demo, worker, createadmin, unlock-staff, check."""
 
 from __future__ import annotations
 
@@ -159,6 +159,32 @@ def createadmin(
         typer.echo(f"{exc.code}: {gettext(exc.message, 'en', **exc.params)}", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(f"created superuser {staff.email} (id {staff.id})")
+
+
+@app.command("unlock-staff")
+def unlock_staff(email: str = typer.Option(..., "--email", help="The staff member's email")) -> None:
+    """Let a staff member sign in again at once: forget their failed sign-ins from every address
+    (audited as staff.unlock by "cli")."""
+    from mercato import identity  # noqa: PLC0415
+    from mercato.core.db import reset_database, uow  # noqa: PLC0415
+    from mercato.core.errors import DomainError  # noqa: PLC0415
+    from mercato.core.i18n import gettext  # noqa: PLC0415
+
+    async def unlock() -> identity.StaffRead:
+        try:
+            async with uow() as session:
+                return await identity.unlock_staff(
+                    session, email=email, actor=identity.Actor(staff_id=None, label="cli")
+                )
+        finally:
+            await reset_database()
+
+    try:
+        staff = asyncio.run(unlock())
+    except DomainError as exc:
+        typer.echo(f"{exc.code}: {gettext(exc.message, 'en', **exc.params)}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"unlocked {staff.email} (id {staff.id}): failed sign-ins forgotten")
 
 
 @app.command()

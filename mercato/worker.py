@@ -16,6 +16,7 @@ from mercato.aftersales import handlers as aftersales_handlers
 from mercato.aftersales import tasks as aftersales_tasks
 from mercato.catalog import handlers as catalog_handlers
 from mercato.checkout import handlers as checkout_handlers
+from mercato.checkout import tasks as checkout_tasks
 from mercato.core import events, jobs
 from mercato.core.jobs import broker, scheduler
 from mercato.fulfillment import handlers as fulfillment_handlers
@@ -36,7 +37,7 @@ def register() -> None:
     _ = inventory_tasks.expire_due_reservations
     _ = (payments_tasks.close_expired, payments_tasks.resume_refunds)
     _ = payments_tasks.send_sandbox_notifications
-    _ = orders_tasks.cancel_unpaid
+    _ = (checkout_tasks.cancel_unpaid, orders_tasks.complete_delivered)
     _ = fulfillment_tasks.subscribe_tracking
     _ = notify_tasks.send_emails
     _ = aftersales_tasks.check_refunds
@@ -44,6 +45,7 @@ def register() -> None:
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
     events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
     events.subscribe(orders.OrderCancelled, checkout_handlers.on_order_cancelled)
+    events.subscribe(orders.OrderPaymentRefused, checkout_handlers.on_order_payment_refused)
     events.subscribe(orders.OrderPaid, fulfillment_handlers.on_order_paid)
     events.subscribe(orders.OrderClosed, fulfillment_handlers.on_order_closed)
     events.subscribe(orders.OrderPaid, notify_handlers.on_order_paid)
@@ -51,6 +53,10 @@ def register() -> None:
     events.subscribe(orders.OrderDelivered, notify_handlers.on_order_delivered)
     events.subscribe(payments.PaymentRefunded, notify_handlers.on_payment_refunded)
     events.subscribe(identity.CustomerDeleted, notify_handlers.on_customer_deleted)
+    events.subscribe(identity.EmailCodeIssued, notify_handlers.on_email_code_issued)
+    events.subscribe(
+        identity.ExistingAccountSignUpAttempted, notify_handlers.on_existing_account_sign_up_attempted
+    )
     events.subscribe(payments.PaymentRefunded, aftersales_handlers.on_payment_refunded)
     events.subscribe(aftersales.AftersalesDecided, notify_handlers.on_aftersales_decided)
     events.subscribe(fulfillment.PickupCodeIssued, notify_handlers.on_pickup_code_issued)

@@ -165,6 +165,18 @@ def sms() -> identity.ConsoleSms:
 
 
 @pytest.fixture
+def mail(handlers: None) -> Iterator[object]:
+    """The console email transport (read what the app 'sent'), with every event handler
+    subscribed: notify writes identity's code emails when the outbox is delivered."""
+    from mercato import notify  # noqa: PLC0415
+
+    transport = notify.ConsoleEmail()
+    notify.use_email_transport(transport)
+    yield transport
+    notify.use_email_transport(None)
+
+
+@pytest.fixture
 async def session() -> AsyncIterator[AsyncSession]:
     """A unit of work for service tests: committed when the test body returns."""
     async with uow() as s:

@@ -7,7 +7,9 @@ Public API (service functions take an ``AsyncSession`` first and keyword argumen
 schemas):
 
 - shopper: ``create_request`` (within ``aftersales_window_days`` of delivery, or refund only
-  before shipment), ``cancel_request``, ``ship_back``, ``escalate_request``, ``add_photo``
+  before shipment), ``cancel_request``, ``ship_back``, ``escalate_request``; photos:
+  ``check_photo`` (or ``check_new_photos`` for a request still to be created), then
+  ``core.images.decode`` outside any transaction, then ``add_photo``
 - staff: ``approve_request``, ``reject_request``, ``receive_return`` (grade every unit; resellable
   units back to stock), ``refund_request`` (issue a refused refund again), ``ship_replacement``,
   ``arbitrate_request`` (aftersales.arbitrate), all audited
@@ -36,6 +38,7 @@ from mercato.aftersales.errors import (
     OrderNotEligible,
     PaymentExhausted,
     PhotoInvalid,
+    PhotoPixelsTooMany,
     PhotosClosed,
     PhotoTooLarge,
     QuantityExceedsBought,
@@ -84,7 +87,7 @@ from mercato.aftersales.service.handling import (
     reject_request,
     ship_replacement,
 )
-from mercato.aftersales.service.photos import add_photo
+from mercato.aftersales.service.photos import add_photo, check_new_photos, check_photo
 from mercato.aftersales.service.reads import get_request, list_requests, resolution_report
 from mercato.aftersales.service.refunds import check_refunds, record_refund_outcome
 from mercato.aftersales.service.requests import cancel_request, create_request, escalate_request, ship_back
@@ -117,6 +120,7 @@ __all__ = [
     "Parcel",
     "PaymentExhausted",
     "PhotoInvalid",
+    "PhotoPixelsTooMany",
     "PhotoRead",
     "PhotoTooLarge",
     "PhotosClosed",
@@ -139,6 +143,8 @@ __all__ = [
     "approve_request",
     "arbitrate_request",
     "cancel_request",
+    "check_new_photos",
+    "check_photo",
     "check_refunds",
     "create_request",
     "escalate_request",

@@ -13,6 +13,7 @@ Hierarchy (see ``mercato.core.errors``)::
     │   ├── TooManyUnitsGraded        aftersales.too_many_units_graded
     │   ├── UnitsNotGraded            aftersales.units_not_graded
     │   ├── PhotoInvalid              aftersales.photo_invalid       not a JPEG, PNG or WebP image
+    │   │   └── PhotoPixelsTooMany    (same code)                    over max_image_pixels in all
     │   ├── PhotoTooLarge             aftersales.photo_too_large
     │   └── InvalidPeriod             aftersales.invalid_period      ends before it starts
     └── Conflict (409)
@@ -73,6 +74,12 @@ class PhotoInvalid(InvalidInput):
 
     code = "aftersales.photo_invalid"
     message = "The photo is not a valid JPEG, PNG or WebP image of at most {max_side} × {max_side} pixels."
+
+
+class PhotoPixelsTooMany(PhotoInvalid):
+    """Each side allowed, but over ``max_image_pixels`` in all (same code as PhotoInvalid)."""
+
+    message = "The photo has too many pixels: at most {max_megapixels} megapixels."
 
 
 class PhotoTooLarge(InvalidInput):

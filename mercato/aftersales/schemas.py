@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from mercato.aftersales.states import AftersalesStatus
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
 
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = IdInt
 Units = Annotated[int, Field(ge=0, le=999)]
-Reason = Annotated[str, Field(min_length=1, max_length=300)]
+Reason = Annotated[MultilineText, Field(min_length=1, max_length=300)]
 Carrier = Annotated[str, Field(min_length=1, max_length=40)]
 TrackingNumber = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\-]+$")]
 
@@ -56,13 +56,13 @@ class CreateRequest(InputModel):
     kind: AftersalesKind
     quantity: Annotated[int, Field(ge=1, le=999)]
     reason_code: ReasonCode
-    description: Annotated[str, Field(max_length=500)] = ""
+    description: Annotated[MultilineText, Field(max_length=500)] = ""
     # The refund asked for (minor units); default and maximum: the units' share of the line's payment
     refund_amount: Annotated[int | None, Field(ge=1, le=10**12)] = None
 
 
 class CancelRequest(InputModel):
-    reason: Annotated[str, Field(max_length=300)] = ""
+    reason: Annotated[MultilineText, Field(max_length=300)] = ""
 
 
 class ShipBack(InputModel):
@@ -75,11 +75,11 @@ class ShipBack(InputModel):
 class Escalate(InputModel):
     """The shopper's statement to the platform about a rejected request."""
 
-    statement: Annotated[str, Field(min_length=1, max_length=1000)]
+    statement: Annotated[MultilineText, Field(min_length=1, max_length=1000)]
 
 
 class Decide(InputModel):
-    reason: Annotated[str, Field(max_length=300)] = ""
+    reason: Annotated[MultilineText, Field(max_length=300)] = ""
 
 
 class Reject(InputModel):
@@ -95,7 +95,7 @@ class ReceiveReturn(InputModel):
     defective: Units = 0
     scrap: Units = 0
     warehouse_id: Id | None = None
-    note: Annotated[str, Field(max_length=300)] = ""
+    note: Annotated[MultilineText, Field(max_length=300)] = ""
 
 
 class ShipReplacement(InputModel):

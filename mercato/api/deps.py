@@ -13,6 +13,7 @@ from mercato import identity
 from mercato.core.db import uow
 from mercato.core.errors import Unauthenticated
 from mercato.web.csrf import HEADER, SAFE_METHODS, verify_csrf
+from mercato.web.openapi import raises
 
 CUSTOMER_COOKIE = "mercato_session"
 STAFF_COOKIE = "mercato_staff_session"
@@ -76,6 +77,11 @@ async def _resolve(
     return resolved
 
 
+#: What a signed-in caller's dependency can raise (documented on every route that uses it).
+AUTH_ERRORS = raises(Unauthenticated, identity.SessionInvalid, writes=[identity.CsrfFailed])
+
+
+@AUTH_ERRORS
 async def current_customer(request: Request, session: DbSession) -> CustomerAuth:
     """The signed-in customer, by bearer token or session cookie (plus CSRF header on writes).
 
@@ -92,6 +98,7 @@ async def current_customer(request: Request, session: DbSession) -> CustomerAuth
 CurrentCustomer = Annotated[CustomerAuth, Depends(current_customer)]
 
 
+@AUTH_ERRORS
 async def optional_customer(request: Request, session: DbSession) -> CustomerAuth | None:
     """The signed-in customer, or None for a guest (bad credentials are still a 401)."""
     token, _via_cookie = _credentials(request, CUSTOMER_COOKIE)
@@ -103,6 +110,7 @@ async def optional_customer(request: Request, session: DbSession) -> CustomerAut
 MaybeCustomer = Annotated[CustomerAuth | None, Depends(optional_customer)]
 
 
+@AUTH_ERRORS
 async def current_staff(request: Request, session: DbSession) -> StaffAuth:
     """The signed-in staff member (same rules as customers, separate tokens and cookie)."""
     resolved = await _resolve(request, session, cookie=STAFF_COOKIE, kind="staff")
@@ -124,6 +132,7 @@ def require(permission: str) -> Callable[..., Coroutine[Any, Any, StaffAuth]]:
     if permission not in identity.PERMISSIONS:
         raise ValueError(f"unknown permission {permission}")
 
+    @raises(identity.MissingPermission)
     async def dependency(auth: CurrentStaff) -> StaffAuth:
         identity.require_permission(auth.staff, permission)
         return auth

@@ -8,12 +8,12 @@ from typing import Annotated
 from pydantic import Field
 
 from mercato.cart.states import CartStatus
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, ReadModel
 
 MAX_LINES = 100
 MAX_QUANTITY = 999
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = IdInt
 
 
 class AddLine(InputModel):

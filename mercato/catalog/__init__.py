@@ -8,9 +8,11 @@ schemas):
   ``search_sku_ids`` (code or title, for staff lists);
   ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
   ``handlers.on_stock_level_changed``); ``record_sales`` (paid units, from ``orders``)
-- media: ``add_product_image``, ``list_product_images``, ``remove_product_image``,
-  ``reorder_product_images``, ``set_brand_logo`` (files in ``core.storage``, proved and
-  re-encoded with Pillow; audited)
+- media: ``check_product_image`` then ``add_product_image``, ``check_brand_logo`` then
+  ``set_brand_logo`` (the upload is decoded between them by ``core.images.decode``, outside
+  any transaction), ``list_product_images``, ``remove_product_image``,
+  ``reorder_product_images`` (files in ``core.storage``, proved and re-encoded with Pillow;
+  audited)
 - categories: ``get_category_tree``, ``get_category``, ``create_category``, ``update_category``,
   ``move_category`` (the subtree follows in one UPDATE), ``reorder_categories``,
   ``delete_category`` (only when empty)
@@ -63,6 +65,7 @@ from mercato.catalog.errors import (
     ImageDimensionsTooLarge,
     ImageInvalid,
     ImageOrderMismatch,
+    ImagePixelsTooMany,
     ImageTooLarge,
     ImportRejected,
     InvalidAttributes,
@@ -171,6 +174,8 @@ from mercato.catalog.service.listing import (
 )
 from mercato.catalog.service.media import (
     add_product_image,
+    check_brand_logo,
+    check_product_image,
     list_product_images,
     remove_product_image,
     reorder_product_images,
@@ -220,12 +225,15 @@ __all__ += [
     "ImageDimensionsTooLarge",
     "ImageInvalid",
     "ImageOrderMismatch",
+    "ImagePixelsTooMany",
     "ImageTooLarge",
     "ProductImageNotFound",
     "ProductImageOrder",
     "ProductImageRead",
     "ProductNotFound",
     "add_product_image",
+    "check_brand_logo",
+    "check_product_image",
     "list_product_images",
     "remove_product_image",
     "reorder_product_images",

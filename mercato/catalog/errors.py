@@ -219,6 +219,12 @@ class ImageDimensionsTooLarge(ImageInvalid):
     message = "The image is too large: at most {max_side} × {max_side} pixels."
 
 
+class ImagePixelsTooMany(ImageInvalid):
+    """Each side allowed, but over ``max_image_pixels`` in all (same code as ImageInvalid)."""
+
+    message = "The image has too many pixels: at most {max_megapixels} megapixels."
+
+
 class ImageAltTooLong(InvalidInput):
     code = "catalog.image_alt_too_long"
     message = "The alternative text is too long: at most {max_length} characters."

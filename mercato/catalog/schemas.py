@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mercato.catalog.states import ListingStatus, SkuStatus
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the import checks amounts
+from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
 
 
 class SkuRef(ReadModel):
@@ -47,7 +48,7 @@ class ProductImageRead(ReadModel):
 class ProductImageOrder(InputModel):
     """Every image id of the product, in the order the images are shown."""
 
-    image_ids: list[int] = Field(max_length=200)
+    image_ids: list[IdInt] = Field(max_length=200)
 
 
 class BrandLogoRead(ReadModel):
@@ -61,14 +62,12 @@ class BrandLogoRead(ReadModel):
 
 # --- Categories, brands, product types, products, SKUs, listing, storefront ------------------
 #
-# Inputs refuse unknown fields, NUL characters and unpaired surrogates (which PostgreSQL cannot
-# store). Updates are partial: a field left out keeps its value; a nullable field sent as null
-# is cleared. Money is integer minor units (``*_amount``) in the product's ``currency``.
+# Inputs refuse unknown fields and unsafe characters (``InputModel``: NUL, which PostgreSQL cannot
+# store, other control and text-direction characters). Updates are partial: a field left out
+# keeps its value; a nullable field sent as null is cleared. Money is integer minor units
+# (``*_amount``) in the product's ``currency``.
 
-MAX_AMOUNT = 10**12  # minor units: ten billion yuan, far above any real price
-MAX_ID = 2**63 - 1
-
-CatalogId = Annotated[int, Field(ge=1, le=MAX_ID)]
+CatalogId = IdInt
 Name = Annotated[str, Field(min_length=1, max_length=60)]
 OptionalName = Annotated[str, Field(max_length=60)]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
@@ -90,32 +89,8 @@ Grams = Annotated[int, Field(ge=0, le=1_000_000)]
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
-def _storable(value: Any) -> Any:
-    """Refuse text PostgreSQL cannot store: NUL characters and unpaired surrogates."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("unpaired surrogate") from exc
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for item in value:
-            _storable(item)
-    return value
-
-
 class CatalogInput(InputModel):
-    """Base of catalog inputs: every text must be storable on both databases."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _check_storable(cls, value: Any) -> Any:
-        return _storable(value)
+    """Base of catalog inputs (the text checks they once made here are now every input's)."""
 
 
 # -- categories
@@ -282,7 +257,7 @@ class ProductCreate(CatalogInput):
     title: Annotated[str, Field(min_length=1, max_length=120)]
     title_en: Annotated[str, Field(max_length=120)] = ""
     subtitle: Annotated[str, Field(max_length=200)] = ""
-    description_html: Annotated[str, Field(max_length=100_000)] = Field(
+    description_html: Annotated[MultilineText, Field(max_length=100_000)] = Field(
         default="", description="Sanitised: only safe tags and attributes are kept"
     )
     tags: list[Tag] = Field(default_factory=list, max_length=20)
@@ -303,7 +278,7 @@ class ProductUpdate(CatalogInput):
     title: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     title_en: Annotated[str, Field(max_length=120)] | None = None
     subtitle: Annotated[str, Field(max_length=200)] | None = None
-    description_html: Annotated[str, Field(max_length=100_000)] | None = None
+    description_html: Annotated[MultilineText, Field(max_length=100_000)] | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     params: dict[AttributeCode, ParamValue] | None = Field(default=None, max_length=50)
     seo_title: SeoTitle | None = None
@@ -427,11 +402,11 @@ class ListingFinding(ReadModel):
 
 
 class RejectListing(CatalogInput):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[MultilineText, Field(min_length=1, max_length=500)]
 
 
 class TakeOffSale(CatalogInput):
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[MultilineText, Field(max_length=500)] = ""
 
 
 class ListingStatusChangeRead(ReadModel):

@@ -3,13 +3,18 @@ complete (place the order, freeze the cart, open the payment) — and what follo
 fate (paid: the ordered lines leave the cart; cancelled: the cart thaws and the payment closes).
 
 Public API: ``confirm_checkout``, ``complete_checkout`` (idempotent by Idempotency-Key and by
-cart), ``buy_now`` (one SKU, no cart, the default address), ``pay_url``; the delivery choices
+cart; the same key with another body is refused), ``buy_now`` (one SKU, no cart, the default
+address), ``pay_url``; ``cancel_order`` (an unpaid order and its open payments, in one
+transaction: what the shopper, the console and the API call), ``cancel_unpaid_orders`` (the
+``orders-cancel-unpaid`` job, ``tasks.py``); the delivery choices
 ``delivery_slots`` (定时达) and ``pickup_stores`` (到店自提).
 For the storefront's pages: ``confirm_buy_now`` (buy-now's confirm step), ``get_order_payment``
 (pay page), ``get_order_outcome`` (result page: paid, waiting, failed, cancelled) and ``pay_order``
 (pay an unpaid order again or another way).
 
-Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1`` (``handlers.py``).
+Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1``,
+``orders.order_payment_refused.v1`` (the money is refunded: ``payments.refund_unwanted_payment``)
+(``handlers.py``).
 Depends on: core, identity (addresses), cart, inventory (stores), orders, payments.
 """
 
@@ -28,6 +33,8 @@ from mercato.checkout.schemas import (
 )
 from mercato.checkout.service import (
     buy_now,
+    cancel_order,
+    cancel_unpaid_orders,
     complete_checkout,
     confirm_buy_now,
     confirm_checkout,
@@ -53,6 +60,8 @@ __all__ = [
     "PayOutcome",
     "PickupStore",
     "buy_now",
+    "cancel_order",
+    "cancel_unpaid_orders",
     "complete_checkout",
     "confirm_buy_now",
     "confirm_checkout",

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders import DeliverySlot, InvoiceRequest, OrderStatus, OrderSummary
 from mercato.payments import PaymentRead
 from mercato.pricing import Delivery, PriceResult
 
-AddressId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-StoreId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+AddressId = IdInt
+StoreId = IdInt
 
 
 class ConfirmCheckout(InputModel):
@@ -34,7 +34,7 @@ class ConfirmCheckout(InputModel):
 class ConfirmBuyNow(ConfirmCheckout):
     """立即购买's confirm step: one SKU priced for this address and delivery, holding nothing."""
 
-    sku_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    sku_id: IdInt
     quantity: Annotated[int, Field(ge=1, le=999)] = 1
 
 
@@ -42,8 +42,8 @@ class CompleteCheckout(ConfirmCheckout):
     """Step 3 (pay): place the order for the ticked lines and open the payment."""
 
     invoice: InvoiceRequest | None = None  # 发票: personal, or company with its tax id
-    note: Annotated[str, Field(max_length=200)] = ""
-    expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]  # the total the shopper confirmed
+    note: Annotated[MultilineText, Field(max_length=200)] = ""
+    expected_total_amount: AmountInt  # the total the shopper confirmed
     provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"
 
 
@@ -78,15 +78,15 @@ class CheckoutResult(ReadModel):
 class BuyNow(InputModel):
     """Buy one SKU at once, without the cart, to the default address unless another is chosen."""
 
-    sku_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    sku_id: IdInt
     quantity: Annotated[int, Field(ge=1, le=999)] = 1
     address_id: AddressId | None = None
     delivery: Delivery = Delivery.standard
     slot_starts_at: dt.datetime | None = None
     pickup_store_id: StoreId | None = None
     invoice: InvoiceRequest | None = None
-    note: Annotated[str, Field(max_length=200)] = ""
-    expected_total_amount: Annotated[int, Field(ge=0, le=10**12)]
+    note: Annotated[MultilineText, Field(max_length=200)] = ""
+    expected_total_amount: AmountInt
     provider: Annotated[str, Field(min_length=1, max_length=30)] = "sandbox"
 
 

@@ -4,8 +4,19 @@
 order waits for payment, and opens the payment; all in the request's transaction (the payment
 provider is called after commit by ``payments``). It is idempotent twice over: the same
 Idempotency-Key returns the same order (the order's ``source_key``), and while the cart is
-frozen any retry returns the order it is frozen for. When the order is paid, the ordered lines
-leave the cart; when it is cancelled, the cart thaws (``handlers.py``).
+frozen any retry returns the order it is frozen for. The key is tied to a hash of the request
+body (``core.idempotency.bind_request``), so the same key with another body is refused (409
+``core.idempotency_key_reused``) instead of silently answered with the first order; ``buy_now``
+does the same under its own scope. When the order is paid, the ordered lines leave the cart; when
+it is cancelled, the cart thaws (``handlers.py``).
+
+Cancelling an unpaid order (``cancel_order``: the shopper, staff, or ``cancel_unpaid_orders`` at
+its deadline) happens here rather than in ``orders`` because it must close the order's open
+payments in the same transaction, and checkout is the one domain that sees both (orders and
+payments never import each other; they meet through events). From the commit on, a gateway
+notification that races the cancel finds the payment closed, and payments refunds the money at
+once; the trade at the gateway is closed right after the commit. A cancel that loses the race
+(the money arrived first) is refused and rolls back: the order becomes paid.
 """
 
 from __future__ import annotations
@@ -27,7 +38,9 @@ from mercato.checkout.schemas import (
     PayOutcome,
     PickupStore,
 )
-from mercato.core import clock
+from mercato.core import clock, idempotency
+from mercato.core.db import uow
+from mercato.core.schemas import InputModel
 
 
 async def _items(session: AsyncSession, customer_id: int) -> tuple[cart.CartRef, list[orders.OrderItem]]:
@@ -104,6 +117,19 @@ async def pickup_stores(session: AsyncSession) -> list[PickupStore]:
     return sorted(stores, key=lambda s: (s.name, s.id))
 
 
+async def _bind_key(
+    session: AsyncSession, *, action: str, customer_id: int, key: str, data: InputModel
+) -> None:
+    """Tie the customer's Idempotency-Key to this request's body for ``action``.
+
+    Raises:
+        IdempotencyKeyInvalid (422), IdempotencyKeyReused (409): used before with another body.
+    """
+    await idempotency.bind_request(
+        session, scope=f"checkout.{action}:{customer_id}", key=key, payload=data.model_dump(mode="json")
+    )
+
+
 async def _result(session: AsyncSession, order: orders.OrderRead, provider: str) -> CheckoutResult:
     """The order and its payment: the one already opened for it, else a new one."""
     opened = await payments.list_payments(session, reference=f"order:{order.id}", limit=1)
@@ -139,8 +165,11 @@ async def complete_checkout(
     Raises:
         EmptyCart, AddressNotFound, orders.InvalidDelivery (422), orders.ItemUnavailable,
         orders.PriceChanged (409: the total differs from ``expected_total_amount``),
-        inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422).
+        orders.UnpaidOrdersLimit / UnpaidUnitsLimit (409: too much already waits for payment),
+        inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422),
+        IdempotencyKeyReused (409): the key was used for another request body.
     """
+    await _bind_key(session, action="complete", customer_id=customer_id, key=idempotency_key, data=data)
     found = await cart.find_cart(session, customer_id=customer_id, guest_token=None)
     if found is not None and found.checkout_reference is not None:
         order_id = int(found.checkout_reference.removeprefix("order:"))
@@ -182,9 +211,11 @@ async def buy_now(
 
     Raises:
         NoAddress (409), AddressNotFound (404), orders.InvalidDelivery (422),
-        orders.ItemUnavailable, orders.PriceChanged, inventory.InsufficientStock / NotDeliverable /
-        NotAtStore (409), payments.UnknownProvider (422).
+        orders.ItemUnavailable, orders.PriceChanged, orders.UnpaidOrdersLimit / UnpaidUnitsLimit,
+        inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422),
+        IdempotencyKeyReused (409): the key was used for another request body.
     """
+    await _bind_key(session, action="buy_now", customer_id=customer_id, key=idempotency_key, data=data)
     if data.address_id is not None:
         address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
     else:
@@ -245,6 +276,53 @@ async def confirm_buy_now(
     )
 
 
+SYSTEM = identity.Actor(staff_id=None, label="system")
+
+
+async def cancel_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    reason: str,
+    actor: identity.Actor,
+    customer_id: int | None = None,
+) -> None:
+    """Cancel an unpaid order, give its stock back, and close its open payments, all in this
+    transaction (their trades at the gateway right after the commit); a staff member's cancel is
+    audited. ``customer_id`` limits it to that customer's order (a shopper cancelling their own).
+
+    Raises:
+        orders.OrderNotFound (404).
+        orders.CannotCancel (409): paid, shipped or closed, or its money has just arrived (the
+            order has not heard yet and will be paid). Raised after writes in the second case:
+            let it leave the unit of work, which rolls the whole cancel back.
+    """
+    await orders.cancel_order(session, order_id=order_id, reason=reason, actor=actor, customer_id=customer_id)
+    try:
+        await payments.close_open_payments(
+            session, reference=f"order:{order_id}", actor=actor, reason=f"order cancelled: {reason}"
+        )
+    except payments.ReferenceAlreadyPaid as exc:
+        raise orders.CannotCancel() from exc
+
+
+async def cancel_unpaid_orders(*, limit: int = 200) -> int:
+    """Cancel unpaid orders past their payment deadline (the ``orders-cancel-unpaid`` job), each in
+    its own transaction with its payments (``cancel_order``); return how many were cancelled.
+    One paid at the last moment is skipped (its payment decides)."""
+    async with uow(write=False) as session:
+        due = await orders.list_overdue_unpaid_orders(session, limit=limit)
+    cancelled = 0
+    for order_id in due:
+        try:
+            async with uow() as session:
+                await cancel_order(session, order_id=order_id, reason="not paid in time", actor=SYSTEM)
+        except orders.CannotCancel:
+            continue
+        cancelled += 1
+    return cancelled
+
+
 _PAID = frozenset(orders.OrderStatus) - {orders.OrderStatus.pending_payment, orders.OrderStatus.cancelled}
 _SETTLED = frozenset(
     {
@@ -256,10 +334,10 @@ _SETTLED = frozenset(
 
 
 def _outcome(status: orders.OrderStatus, payment: payments.PaymentRead | None) -> PayOutcome:
+    if status is orders.OrderStatus.cancelled:  # money that still came is refunded (payment.refunded_amount)
+        return PayOutcome.cancelled
     if status in _PAID or (payment is not None and payment.status in _SETTLED):
         return PayOutcome.paid
-    if status is orders.OrderStatus.cancelled:
-        return PayOutcome.cancelled
     if payment is not None and payment.status is payments.PaymentStatus.failed:
         return PayOutcome.failed
     return PayOutcome.waiting

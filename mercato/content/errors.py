@@ -9,6 +9,7 @@ Exceptions::
         ├── BannerImageRequired     content.banner_image_required
         ├── BannerImageTooLarge     content.image_too_large
         └── BannerImageInvalid      content.image_invalid
+            └── BannerImagePixelsTooMany  (same code: over ``max_image_pixels`` in all)
 """
 
 from __future__ import annotations
@@ -38,3 +39,9 @@ class BannerImageInvalid(InvalidInput):
 
     code = "content.image_invalid"
     message = "The file is not a valid JPEG, PNG or WebP image."
+
+
+class BannerImagePixelsTooMany(BannerImageInvalid):
+    """Each side allowed, but over ``max_image_pixels`` in all (same code as BannerImageInvalid)."""
+
+    message = "The image has too many pixels: at most {max_megapixels} megapixels."

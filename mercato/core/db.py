@@ -169,6 +169,21 @@ async def run_after_commit(session: AsyncSession) -> None:
         await callback()
 
 
+async def end_transaction(session: AsyncSession) -> None:
+    """Commit what the unit of work owning ``session`` did so far and give its connection back.
+
+    For the edge only (a route, a job), before a slow step that needs no database, such as
+    decoding an upload (``core.images.decode``): meanwhile no transaction, no SQLite write lock
+    and no pooled connection is held. The session stays usable: its next statement begins a new
+    transaction (``BEGIN IMMEDIATE`` again on a writing SQLite unit of work), which the unit of
+    work commits or rolls back as usual. The :func:`after_commit` callbacks registered so far run
+    now, since what they follow is committed.
+    """
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await session.commit()
+    await run_after_commit(session)
+
+
 @asynccontextmanager
 async def uow(*, write: bool = True) -> AsyncIterator[AsyncSession]:
     """Open one short unit of work: commit on success, roll back on any error.

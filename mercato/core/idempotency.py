@@ -5,6 +5,10 @@ key is new the caller acts and calls ``store_response``; the row and the effect 
 If the key exists with the same request hash, the stored response is returned; with a different
 hash the retry is refused (``core.idempotency_key_reused``). Concurrent duplicates queue on the
 unique constraint, so only one acts.
+
+``bind_request`` is the lighter form for use cases that are idempotent by themselves (checkout
+finds the order placed under the key): it only ties the key to a hash of the request, so that the
+same key with another request is refused instead of answered with the first request's result.
 """
 
 from __future__ import annotations
@@ -100,6 +104,37 @@ async def claim(session: AsyncSession, *, scope: str, key: str, payload: Any) ->
     if record.status_code is None:
         raise IdempotencyInProgress()
     return StoredResponse(record.status_code, record.response)
+
+
+async def bind_request(session: AsyncSession, *, scope: str, key: str, payload: Any) -> bool:
+    """Tie ``key`` in ``scope`` to this request (a hash of ``payload``); True if the key was new.
+
+    The row commits with the caller's transaction, so a request that failed leaves the key free
+    for a corrected one. A concurrent request with the same key waits on the unique constraint
+    and is then compared with the first.
+
+    Raises:
+        IdempotencyKeyInvalid (422): the key is empty, too long or not printable ASCII.
+        IdempotencyKeyReused (409): the key was used with a different request body.
+    """
+    validate_key(key)
+    digest = request_hash(payload)
+    if await insert_ignore(
+        session,
+        IdempotencyRecord.__table__,
+        {"scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()},
+    ):
+        return True
+    stored = (
+        await session.execute(
+            select(IdempotencyRecord.request_hash).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
+    ).scalar_one()
+    if stored != digest:
+        raise IdempotencyKeyReused()
+    return False
 
 
 async def store_response(session: AsyncSession, *, scope: str, key: str, status_code: int, body: Any) -> None:

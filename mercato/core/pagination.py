@@ -9,14 +9,21 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from mercato.core.errors import InvalidInput
+from mercato.core.errors import DomainError, ErrorKind
+from mercato.core.schemas import MAX_ID as MAX_ID  # re-exported: cursors hold ids
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+#: Longer than any cursor we hand out (the longest, a brand's, holds a 60-character name), and
+#: short enough that decoding it stays cheap and shallow.
+MAX_CURSOR_LENGTH = 1024
 
 
-class InvalidCursor(InvalidInput):
+class InvalidCursor(DomainError):
+    """A ``cursor`` that is not one of ours: a 400 for the API; list pages show the first page."""
+
+    kind = ErrorKind.bad_request
     code = "core.invalid_cursor"
     message = "The cursor is not valid."
 
@@ -33,24 +40,27 @@ def encode_cursor(value: Any) -> str:
 
 
 def decode_cursor(cursor: str | None) -> Any:
-    """Decode a cursor from a previous page; raise ``core.invalid_cursor`` on garbage."""
+    """Decode a cursor from a previous page.
+
+    Raises:
+        InvalidCursor (400): garbage, too long, or JSON nested too deep to decode.
+    """
     if cursor is None:
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeError, RecursionError) as exc:
         raise InvalidCursor() from exc
-
-
-MAX_ID = 2**63 - 1
 
 
 def id_cursor(cursor: str | None) -> int | None:
     """The id a ``next_cursor`` holds (None for the first page), for lists ordered by id.
 
     Raises:
-        InvalidCursor (422): not a cursor of ours, or out of the id range.
+        InvalidCursor (400): not a cursor of ours, or out of the id range.
     """
     after = decode_cursor(cursor)
     if after is None:

@@ -86,16 +86,31 @@ class Settings(BaseSettings):
     token_days: Annotated[int, Field(ge=1, le=3650)] = 90
     privacy_policy_version: str = "2026-11-01"
     secure_cookies: bool = False
+    # Sign-up attempts allowed from one IP address in any hour (every call to register counts);
+    # raise it for customers who share addresses (campus or carrier-grade NAT)
+    registrations_per_ip_hour: Annotated[int, Field(ge=1, le=100_000)] = 10
     # Media (product images, brand logos): local disk under var/media unless media_dir is set
     media_dir: Path | None = None
     media_url: str = "/media/"
     max_image_bytes: Annotated[int, Field(ge=64 * 1024, le=100 * 1024 * 1024)] = 10 * 1024 * 1024
+    # Image decoding (core/images.py): the most pixels in all (width × height, checked from the
+    # header before decoding, beside the 8000-pixel side cap), decodes at once per process (each
+    # on a thread of its own), how many more may wait for one (beyond: 503 with Retry-After), and
+    # how many one customer or staff member may have in flight (beyond: 429 with Retry-After)
+    max_image_pixels: Annotated[int, Field(ge=1, le=8000 * 8000)] = 25_000_000
+    image_decode_workers: Annotated[int, Field(ge=1, le=64)] = 2
+    image_decode_queue: Annotated[int, Field(ge=0, le=1000)] = 8
+    image_decodes_per_uploader: Annotated[int, Field(ge=1, le=64)] = 2
     # Demo data (embedded mode): how many products `mercato demo` creates
     demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
     # Orders: minutes a placed order waits for payment before it is cancelled and its stock freed
     order_pay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     # Orders: days after delivery an order completes by itself (the after-sales window closes)
     order_auto_complete_days: Annotated[int, Field(ge=1, le=90)] = 7
+    # Orders: what one customer may hold without paying (stock hoarding), checked at placement:
+    # unpaid orders at once, and units of one SKU across those unpaid orders
+    max_unpaid_orders: Annotated[int, Field(ge=1, le=100)] = 3
+    max_unpaid_units_per_sku: Annotated[int, Field(ge=1, le=10_000)] = 20
     # Scheduled delivery (定时达): the daily time slots in shop time ("HH:MM-HH:MM"), how many days
     # ahead they are offered (today is day 0), and how many minutes before its start a slot closes
     delivery_slots: list[str] = ["09:00-12:00", "14:00-18:00", "18:00-21:00"]
@@ -197,7 +212,9 @@ class Settings(BaseSettings):
 
     @property
     def public_base_url(self) -> str:
-        """Where this shop is reached from outside (links in messages, provider callbacks)."""
+        """Where this shop is reached from outside (links in messages, provider callbacks, canonical
+        URLs, the sitemap): ``MERCATO_BASE_URL``, required in production; in embedded mode the
+        address `mercato run` listens on. Never the request's Host header, which a client forges."""
         return self.base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
@@ -276,8 +293,15 @@ class Settings(BaseSettings):
                 found.append("MERCATO_REDIS_URL: production mode needs Redis (cache, limits, jobs)")
             if not self.secure_cookies:
                 found.append("MERCATO_SECURE_COOKIES: must be true in production mode (HTTPS only cookies)")
+            if not self.base_url.strip():
+                found.append(
+                    "MERCATO_BASE_URL: required in production mode, the shop's public address "
+                    "(https://shop.example.com): links, canonical URLs and the sitemap use it"
+                )
             if self.sms_provider == "console" and not self.allow_test_providers:
                 found.append("MERCATO_SMS_PROVIDER: 'console' only logs codes; use 'twilio' in production")
+        if self.base_url.strip() and not self.base_url.startswith(("https://", "http://")):
+            found.append("MERCATO_BASE_URL: must start with https:// (or http://)")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             found.append("MERCATO_REDIS_URL: must start with redis://, rediss:// or unix://")
         try:

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import content, identity
+from mercato.core import images
 
 ACTOR = identity.Actor(staff_id=None, label="demo")
 #: (title, English title, subtitle, English subtitle, link, colours)
@@ -64,6 +65,7 @@ async def seed_banners(session: AsyncSession) -> list[str]:
     if await content.list_banners(session):
         return []
     for index, (title, title_en, subtitle, subtitle_en, link, colours) in enumerate(BANNERS):
+        upload = await content.check_banner_image(session, data=banner_image(index, colours), actor=ACTOR)
         await content.create_banner(
             session,
             data=content.BannerWrite(
@@ -74,7 +76,7 @@ async def seed_banners(session: AsyncSession) -> list[str]:
                 link=link,
                 position=index,
             ),
-            image=banner_image(index, colours),
+            image=await images.decode(upload),  # the demo loader is the only writer
             filename=f"demo-banner-{index + 1}.jpg",
             declared_type="image/jpeg",
             actor=ACTOR,

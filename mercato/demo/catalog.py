@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity, inventory, pricing
+from mercato.core import images
 from mercato.demo.content import BRANDS, CATEGORIES, SERIES, STORE_ADDRESSES, TYPES, WAREHOUSES, Leaf
 
 ACTOR = identity.Actor(staff_id=None, label="demo")
@@ -239,13 +240,17 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
                         ),
                         actor=ACTOR,
                     )
+        alt = f"{brand.name} {noun_zh}"
+        upload = await catalog.check_product_image(
+            session, product_id=product.id, data=product_image(index + 1, top_index), alt=alt, actor=ACTOR
+        )
         await catalog.add_product_image(
             session,
             product_id=product.id,
-            data=product_image(index + 1, top_index),
+            image=await images.decode(upload),  # the demo loader is the only writer: no need to end it
             filename=f"demo-{index + 1:03d}.jpg",
             declared_type="image/jpeg",
-            alt=f"{brand.name} {noun_zh}",
+            alt=alt,
             actor=ACTOR,
         )
         await catalog.submit_for_review(session, product_id=product.id, actor=ACTOR)

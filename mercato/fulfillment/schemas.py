@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, ReadModel
 from mercato.fulfillment.states import PickupStatus, TrackingStatus
 
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = IdInt
 #: Loose on purpose: carriers' formats differ and change; Kuaidi100 takes 6 to 32 characters.
 TrackingNumber = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 

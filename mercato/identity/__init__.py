@@ -4,23 +4,28 @@ and the audit log of staff writes.
 Public API (service functions take an ``AsyncSession`` first, keyword arguments after, and return
 schemas):
 
-- customers: ``register_customer``, ``authenticate_with_password``, ``authenticate_with_code``,
-  ``get_customer``, ``update_profile``, ``change_password``, ``reset_password``; for staff:
-  ``list_customers`` (search by name, email or phone digits), ``get_customer_record`` (any status)
-- codes: ``send_code`` (SMS, after commit), ``verify_code``
+- customers: ``register_customer`` (with a code sent to the mobile or email first: no account
+  exists before its address is proven), ``authenticate_with_password``,
+  ``authenticate_with_code``, ``get_customer``, ``update_profile``, ``change_password``,
+  ``reset_password`` (by SMS or email code); for staff: ``list_customers`` (search by name,
+  email or phone digits), ``get_customer_record`` (any status)
+- codes: ``send_code`` (SMS, after commit), ``send_email_code`` (through the outbox; the same
+  answer whether or not the address has an account), ``verify_code``
 - tokens: ``issue_token``, ``resolve_token``, ``touch_token``, ``revoke_token``,
   ``revoke_all_tokens``, ``list_live_tokens``
 - addresses: ``list_addresses``, ``get_address``, ``add_address``, ``update_address``,
   ``delete_address``
 - privacy: ``list_consents``, ``export_customer_data``, ``delete_customer``
-- staff: ``authenticate_staff``, ``get_staff`` (active, for sign-in), ``get_staff_member``,
-  ``list_staff``, ``create_staff``, ``update_staff``, ``require_permission``
+- staff: ``authenticate_staff`` (lockout per account and IP address), ``get_staff`` (active,
+  for sign-in), ``get_staff_member``, ``list_staff``, ``create_staff``, ``update_staff`` (only
+  members whose permissions the manager holds), ``unlock_staff`` (superuser), ``require_permission``
 - roles: ``list_permissions``, ``list_roles``, ``get_role``, ``create_role``, ``update_role``,
   ``delete_role`` (no one grants a permission they do not hold)
 - audit: ``record_audit`` (same transaction as the write), ``list_audit_entries``
 - ``PERMISSIONS``: the permission catalogue
 
-Events emitted: ``CustomerRegistered``, ``CustomerDeleted``. Events consumed: none.
+Events emitted: ``CustomerRegistered``, ``CustomerDeleted``, ``EmailCodeIssued`` and
+``ExistingAccountSignUpAttempted`` (notify emails them). Events consumed: none.
 Depends on: core only. Glossary: CONTEXT.md (账号, 验证码, 收货地址, 权限, 审计日志).
 """
 
@@ -30,9 +35,11 @@ from mercato.identity.errors import (
     AddressLimitReached,
     AddressNotFound,
     CannotGrant,
+    CannotManageStaff,
     CodeAttemptsExceeded,
     CodeExpired,
     CodeInvalid,
+    CodePurposeUnsupported,
     CodeRateLimited,
     ConsentRequired,
     CsrfFailed,
@@ -41,7 +48,10 @@ from mercato.identity.errors import (
     InvalidCredentials,
     IpBlocked,
     MissingPermission,
+    OneIdentifierOnly,
+    PasswordAttemptsExceeded,
     PhoneInvalid,
+    RegistrationRateLimited,
     RoleNameTaken,
     RoleNotFound,
     SelfLockout,
@@ -52,7 +62,12 @@ from mercato.identity.errors import (
     UnknownPermission,
     WeakPassword,
 )
-from mercato.identity.events import CustomerDeleted, CustomerRegistered
+from mercato.identity.events import (
+    CustomerDeleted,
+    CustomerRegistered,
+    EmailCodeIssued,
+    ExistingAccountSignUpAttempted,
+)
 from mercato.identity.permissions import PERMISSIONS
 from mercato.identity.providers.base import SmsDeliveryFailed, SmsSender
 from mercato.identity.providers.console import ConsoleSms
@@ -81,6 +96,7 @@ from mercato.identity.schemas import (
     RoleUpdate,
     RoleWrite,
     SendCode,
+    SendEmailCode,
     SignedIn,
     StaffCreate,
     StaffLogin,
@@ -99,7 +115,7 @@ from mercato.identity.service.addresses import (
     update_address,
 )
 from mercato.identity.service.audit import list_audit_entries, record_audit
-from mercato.identity.service.codes import send_code, verify_code
+from mercato.identity.service.codes import EMAIL_CODE_TTL, send_code, send_email_code, verify_code
 from mercato.identity.service.customer_admin import get_customer_record, list_customers
 from mercato.identity.service.customers import (
     authenticate_with_code,
@@ -130,6 +146,7 @@ from mercato.identity.service.staff import (
     get_staff_member,
     list_staff,
     require_permission,
+    unlock_staff,
     update_staff,
 )
 from mercato.identity.service.tokens import (
@@ -143,6 +160,7 @@ from mercato.identity.service.tokens import (
 )
 
 __all__ = [
+    "EMAIL_CODE_TTL",
     "MAX_ADDRESSES",
     "PERMISSIONS",
     "AccountExists",
@@ -154,12 +172,14 @@ __all__ = [
     "AddressWrite",
     "AuditEntryRead",
     "CannotGrant",
+    "CannotManageStaff",
     "ChangePassword",
     "CodeAttemptsExceeded",
     "CodeExpired",
     "CodeInvalid",
     "CodeLogin",
     "CodePurpose",
+    "CodePurposeUnsupported",
     "CodeRateLimited",
     "ConsentRead",
     "ConsentRequired",
@@ -172,15 +192,20 @@ __all__ = [
     "CustomerRegistered",
     "CustomerStatus",
     "DeleteAccount",
+    "EmailCodeIssued",
     "EmailInvalid",
+    "ExistingAccountSignUpAttempted",
     "InvalidCredentials",
     "IpBlocked",
     "IssuedToken",
     "MissingPermission",
+    "OneIdentifierOnly",
+    "PasswordAttemptsExceeded",
     "PasswordLogin",
     "PermissionRead",
     "PhoneInvalid",
     "RegisterCustomer",
+    "RegistrationRateLimited",
     "RequestMeta",
     "ResetPassword",
     "ResolvedToken",
@@ -191,6 +216,7 @@ __all__ = [
     "RoleWrite",
     "SelfLockout",
     "SendCode",
+    "SendEmailCode",
     "SessionInvalid",
     "SignedIn",
     "SmsDeliveryFailed",
@@ -248,8 +274,10 @@ __all__ = [
     "revoke_all_tokens",
     "revoke_token",
     "send_code",
+    "send_email_code",
     "set_sms_sender",
     "touch_token",
+    "unlock_staff",
     "update_address",
     "update_profile",
     "update_role",

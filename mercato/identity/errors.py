@@ -8,7 +8,9 @@ identity.consent_required, identity.address_limit_reached, identity.address_not_
 identity.session_invalid, identity.csrf_failed, identity.permission_denied,
 identity.staff_not_found, identity.staff_email_taken, identity.role_not_found,
 identity.role_name_taken, identity.unknown_permission, identity.self_lockout,
-identity.account_deleted, identity.customer_not_found.
+identity.account_deleted, identity.customer_not_found, identity.code_purpose_unsupported,
+identity.one_identifier_only, identity.registration_rate_limited,
+identity.password_attempts_exceeded, identity.cannot_manage_staff.
 """
 
 from __future__ import annotations
@@ -164,3 +166,37 @@ class CannotGrant(PermissionDenied):
 class CustomerNotFound(NotFound):
     code = "identity.customer_not_found"
     message = "Customer not found."
+
+
+class CodePurposeUnsupported(InvalidInput):
+    """Email codes serve registration and password resets only."""
+
+    code = "identity.code_purpose_unsupported"
+    message = "Codes for this purpose are only sent by SMS."
+
+
+class OneIdentifierOnly(InvalidInput):
+    """A registration proves one address with one code, so it names exactly one."""
+
+    code = "identity.one_identifier_only"
+    message = "Register with a mobile number or an email address, not both."
+
+
+class RegistrationRateLimited(RateLimited):
+    code = "identity.registration_rate_limited"
+    message = "Too many sign-up attempts. Try again in {seconds} seconds."
+
+
+class PasswordAttemptsExceeded(RateLimited):
+    """Too many wrong current passwords (password change, account deletion): even the right one
+    is refused until the window has passed."""
+
+    code = "identity.password_attempts_exceeded"
+    message = "Too many wrong passwords. Try again in {seconds} seconds."
+
+
+class CannotManageStaff(PermissionDenied):
+    """Staff management acts only on members whose permissions the manager holds all of."""
+
+    code = "identity.cannot_manage_staff"
+    message = "You cannot change a staff member who holds permissions you do not hold."

@@ -109,6 +109,9 @@ class Staff(IdMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Part of every sign-in failure counter's key: ``unlock_staff`` adds one, which starts the
+    #: member's counters afresh in every process, whatever the rate limiter's backend.
+    lockout_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
 
 Password = Annotated[str, Field(min_length=1, max_length=128)]
 Code = Annotated[str, Field(min_length=4, max_length=8, pattern=r"^\d+$")]
@@ -32,6 +32,14 @@ class CustomerStatus(StrEnum):
 class SendCode(InputModel):
     phone: Annotated[str, Field(min_length=3, max_length=30)]
     purpose: CodePurpose
+
+
+class SendEmailCode(InputModel):
+    """Ask for a code by email: to register with the address, or to reset the password of the
+    account that uses it (the answer is the same whether or not there is one)."""
+
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    purpose: Literal[CodePurpose.register, CodePurpose.reset_password]
 
 
 class RegisterCustomer(InputModel):
@@ -59,7 +67,10 @@ class ChangePassword(InputModel):
 
 
 class ResetPassword(InputModel):
-    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    """A new password with the reset code sent to the account's mobile or email (give one)."""
+
+    phone: Annotated[str | None, Field(min_length=3, max_length=30)] = None
+    email: Annotated[str | None, Field(min_length=3, max_length=254)] = None
     code: Code
     new_password: Password
 
@@ -219,7 +230,7 @@ class RoleWrite(InputModel):
     """A new role: a name and the permissions it grants (codes from the catalogue)."""
 
     name: RoleName
-    description: Annotated[str, Field(max_length=300)] = ""
+    description: Annotated[MultilineText, Field(max_length=300)] = ""
     permissions: Annotated[list[PermissionCode], Field(max_length=100)] = []
 
 
@@ -227,7 +238,7 @@ class RoleUpdate(InputModel):
     """A partial change to a role; fields left out stay as they are."""
 
     name: RoleName | None = None
-    description: Annotated[str | None, Field(max_length=300)] = None
+    description: Annotated[MultilineText | None, Field(max_length=300)] = None
     permissions: Annotated[list[PermissionCode] | None, Field(max_length=100)] = None
 
 
@@ -236,7 +247,7 @@ class StaffCreate(InputModel):
     password: Password
     name: Annotated[str, Field(max_length=60)] = ""
     is_superuser: bool = False
-    role_ids: Annotated[list[int], Field(max_length=50)] = []
+    role_ids: Annotated[list[IdInt], Field(max_length=50)] = []
 
 
 class StaffUpdate(InputModel):
@@ -245,7 +256,7 @@ class StaffUpdate(InputModel):
     name: Annotated[str | None, Field(max_length=60)] = None
     is_active: bool | None = None
     is_superuser: bool | None = None
-    role_ids: Annotated[list[int] | None, Field(max_length=50)] = None
+    role_ids: Annotated[list[IdInt] | None, Field(max_length=50)] = None
 
 
 class AuditEntryRead(ReadModel):

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
 
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Reason = Annotated[str, Field(max_length=200)]
+Id = IdInt
+Reason = Annotated[MultilineText, Field(max_length=200)]
 Reference = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
 

@@ -17,14 +17,18 @@ talk to the SMTP server own their transactions and take no session):
   (aiosmtplib), ``get_email_transport``/``use_email_transport``, ``build_mime``
 
 Kinds: order_paid, order_shipped (every parcel; ``fully`` on the last), order_delivered,
-refund_succeeded, aftersales_decided. Templates: ``templates/notify/<locale>/`` (zh_CN, en).
+refund_succeeded, aftersales_decided. Account emails (``AccountEmailKind``: register_code,
+reset_code, account_exists) go through the same outbox without an in-app message, written by
+the handlers of identity's ``EmailCodeIssued`` and ``ExistingAccountSignUpAttempted``.
+Templates: ``templates/notify/<locale>/`` (zh_CN, en).
 Email states (states.py): pending → sending → sent | pending (retry, backoff) | failed; every
 change is a ``notify_delivery_status_change`` row.
 
 Events emitted: none. Events consumed: ``orders.order_paid``, ``orders.order_shipped``,
-``orders.order_delivered``, ``payments.payment_refunded``, ``identity.customer_deleted``
-(handlers.py). Depends on: core, identity (customers' email and name, audit), orders (order
-reads), payments (events). Decision record: docs/decisions/0018-notifications.md.
+``orders.order_delivered``, ``payments.payment_refunded``, ``identity.customer_deleted``,
+``identity.email_code_issued``, ``identity.existing_account_sign_up_attempted`` (handlers.py).
+Depends on: core, identity (customers' email and name, audit), orders (order reads), payments
+(events). Decision record: docs/decisions/0018-notifications.md.
 """
 
 from mercato.notify.errors import DeliveryNotFound, MessageNotFound, NotRetryable
@@ -33,6 +37,7 @@ from mercato.notify.providers.console import ConsoleEmail
 from mercato.notify.providers.registry import get_email_transport, use_email_transport
 from mercato.notify.providers.smtp import SmtpEmail
 from mercato.notify.schemas import (
+    AccountEmailKind,
     Channel,
     DeliveryRead,
     DeliveryStatus,
@@ -67,6 +72,7 @@ from mercato.notify.templating import KIND_PARAMS
 __all__ = [
     "DELIVERY",
     "KIND_PARAMS",
+    "AccountEmailKind",
     "Channel",
     "ConsoleEmail",
     "DeliveryNotFound",

@@ -6,16 +6,23 @@ recorded twice by its producer — writes one message and one email.
 
 Shipping: every parcel is announced (``OrderShipped`` per sub-order), the last one as "order
 shipped", the earlier ones as "part of your order shipped" (ADR 0018).
+
+Account emails (identity's verification codes and "you already have an account") have no in-app
+message; each event is handled once (the delivery inbox), so each writes one email.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import aftersales, fulfillment, identity, orders, payments
+from mercato.core import clock
 from mercato.core.events import EventEnvelope
-from mercato.notify.schemas import MessageKind
+from mercato.notify.schemas import AccountEmailKind, MessageKind
+from mercato.notify.service.emails import queue_account_email
 from mercato.notify.service.messages import erase_customer_messages, notify_customer
 
 log = structlog.get_logger("mercato.notify")
@@ -134,4 +141,62 @@ async def on_aftersales_decided(session: AsyncSession, envelope: EventEnvelope) 
         },
         dedupe_key=f"aftersales:{event.request_id}:{stage}",
         link=f"aftersales:{event.request_id}",
+    )
+
+
+async def _account_name(session: AsyncSession, customer_id: int, email: str) -> str | None:
+    """The name of the active account that still uses ``email`` (None: deleted or changed)."""
+    try:
+        customer = await identity.get_customer(session, customer_id=customer_id)
+    except identity.SessionInvalid:
+        return None
+    return customer.name if customer.email == email else None
+
+
+async def on_email_code_issued(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``identity.email_code_issued``: email the code (sign-up or password reset). A code that
+    has expired by now (a long outage) is not sent: it could only fail."""
+    event = envelope.event
+    assert isinstance(event, identity.EmailCodeIssued)
+    if clock.now() >= envelope.occurred_at + dt.timedelta(minutes=event.expires_minutes):
+        log.info("notify.email_code_expired_unsent", event_id=envelope.id)
+        return
+    name = ""
+    if event.customer_id is not None:
+        found = await _account_name(session, event.customer_id, event.email)
+        if found is None:
+            log.info("notify.customer_gone", customer_id=event.customer_id, kind="reset_code")
+            return
+        name = found
+    register = event.purpose == str(identity.CodePurpose.register)
+    await queue_account_email(
+        session,
+        kind=AccountEmailKind.register_code if register else AccountEmailKind.reset_code,
+        recipient=event.email,
+        params={"code": event.code, "minutes": event.expires_minutes},
+        locale=event.locale,
+        customer_id=event.customer_id,
+        name=name,
+        path="/account/register" if register else "/account/password-reset",
+    )
+
+
+async def on_existing_account_sign_up_attempted(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``identity.existing_account_sign_up_attempted``: tell the owner they already have an
+    account and how to get in (sign in, or reset the password)."""
+    event = envelope.event
+    assert isinstance(event, identity.ExistingAccountSignUpAttempted)
+    name = await _account_name(session, event.customer_id, event.email)
+    if name is None:
+        log.info("notify.customer_gone", customer_id=event.customer_id, kind="account_exists")
+        return
+    await queue_account_email(
+        session,
+        kind=AccountEmailKind.account_exists,
+        recipient=event.email,
+        params={"email": event.email},
+        locale=event.locale,
+        customer_id=event.customer_id,
+        name=name,
+        path="/account/login",
     )

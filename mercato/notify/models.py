@@ -41,6 +41,10 @@ class Message(IdMixin, Base):
 class Delivery(IdMixin, Base):
     """One message on one outside channel (email): the outbox row a job sends after the commit.
 
+    An account email (a verification code, "you already have an account") belongs to no in-app
+    message: ``message_id`` is empty, and so is ``customer_id`` when the address has no account
+    yet (a sign-up code).
+
     The content is rendered when the row is written, so every attempt sends the same email with
     the same ``Message-ID``. ``attempts`` counts claims; ``claimed_until`` is the lease of the
     worker sending it.
@@ -54,8 +58,8 @@ class Delivery(IdMixin, Base):
         CheckConstraint("attempts >= 0", name="attempts"),
     )
 
-    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("notify_message.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(BigId, index=True)
+    message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("notify_message.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(254))  # personal data: masked in logs and reads
     subject: Mapped[str] = mapped_column(String(300))

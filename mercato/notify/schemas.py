@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
 
 
 class MessageKind(StrEnum):
@@ -20,6 +20,14 @@ class MessageKind(StrEnum):
     pickup_ready = "pickup_ready"  # a store-pickup order can be collected with its pickup code
     refund_succeeded = "refund_succeeded"  # a refund went back through the original payment
     aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
+
+
+class AccountEmailKind(StrEnum):
+    """An email about the account itself, sent for identity and kept out of the in-app inbox."""
+
+    register_code = "register_code"  # the code that proves an address before signing up with it
+    reset_code = "reset_code"  # the code that sets a new password
+    account_exists = "account_exists"  # a sign-up was tried with an address that has an account
 
 
 class Channel(StrEnum):
@@ -57,7 +65,7 @@ class UnreadCount(ReadModel):
 class MarkAllRead(InputModel):
     """Mark every unread message read, or only those up to ``up_to_id`` (the newest one shown)."""
 
-    up_to_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None
+    up_to_id: IdInt | None = None
 
 
 class MarkedRead(ReadModel):
@@ -68,8 +76,8 @@ class DeliveryRead(ReadModel):
     """One outgoing email, for staff: the recipient is masked (personal data)."""
 
     id: int
-    message_id: int
-    customer_id: int
+    message_id: int | None  # None for an account email (a code), which has no in-app message
+    customer_id: int | None  # None for a sign-up code: the address has no account yet
     channel: Channel
     recipient: str  # masked, e.g. a***@example.com
     subject: str
@@ -90,4 +98,4 @@ class DeliveryStatusChangeRead(ReadModel):
 
 
 class RetryDelivery(InputModel):
-    reason: Annotated[str, Field(min_length=1, max_length=300)]
+    reason: Annotated[MultilineText, Field(min_length=1, max_length=300)]

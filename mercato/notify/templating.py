@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from mercato.core.i18n import negotiate
 from mercato.core.money import Money
-from mercato.notify.schemas import MessageKind
+from mercato.notify.schemas import AccountEmailKind, MessageKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -31,6 +31,12 @@ KIND_PARAMS: dict[MessageKind, frozenset[str]] = {
     MessageKind.pickup_ready: frozenset({"order_number"}),
     MessageKind.refund_succeeded: frozenset({"order_number", "amount", "currency"}),
     MessageKind.aftersales_decided: frozenset({"order_number", "approved", "reason"}),
+}
+#: The same for account emails (templates ``templates/notify/<locale>/<kind>.txt`` too).
+ACCOUNT_EMAIL_PARAMS: dict[AccountEmailKind, frozenset[str]] = {
+    AccountEmailKind.register_code: frozenset({"code", "minutes"}),
+    AccountEmailKind.reset_code: frozenset({"code", "minutes"}),
+    AccountEmailKind.account_exists: frozenset({"email"}),
 }
 
 _env = Environment(
@@ -63,15 +69,15 @@ def _block(template: Template, name: str, context: Mapping[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(dict(context)))).strip()
 
 
-def check_params(kind: MessageKind, params: Mapping[str, Any]) -> None:
+def check_params(kind: MessageKind | AccountEmailKind, params: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` unless ``params`` are exactly what ``kind``'s templates take."""
-    expected = KIND_PARAMS[kind]
+    expected = ACCOUNT_EMAIL_PARAMS[kind] if isinstance(kind, AccountEmailKind) else KIND_PARAMS[kind]
     if set(params) != expected:
         raise ValueError(f"{kind} takes params {sorted(expected)}, got {sorted(params)}")
 
 
 def render(
-    kind: MessageKind,
+    kind: MessageKind | AccountEmailKind,
     locale: str,
     params: Mapping[str, Any],
     *,

@@ -10,15 +10,20 @@ Public API:
 - reports: ``sales_summary`` (the dashboard's orders, GMV, paying customers and average order
   value per day in the shop's time zone; ``PAID_STATUSES`` says which orders count)
 - delivery: ``offered_slots`` (定时达 windows), ``check_delivery``; ``is_valid_tax_id`` (invoices)
-- actions: ``cancel_order`` (unpaid orders; frees stock), ``mark_order_paid`` (from
-  ``payments.payment_captured``; the holds then last until shipped), ``cancel_unpaid_orders``
-  (the ``orders-cancel-unpaid`` job), ``mark_sub_order_shipped`` / ``mark_sub_order_delivered``
-  (for fulfilment), ``complete_order`` (pickup verified, receipt confirmed),
+- placement caps (``limits.py``): ``MERCATO_MAX_UNPAID_ORDERS`` unpaid orders per customer and
+  ``MERCATO_MAX_UNPAID_UNITS_PER_SKU`` units of a SKU across them (``UnpaidOrdersLimit``,
+  ``UnpaidUnitsLimit``); the risk rules to come take ``check_unpaid_limits`` over
+- actions: ``cancel_order`` (unpaid orders; frees stock; ``checkout.cancel_order`` also closes
+  the payment in the same transaction: use that one), ``mark_order_paid`` (from
+  ``payments.payment_captured``; the holds then last until shipped; money for an order that can
+  no longer take it writes ``OrderPaymentRefused``), ``list_overdue_unpaid_orders`` (for the
+  ``orders-cancel-unpaid`` job, which ``checkout`` runs), ``mark_sub_order_shipped`` /
+  ``mark_sub_order_delivered`` (for fulfilment), ``complete_order`` (pickup verified, receipt confirmed),
   ``complete_delivered_orders`` (the ``orders-complete-delivered`` job), ``close_paid_order``
   (refunded in full before shipping; frees the stock), ``drop_units_before_shipping`` (part of
   a line refunded before shipping: it will not ship, its stock is freed)
 
-Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderCancelled``, ``OrderShipped``,
+Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderPaymentRefused``, ``OrderCancelled``, ``OrderShipped``,
 ``OrderDelivered``, ``OrderCompleted``, ``OrderClosed``.
 Events consumed: ``payments.payment_captured.v1`` (``handlers.on_payment_captured``).
 Depends on: core, catalog, inventory, pricing. Glossary: CONTEXT.md (订单, 子订单, 待付款).
@@ -37,6 +42,8 @@ from mercato.orders.errors import (
     NothingToOrder,
     OrderNotFound,
     PriceChanged,
+    UnpaidOrdersLimit,
+    UnpaidUnitsLimit,
 )
 from mercato.orders.events import (
     OrderCancelled,
@@ -44,6 +51,7 @@ from mercato.orders.events import (
     OrderCompleted,
     OrderDelivered,
     OrderPaid,
+    OrderPaymentRefused,
     OrderPlaced,
     OrderShipped,
 )
@@ -67,11 +75,11 @@ from mercato.orders.schemas import (
 )
 from mercato.orders.service.actions import (
     cancel_order,
-    cancel_unpaid_orders,
     close_paid_order,
     complete_delivered_orders,
     complete_order,
     drop_units_before_shipping,
+    list_overdue_unpaid_orders,
     mark_order_paid,
     mark_sub_order_delivered,
     mark_sub_order_shipped,
@@ -111,6 +119,7 @@ __all__ = [
     "OrderLineRead",
     "OrderNotFound",
     "OrderPaid",
+    "OrderPaymentRefused",
     "OrderPlaced",
     "OrderRead",
     "OrderShipped",
@@ -123,8 +132,9 @@ __all__ = [
     "SalesSummary",
     "StatusChangeRead",
     "SubOrderRead",
+    "UnpaidOrdersLimit",
+    "UnpaidUnitsLimit",
     "cancel_order",
-    "cancel_unpaid_orders",
     "close_paid_order",
     "check_delivery",
     "complete_delivered_orders",
@@ -133,6 +143,7 @@ __all__ = [
     "drop_units_before_shipping",
     "is_valid_tax_id",
     "list_customer_orders",
+    "list_overdue_unpaid_orders",
     "list_orders",
     "mark_order_paid",
     "mark_sub_order_delivered",

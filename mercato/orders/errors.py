@@ -60,3 +60,21 @@ class CannotClose(Conflict):
 class CannotDropUnits(Conflict):
     code = "orders.cannot_drop_units"
     message = "These units have shipped already, or fewer are left to drop."
+
+
+class UnpaidOrdersLimit(Conflict):
+    """The customer already has ``limit`` unpaid orders (``MERCATO_MAX_UNPAID_ORDERS``)."""
+
+    code = "orders.unpaid_orders_limit"
+    message = "You already have {limit} unpaid orders. Pay for or cancel one before placing another."
+
+
+class UnpaidUnitsLimit(Conflict):
+    """The order would put more than ``limit`` units of one SKU in the customer's unpaid orders
+    (``MERCATO_MAX_UNPAID_UNITS_PER_SKU``)."""
+
+    code = "orders.unpaid_units_limit"
+    message = (
+        "At most {limit} of {title} can wait for payment in your orders. "
+        "Order fewer, or pay for or cancel an unpaid order first."
+    )

@@ -24,6 +24,17 @@ class OrderPaid(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OrderPaymentRefused(DomainEvent):
+    """Money was captured for an order that can no longer take it (cancelled, or paid already by
+    another payment): the payment must be given back."""
+
+    name = "orders.order_payment_refused.v1"
+    order_id: int
+    payment_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderCancelled(DomainEvent):
     name = "orders.order_cancelled.v1"
     order_id: int

@@ -8,13 +8,13 @@ from typing import Annotated, Self
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders.states import OrderStatus
 from mercato.pricing import Delivery
 
 
 class OrderItem(InputModel):
-    sku_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    sku_id: IdInt
     quantity: Annotated[int, Field(ge=1, le=999)]
 
 
@@ -95,10 +95,10 @@ class PlaceOrder(InputModel):
     address: AddressSnapshot
     delivery: Delivery = Delivery.standard
     slot_starts_at: dt.datetime | None = None  # scheduled delivery: one of the offered slots
-    pickup_store_id: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None  # store pickup
+    pickup_store_id: IdInt | None = None  # store pickup
     invoice: InvoiceRequest | None = None
-    note: Annotated[str, Field(max_length=200)] = ""
-    expected_total_amount: int | None = None  # what the shopper confirmed; a different total is refused
+    note: Annotated[MultilineText, Field(max_length=200)] = ""
+    expected_total_amount: AmountInt | None = None  # what the shopper confirmed; a different total is refused
 
 
 class OrderLineRead(ReadModel):
@@ -190,4 +190,4 @@ class OrderRead(OrderSummary):
 
 
 class CancelOrder(InputModel):
-    reason: Annotated[str, Field(min_length=1, max_length=300)]
+    reason: Annotated[MultilineText, Field(min_length=1, max_length=300)]

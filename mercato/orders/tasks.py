@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from mercato.core.db import uow
 from mercato.core.jobs import broker
-from mercato.orders.service.actions import cancel_unpaid_orders, complete_delivered_orders
+from mercato.orders.service.actions import complete_delivered_orders
 
-
-@broker.task(
-    task_name="orders.cancel_unpaid",
-    schedule=[{"interval": 60, "schedule_id": "orders-cancel-unpaid"}],
-)
-async def cancel_unpaid() -> int:
-    """Cancel unpaid orders past their deadline and free their stock (idempotent)."""
-    async with uow() as session:
-        return await cancel_unpaid_orders(session)
+# The ``orders-cancel-unpaid`` job lives in checkout/tasks.py: cancelling an unpaid order also
+# closes its payment in the same transaction, and only checkout sees both domains.
 
 
 @broker.task(

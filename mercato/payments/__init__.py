@@ -12,18 +12,23 @@ call a provider between two transactions own their transactions and take no sess
 - ``handle_notification``: verify, deduplicate on ``(provider, provider_txn_id)``, apply once
 - ``close_payment`` (asks the provider after the commit), ``close_expired_payments`` (job
   ``payments-close-expired``), ``query_payment`` (reconcile with the provider)
+- ``close_open_payments``: the payable was given up (an order cancelled): its pending payments
+  close in the caller's transaction, their trades right after the commit; refused with
+  ``ReferenceAlreadyPaid`` when its money has already arrived
 - ``refund_payment`` (full or partial, Idempotency-Key, audited), ``get_refund``, ``send_refund``,
-  ``resume_pending_refunds`` (job ``payments-resume-refunds``)
+  ``resume_pending_refunds`` (job ``payments-resume-refunds``), ``refund_unwanted_payment``
+  (money nobody can take: refunded in full by the system, once; flagged if the gateway refuses)
 - sandbox gateway pages: ``get_sandbox_checkout``, ``submit_sandbox_payment``;
   ``use_sandbox_http_client`` (tests post its notifications through the ASGI client)
 - reconciliation (``mercato payments reconcile``): ``read_statement`` (a provider's CSV
   statement, pure; ``StatementUnreadable``), ``reconcile_statement`` (its lines against our
   payments and refunds → ``ReconcileReport`` of ``StatementDifference``)
 
-States (states.py): pending → paid | failed | closed; paid → partially_refunded | refunded;
-partially_refunded → partially_refunded | refunded. Every change is a
-``payments_payment_status_change`` row. A notification with another amount or currency, or one
-paying a closed payment, sets ``needs_review`` instead of paying.
+States (states.py): pending → paid | failed | closed; closed → paid (late money, refunded at
+once); paid → partially_refunded | refunded; partially_refunded → partially_refunded | refunded.
+Every change is a ``payments_payment_status_change`` row. A notification with another amount or
+currency, or one paying a failed payment, sets ``needs_review`` instead of paying; one paying a
+closed payment is captured and refunded automatically.
 
 Events emitted: ``PaymentCaptured``, ``PaymentFailed``, ``PaymentClosed``, ``PaymentRefunded``,
 ``PaymentNeedsReview``. Events consumed: none. Depends on: core, identity (audit).
@@ -76,6 +81,7 @@ from mercato.payments.schemas import (
 from mercato.payments.service.notifications import handle_notification
 from mercato.payments.service.payments import (
     close_expired_payments,
+    close_open_payments,
     close_payment,
     create_payment,
     get_payment,
@@ -99,6 +105,7 @@ from mercato.payments.service.reconcile import (
 from mercato.payments.service.refunds import (
     get_refund,
     refund_payment,
+    refund_unwanted_payment,
     resume_pending_refunds,
     send_refund,
 )
@@ -144,6 +151,7 @@ __all__ = [
     "StatementUnreadable",
     "UnknownProvider",
     "close_expired_payments",
+    "close_open_payments",
     "close_payment",
     "create_payment",
     "get_payment",
@@ -159,6 +167,7 @@ __all__ = [
     "read_statement",
     "reconcile_statement",
     "refund_payment",
+    "refund_unwanted_payment",
     "resume_pending_refunds",
     "send_refund",
     "submit_sandbox_payment",

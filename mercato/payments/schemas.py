@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import InputModel, MultilineText, ReadModel
 
 Reference = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Amount = Annotated[int, Field(ge=1, le=10**12)]  # minor units
@@ -19,7 +19,9 @@ class PaymentStatus(StrEnum):
     pending = "pending"  # created; waiting for the customer to pay at the provider
     paid = "paid"  # the provider confirmed the money with the expected amount and currency
     failed = "failed"  # the provider reported the payment failed
-    closed = "closed"  # not paid in time (or given up): closed at the provider too
+    # not paid in time, or given up (its order cancelled): closed at the provider first, or right
+    # after the commit that closed it here; money that still arrives is captured and refunded
+    closed = "closed"
     partially_refunded = "partially_refunded"  # paid, and some of it given back
     refunded = "refunded"  # paid, and all of it given back
 
@@ -39,7 +41,8 @@ class NotificationOutcome(StrEnum):
     closed = "closed"  # the payment became closed (the provider closed the trade)
     ignored = "ignored"  # nothing to do: a late "pending" or a state we already hold
     amount_mismatch = "amount_mismatch"  # amount or currency differ: flagged, not paid
-    paid_after_close = "paid_after_close"  # money for a closed or failed payment: flagged
+    # money for a closed payment: captured and refunded at once; for a failed one: flagged
+    paid_after_close = "paid_after_close"
     refund_succeeded = "refund_succeeded"  # a pending refund was completed by the gateway
     refund_failed = "refund_failed"  # a pending refund failed at the gateway: its claim given back
     refund_pending = "refund_pending"  # the gateway reports the refund is still not finished
@@ -76,7 +79,7 @@ class PaymentStatusChangeRead(ReadModel):
 
 class RefundCreate(InputModel):
     amount: Amount
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[MultilineText, Field(min_length=1, max_length=200)]
 
 
 class RefundRead(ReadModel):

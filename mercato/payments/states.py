@@ -1,4 +1,9 @@
-"""Payment statuses: pending ends once (paid, failed or closed); refunds follow a payment."""
+"""Payment statuses: pending ends once (paid, failed or closed); refunds follow a payment.
+
+closed → paid is the one way back: money that still arrives for a payment we closed (its order
+was cancelled) is recorded as captured and refunded at once (``actions.capture_late_payment``,
+then ``refunds.refund_unwanted_payment``); it is never kept.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ PAYMENT = TransitionTable(
     "payments",
     {
         S.pending: frozenset({S.paid, S.closed, S.failed}),
+        S.closed: frozenset({S.paid}),  # late money, refunded at once
         S.paid: frozenset({S.partially_refunded, S.refunded}),
         S.partially_refunded: frozenset({S.partially_refunded, S.refunded}),
     },

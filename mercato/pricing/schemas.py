@@ -11,9 +11,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from mercato.core.schemas import InputModel, ReadModel
+from mercato.core.schemas import InputModel, ReadModel, check_text
 
 Amount = Annotated[int, Field(ge=0, le=10**12)]
 Units = Annotated[int, Field(ge=1, le=1_000_000)]
@@ -192,6 +192,16 @@ class ShippingTemplateWrite(InputModel):
     rules: Annotated[list[ShippingRule], Field(min_length=1, max_length=50)]
     express_surcharge_amount: Amount = 0
     is_default: bool = False
+
+    @field_validator("rules")
+    @classmethod
+    def _safe_regions(cls, rules: list[ShippingRule]) -> list[ShippingRule]:
+        """A rule is a read model (templates are read back through it), so ``InputModel`` does not
+        walk its text: the regions are checked here, on the way in only."""
+        for rule in rules:
+            for region in rule.regions:
+                check_text(region)
+        return rules
 
 
 class ShippingTemplateRead(ReadModel):

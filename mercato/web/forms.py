@@ -18,14 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from mercato.core.errors import DomainError
 from mercato.core.i18n import DEFAULT_LOCALE, gettext
+from mercato.core.schemas import MAX_ID, TEXT_VALUES
 from mercato.web.csrf import FIELD, HEADER, verify_csrf
 from mercato.web.problems import STATUS, domain_detail, field_message
+from mercato.web.text_input import text_errors
 
 M = TypeVar("M", bound=BaseModel)
 #: What a form post may be refused with; catch these around validation and the use case.
@@ -57,12 +60,18 @@ async def read_form(request: Request) -> dict[str, str]:
     The token comes from the ``csrf_token`` field, or from the ``X-CSRF-Token`` header that
     ``base.html`` makes htmx send with every request.
 
+    Every field may span lines (a textarea); the input model it is validated into decides.
+
     Raises:
         CsrfFailed (403): the token is missing or does not match the cookie.
+        RequestValidationError (422 page): a field holds control or text-direction characters.
     """
     form = await request.form()
     submitted = form.get(FIELD) or request.headers.get(HEADER)
     verify_csrf(request, submitted if isinstance(submitted, str) else None)
+    errors = text_errors("body", form.multi_items(), multiline=True)
+    if errors:
+        raise RequestValidationError(errors)
     values: dict[str, str] = {}
     for name, value in form.multi_items():
         if name != FIELD and isinstance(value, str):
@@ -109,7 +118,8 @@ async def read_upload(request: Request, name: str) -> Upload | None:
 def validate(model: type[M], values: dict[str, str], *names: str, checkboxes: tuple[str, ...] = ()) -> M:
     """Build ``model`` from the named fields; a blank field counts as not given.
 
-    ``checkboxes`` are booleans: ticked when present in the form, unticked otherwise.
+    ``checkboxes`` are booleans: ticked when present in the form, unticked otherwise. Whole
+    numbers are typed as text here, so ``"2"`` parses (``TEXT_VALUES``).
 
     Raises:
         pydantic.ValidationError: a field is missing, too long, or malformed.
@@ -117,7 +127,20 @@ def validate(model: type[M], values: dict[str, str], *names: str, checkboxes: tu
     data: dict[str, object] = {name: values[name] for name in names if values.get(name, "").strip()}
     for name in checkboxes:
         data[name] = name in values
-    return model.model_validate(data)
+    return model.model_validate(data, context=TEXT_VALUES)
+
+
+def parse_id(value: str | None) -> int | None:
+    """The id a query or form value names: ASCII digits in 1..2**63-1 (a BIGINT), else None.
+
+    ``str.isdigit`` alone is not enough: it accepts ``"²"``, which ``int`` refuses, and any
+    number of digits, which the database refuses.
+    """
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def form_problem(exc: ValidationError | DomainError, locale: str) -> FormProblem:

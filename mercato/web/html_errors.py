@@ -2,20 +2,24 @@
 
 ``install()`` runs after ``problems.install()`` and wraps its handlers: requests under ``/api``
 and the probes keep RFC 9457 problem+json exactly as before; every other path (the pages, and
-unknown paths a browser may type) gets an HTML page in the request's language.
+unknown paths a browser may type) gets an HTML page in the request's language. A list page
+given a cursor that is not ours redirects to its first page instead of an error page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from mercato.core.errors import DomainError
 from mercato.core.i18n import N_, gettext
+from mercato.core.pagination import InvalidCursor
 from mercato.web import problems
 from mercato.web.forms import locale_of
 from mercato.web.templates import render
@@ -48,10 +52,23 @@ def error_page(
     )
 
 
+def without_cursor(request: Request) -> str:
+    """The URL of this list page with its ``cursor`` dropped: the first page, same filters."""
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "cursor"]
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+
+
 async def domain_error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if not wants_html(request):
         return await problems.domain_error_handler(request, exc)
+    if (
+        isinstance(exc, InvalidCursor)
+        and request.method in ("GET", "HEAD")
+        and "cursor" in request.query_params
+    ):
+        # A list page given a cursor that is not ours (edited, truncated, stale) shows its first page.
+        return RedirectResponse(without_cursor(request), status_code=303)
     headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else None
     return error_page(
         request, problems.STATUS[exc.kind], problems.domain_detail(exc, locale_of(request)), headers
@@ -68,6 +85,14 @@ async def http_error_page(request: Request, exc: Exception) -> Response:
     )
 
 
+async def validation_error_page(request: Request, exc: Exception) -> Response:
+    """A path, query or form value the route refused (e.g. a NUL in a list filter): the 422 page."""
+    assert isinstance(exc, RequestValidationError)
+    if not wants_html(request):
+        return await problems.validation_error_handler(request, exc)
+    return error_page(request, 422, gettext("Some fields are not valid.", locale_of(request)))
+
+
 async def unexpected_error_page(request: Request, exc: Exception) -> Response:
     response = await problems.unexpected_error_handler(request, exc)  # logs the error
     if not wants_html(request):
@@ -78,6 +103,7 @@ async def unexpected_error_page(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     handlers: dict[type[Exception], Handler] = {
         DomainError: domain_error_page,
+        RequestValidationError: validation_error_page,
         StarletteHTTPException: http_error_page,
         Exception: unexpected_error_page,
     }

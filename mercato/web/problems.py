@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mercato.core.errors import DomainError, ErrorKind
 from mercato.core.i18n import N_, gettext
+from mercato.core.schemas import TEXT_MESSAGES
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +71,8 @@ FIELD_MESSAGES = {
     "dict_type": "Must be an object.",
     "list_type": "Must be a list.",
     "too_long": "Too many items (at most {max_length}).",
+    "string_unicode": "Must be valid Unicode text.",
+    **TEXT_MESSAGES,  # string_control_characters, string_bidi_characters
 }
 
 
@@ -154,8 +157,14 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "core.not_found", 405: "core.method_not_allowed", 413: "core.body_too_large"}
+    codes = {
+        400: "core.malformed_body",  # FastAPI could not read the body (not UTF-8, a broken form)
+        404: "core.not_found",
+        405: "core.method_not_allowed",
+        413: "core.body_too_large",
+    }
     details = {
+        400: N_("The request body cannot be read."),
         404: N_("Not found."),
         405: N_("This method is not allowed here."),
         413: N_("The request body is too large."),

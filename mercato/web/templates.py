@@ -35,6 +35,8 @@ SEARCH_PATH = [
 ]
 #: The value of ``<html lang>`` for each supported locale (BCP 47).
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+#: Cache-Control of a rendered page (see ``render``).
+PAGE_CACHE_CONTROL = "private, no-cache"
 
 
 def _locale(context: Context) -> str:
@@ -136,10 +138,15 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` for this request, with ``csrf_token``, ``locale`` and ``request``.
 
-    Pages are per browser (they carry a CSRF token, often personal data): never cached.
+    Pages are per browser (they carry a CSRF token): ``private, no-cache``, so no shared cache
+    keeps them and the browser asks again before reusing one. Everything personal (any page
+    outside the public shop pages, any request with a session or cart cookie, any response that
+    sets a cookie) is made ``no-store`` by the middleware (ADR 0023).
     """
     locale = getattr(request.state, "locale", DEFAULT_LOCALE)
-    response = HTMLResponse(status_code=status_code, headers={"cache-control": "no-store", **(headers or {})})
+    response = HTMLResponse(
+        status_code=status_code, headers={"cache-control": PAGE_CACHE_CONTROL, **(headers or {})}
+    )
     token = csrf_token(request, response)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = templates.get_template(template).render(

@@ -42,6 +42,8 @@ def test_check_lists_each_problem_on_its_own_line(tmp_path: Path) -> None:
         "MERCATO_SECRET_KEY: required in production mode, at least 32 characters",
         "MERCATO_REDIS_URL: production mode needs Redis (cache, limits, jobs)",
         "MERCATO_SECURE_COOKIES: must be true in production mode (HTTPS only cookies)",
+        "MERCATO_BASE_URL: required in production mode, the shop's public address "
+        "(https://shop.example.com): links, canonical URLs and the sitemap use it",
         "MERCATO_TIMEZONE: unknown time zone 'Mars/Olympus'",
         "MERCATO_CURRENCY: unknown ISO 4217 currency 'XYZ'",
         "MERCATO_EMAIL_TRANSPORT: 'console' only logs emails; use 'smtp' in production",

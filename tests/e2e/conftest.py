@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright, expect
 
 from mercato.core import events
 from mercato.core.settings import get_settings
@@ -43,6 +43,27 @@ CHROMIUM_ARGS = [
 #: machine is given time.
 TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
+#: Runs in every document before the page's own scripts: reports each Content-Security-Policy
+#: violation (an inline script, style or handler, an eval, a foreign origin) as a console error
+#: that ``open_page`` turns into a test failure (ADR 0023). Chromium also logs "Refused to …".
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(
+    "CSP violation: " + event.effectiveDirective + " refused " + (event.blockedURI || "inline")
+    + " at " + (event.sourceFile || document.location.href) + ":" + event.lineNumber
+    + (event.sample ? " (" + event.sample + ")" : "")
+  );
+}, true);
+"""
+
+
+def is_csp_violation(message: ConsoleMessage) -> bool:
+    """A console error about the Content-Security-Policy (ours or Chromium's own wording)."""
+    text = message.text
+    return message.type == "error" and (
+        text.startswith(("CSP violation:", "Refused to")) or "Content Security Policy" in text
+    )
+
 
 OpenPage = Callable[..., Awaitable[Page]]
 
@@ -96,12 +117,14 @@ async def open_page(
 
     ``await open_page("phone")`` or ``await open_page("desktop", locale="zh_CN")``: relative URLs
     go to the live server; the shop's locale cookie is set (English by default, so tests can
-    find elements by their English labels). Uncaught JavaScript errors fail the test. For the
-    test, the app's public base URL is the live server's (the sandbox gateway's pay links)."""
+    find elements by their English labels). Uncaught JavaScript errors and Content-Security-Policy
+    violations fail the test. For the test, the app's public base URL is the live server's (the
+    sandbox gateway's pay links)."""
     monkeypatch.setenv("MERCATO_BASE_URL", live_server)
     get_settings.cache_clear()
     contexts: list[BrowserContext] = []
     errors: list[str] = []
+    violations: list[str] = []
 
     async def _open(viewport: str = "desktop", *, locale: str = "en") -> Page:
         context = await browser.new_context(
@@ -111,15 +134,23 @@ async def open_page(
         )
         context.set_default_timeout(TIMEOUT_MS)
         await context.add_cookies([{"name": "mercato_locale", "value": locale, "url": live_server}])
+        await context.add_init_script(CSP_REPORTER)
         contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if is_csp_violation(message):
+                violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
         return page
 
     yield _open
     for context in contexts:
         await context.close()
     assert not errors, "uncaught JavaScript errors:\n" + "\n".join(errors)
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """User-supplied text is text: a product titled ``<script>alert(1)</script>`` shows its title,
 literally, on the product page, in search results and in the console's product list, and no
-script runs (no dialog opens). The pages' policy allows inline scripts, so an unescaped title
-would run: the check does not lean on the Content-Security-Policy."""
+script runs (no dialog opens). The pages' policy now refuses inline scripts too (ADR 0023), and
+``open_page`` would fail on the refusal, but the check stands on escaping alone."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ PAGES = {
     "home": ("/", ""),
     "sign-in": ("/account/login", ""),
     "register": ("/account/register", ""),
+    "password-reset": ("/account/password-reset", ""),
     "category": ("/c/clothing", ""),
     "search": ("/search?q=T-shirt", ""),
     "product": ("/p/cotton-tee", ""),

@@ -1,13 +1,17 @@
-"""Identity factories: customers, staff and signed-in clients, made through the real services."""
+"""Identity factories: customers, staff and signed-in clients, made through the real services;
+and the code in an email the app sent (``mail`` fixture)."""
 
 from __future__ import annotations
 
 import itertools
+import re
 
 from httpx import AsyncClient
 
-from mercato import identity
+from mercato import identity, notify
+from mercato.core import events
 from mercato.core.db import uow
+from mercato.core.jobs import broker
 
 PASSWORD = "correct-horse-42"
 _numbers = itertools.count(13900000001)
@@ -81,3 +85,25 @@ async def staff_headers(staff_id: int) -> dict[str, str]:
             session, subject_kind="staff", subject_id=staff_id, kind="bearer", meta=identity.RequestMeta()
         )
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+async def deliver_emails() -> None:
+    """Hand the due events to their handlers (notify writes the emails), then run the send job
+    they kicked; with the ``mail`` fixture (which subscribes the handlers)."""
+    for _ in range(2):
+        await events.deliver_pending()
+    await broker.wait_all()
+
+
+def emails_to(mail: notify.ConsoleEmail, address: str) -> list[notify.OutgoingEmail]:
+    return [email for email in mail.sent if email.recipient == address]
+
+
+async def emailed_code(mail: notify.ConsoleEmail, address: str) -> str:
+    """The code in the last email sent to ``address`` (delivering the outbox first)."""
+    await deliver_emails()
+    sent = emails_to(mail, address)
+    assert sent, f"no email to {address}"
+    match = re.search(r"\b\d{6}\b", sent[-1].subject)
+    assert match is not None, sent[-1].subject
+    return match.group()

@@ -3,18 +3,23 @@ the catalog services are not under test here), images made in memory, and what s
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import struct
+import threading
 import zlib
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.pool import QueuePool
 
 from mercato.catalog.models import Brand, Category, Product, ProductImage, ProductType
-from mercato.core import clock
-from mercato.core.db import uow
+from mercato.core import clock, images
+from mercato.core.db import get_database, uow
 from mercato.core.settings import get_settings
 from mercato.identity.models import AuditEntry
 
@@ -83,6 +88,55 @@ def camera_exif(orientation: int | None = None) -> Image.Exif:
     if orientation is not None:
         exif[0x0112] = orientation
     return exif
+
+
+def decoded(data: bytes | None = None, *, thumbnail: bool = True) -> images.EncodedImage:
+    """An upload proved and re-encoded as ``core.images.decode`` does, for set-up (a gradient PNG
+    unless ``data`` is given; with a thumbnail, as product images need)."""
+    return images.encode_image(data if data is not None else image_bytes(), with_thumbnail=thumbnail)
+
+
+class Decoder:
+    """Stands in for ``core.images.encode_image`` (the decode run on the decoder threads): counts
+    each call and, when ``held``, blocks it until the test calls ``let_go`` (no sleeps, no
+    timings: the test decides when a decode ends)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, held: bool) -> None:
+        self.calls = 0
+        self.started = threading.Event()
+        self._released = threading.Event()
+        if not held:
+            self._released.set()
+        self._real = images.encode_image
+        monkeypatch.setattr(images, "encode_image", self._decode)
+
+    def _decode(self, data: bytes, **options: Any) -> images.EncodedImage:
+        self.calls += 1
+        self.started.set()
+        if not self._released.wait(timeout=60):
+            raise TimeoutError("the test never let the decode go")
+        return self._real(data, **options)
+
+    async def wait_started(self) -> None:
+        """Until a decode has begun on its thread (at most 10 s)."""
+        assert await asyncio.to_thread(self.started.wait, 10), "no decode started"
+
+    def let_go(self) -> None:
+        self._released.set()
+
+
+def connections_in_use() -> int:
+    """Database connections checked out of this process's pool right now."""
+    pool = get_database().engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+def big_but_small_png(width: int, height: int) -> bytes:
+    """A real PNG of ``width`` × ``height`` one-bit pixels, all white: a few kilobytes on disk."""
+    out = io.BytesIO()
+    Image.new("1", (width, height), 1).save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 def png_claiming(width: int, height: int) -> bytes:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from mercato import orders
 from mercato.core.db import uow
+from mercato.core.settings import get_settings
 
 _keys = itertools.count(1)
 
@@ -33,3 +36,11 @@ async def place(
                 **fields,  # type: ignore[arg-type]
             ),
         )
+
+
+def lift_unpaid_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that set up many unpaid orders for one customer (lists, pages, a crowd of
+    buyers): the caps on unpaid orders and units (``orders/limits.py``) are not what they test."""
+    monkeypatch.setenv("MERCATO_MAX_UNPAID_ORDERS", "100")
+    monkeypatch.setenv("MERCATO_MAX_UNPAID_UNITS_PER_SKU", "10000")
+    get_settings.cache_clear()

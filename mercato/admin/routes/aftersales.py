@@ -22,7 +22,7 @@ from mercato.admin.routes._shared import form_page, invalid, next_page, problem_
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import N_, gettext
-from mercato.web.forms import FORM_ERRORS, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, locale_of, parse_id, read_form, validate
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -104,8 +104,8 @@ def _queue_filters(filters: dict[str, str], locale: str) -> tuple[dict[str, Any]
         else:
             errors["kind"] = gettext("Choose one of the types.", locale)
     if filters["order_id"]:
-        if filters["order_id"].isdigit() and 0 < int(filters["order_id"]) < 2**63:
-            args["order_id"] = int(filters["order_id"])
+        if (order_id := parse_id(filters["order_id"])) is not None:
+            args["order_id"] = order_id
         else:
             errors["order_id"] = gettext("This is not an order id.", locale)
     if filters["waiting"]:

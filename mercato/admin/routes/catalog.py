@@ -48,6 +48,7 @@ from mercato.admin.routes.catalog_common import (
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import gettext
+from mercato.core.schemas import TEXT_VALUES
 from mercato.web.forms import (
     FORM_ERRORS,
     FormProblem,
@@ -59,6 +60,7 @@ from mercato.web.forms import (
 )
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
+from mercato.web.uploads import decode_upload
 
 #: Everything under /admin/catalog (this module's product pages and the other catalog_* modules).
 router = APIRouter(include_in_schema=False)
@@ -272,7 +274,7 @@ def _product_update(values: dict[str, str], param_codes: list[str]) -> catalog.P
         for code in param_codes
         if values.get(f"param-{code}", "").strip()
     }
-    return catalog.ProductUpdate.model_validate(data)
+    return catalog.ProductUpdate.model_validate(data, context=TEXT_VALUES)
 
 
 @products.post("/products/{product_id}")
@@ -363,7 +365,7 @@ def _sku_updates(
         if any(key.endswith(f"-{sku.id}") for key in errors):
             continue
         try:
-            updates[sku.id] = catalog.SkuUpdate.model_validate(data)
+            updates[sku.id] = catalog.SkuUpdate.model_validate(data, context=TEXT_VALUES)
         except ValidationError as exc:
             problem = form_problem(exc, locale)
             short = {target: name for name, target in SKU_FIELDS.items()}
@@ -451,13 +453,18 @@ async def _add_image(request: Request, product_id: int) -> Response:
                 problem = invalid(request, {"file": gettext("Choose an image file.", locale)})
             else:
                 problem = None
+                alt = values.get("alt", "").strip()
+                checked = await catalog.check_product_image(
+                    session, product_id=product_id, data=upload.data, alt=alt, actor=auth.actor
+                )
+                image = await decode_upload(session, checked)
                 await catalog.add_product_image(
                     session,
                     product_id=product_id,
-                    data=upload.data,
+                    image=image,
                     filename=upload.filename,
                     declared_type=upload.content_type,
-                    alt=values.get("alt", "").strip(),
+                    alt=alt,
                     actor=auth.actor,
                 )
     except FORM_ERRORS as exc:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from mercato import catalog
+from mercato.web import forms
 
 CATALOG = "/admin/catalog/"
 #: Brands read per page when the product forms list every brand (the service's largest page).
@@ -88,7 +89,4 @@ async def close_form(request: Request) -> None:
 
 def parse_id(value: str | None) -> int | None:
     """A positive id from a query or form value, or None when blank or malformed."""
-    if value is None or not value.strip().isdigit():
-        return None
-    number = int(value.strip())
-    return number if 1 <= number <= 2**63 - 1 else None
+    return forms.parse_id(value)

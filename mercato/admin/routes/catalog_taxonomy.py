@@ -26,6 +26,7 @@ from mercato.admin.routes.catalog_common import close_form, flatten
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.i18n import gettext
+from mercato.core.schemas import TEXT_VALUES
 from mercato.core.storage import get_storage
 from mercato.web.forms import (
     FORM_ERRORS,
@@ -38,6 +39,7 @@ from mercato.web.forms import (
 )
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
+from mercato.web.uploads import decode_upload
 
 router = APIRouter(prefix="/admin/catalog", include_in_schema=False)
 
@@ -154,7 +156,7 @@ async def move_category(request: Request, category_id: Id) -> Response:
             if auth is None:
                 return to_login(request)
             data = catalog.CategoryMove.model_validate(
-                {"parent_id": values.get("parent_id", "").strip() or None}
+                {"parent_id": values.get("parent_id", "").strip() or None}, context=TEXT_VALUES
             )
             await catalog.move_category(session, category_id=category_id, data=data, actor=auth.actor)
     except FORM_ERRORS as exc:
@@ -334,10 +336,14 @@ async def _set_logo(request: Request, brand_id: int) -> Response:
             if upload is None:
                 problem = invalid(request, {"file": gettext("Choose an image file.", locale)})
             else:
+                checked = await catalog.check_brand_logo(
+                    session, brand_id=brand_id, data=upload.data, actor=auth.actor
+                )
+                image = await decode_upload(session, checked)
                 await catalog.set_brand_logo(
                     session,
                     brand_id=brand_id,
-                    data=upload.data,
+                    image=image,
                     filename=upload.filename,
                     declared_type=upload.content_type,
                     actor=auth.actor,

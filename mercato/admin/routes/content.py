@@ -18,10 +18,12 @@ from starlette.responses import RedirectResponse, Response
 from mercato import content
 from mercato.admin.routes._shared import form_page, notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
+from mercato.core.schemas import IdInt
 from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, read_upload, validate
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
+from mercato.web.uploads import decode_upload
 
 router = APIRouter(prefix="/admin/content", include_in_schema=False)
 
@@ -109,10 +111,12 @@ async def create_banner(request: Request) -> Response:
     upload = await read_upload(request, "image")
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
-        image, filename, declared = (
-            (upload.data, upload.filename, upload.content_type) if upload else (b"", "", None)
-        )
+        filename, declared = (upload.filename, upload.content_type) if upload else ("", None)
         async with uow() as session:
+            checked = await content.check_banner_image(
+                session, data=upload.data if upload else b"", actor=auth.actor
+            )
+            image = await decode_upload(session, checked)
             await content.create_banner(
                 session, data=data, image=image, filename=filename, declared_type=declared, actor=auth.actor
             )
@@ -122,7 +126,7 @@ async def create_banner(request: Request) -> Response:
 
 
 @router.get("/banners/{banner_id:int}/edit")
-async def edit_banner(request: Request, banner_id: int) -> Response:
+async def edit_banner(request: Request, banner_id: IdInt) -> Response:
     _check_id(banner_id)
     auth = await signed_in(request, WRITE)
     if auth is None:
@@ -133,7 +137,7 @@ async def edit_banner(request: Request, banner_id: int) -> Response:
 
 
 @router.post("/banners/{banner_id:int}")
-async def update_banner(request: Request, banner_id: int) -> Response:
+async def update_banner(request: Request, banner_id: IdInt) -> Response:
     _check_id(banner_id)
     values = await read_form(request)
     auth = await signed_in(request, WRITE)
@@ -142,9 +146,14 @@ async def update_banner(request: Request, banner_id: int) -> Response:
     upload = await read_upload(request, "image")
     try:
         data = validate(content.BannerWrite, values, *FIELDS, checkboxes=("is_enabled",))
-        image = upload.data if upload else None
-        filename, declared = (upload.filename, upload.content_type) if upload else ("", None)
+        filename, declared = (upload.filename, upload.content_type) if upload and upload.data else ("", None)
         async with uow() as session:
+            image = None
+            if upload is not None and upload.data:
+                checked = await content.check_banner_image(
+                    session, data=upload.data, actor=auth.actor, banner_id=banner_id
+                )
+                image = await decode_upload(session, checked)
             await content.update_banner(
                 session,
                 banner_id=banner_id,
@@ -175,17 +184,17 @@ async def _switch(request: Request, banner_id: int, *, enabled: bool) -> Respons
 
 
 @router.post("/banners/{banner_id:int}/enable")
-async def enable_banner(request: Request, banner_id: int) -> Response:
+async def enable_banner(request: Request, banner_id: IdInt) -> Response:
     return await _switch(request, banner_id, enabled=True)
 
 
 @router.post("/banners/{banner_id:int}/disable")
-async def disable_banner(request: Request, banner_id: int) -> Response:
+async def disable_banner(request: Request, banner_id: IdInt) -> Response:
     return await _switch(request, banner_id, enabled=False)
 
 
 @router.post("/banners/{banner_id:int}/delete")
-async def delete_banner(request: Request, banner_id: int) -> Response:
+async def delete_banner(request: Request, banner_id: IdInt) -> Response:
     _check_id(banner_id)
     await read_form(request)
     auth = await signed_in(request, WRITE)

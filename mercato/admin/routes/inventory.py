@@ -37,12 +37,14 @@ from mercato.core import tabular
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError
 from mercato.core.i18n import N_, gettext
+from mercato.core.schemas import TEXT_VALUES
 from mercato.core.settings import get_settings
 from mercato.web.forms import (
     FORM_ERRORS,
     FormProblem,
     form_problem,
     locale_of,
+    parse_id,
     read_form,
     read_upload,
     validate,
@@ -111,10 +113,7 @@ ERROR_FIELDS: dict[type[DomainError], str] = {
 
 def _id(value: str | None) -> int | None:
     """A positive id from a query value, or None when blank or malformed."""
-    text = (value or "").strip()
-    if not text.isdigit() or len(text) > 18:
-        return None
-    return int(text) or None
+    return parse_id(value)
 
 
 def _query(params: Mapping[str, str | None]) -> str:
@@ -273,7 +272,7 @@ def _warehouse_input(
         data.setdefault("district", "")
         data.setdefault("detail", "")
     try:
-        parsed = model.model_validate(data)
+        parsed = model.model_validate(data, context=TEXT_VALUES)
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""

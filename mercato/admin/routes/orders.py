@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import catalog, fulfillment, identity, inventory, orders, payments, pricing
+from mercato import catalog, checkout, fulfillment, identity, inventory, orders, payments, pricing
 from mercato.admin.routes._shared import (
     AmountInvalid,
     form_page,
@@ -37,6 +37,7 @@ from mercato.core.db import uow
 from mercato.core.errors import DomainError, FieldError, InvalidInput
 from mercato.core.i18n import N_, gettext
 from mercato.core.money import exponent
+from mercato.core.schemas import IdInt
 from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, locale_of, read_form, validate
 from mercato.web.session import StaffSession
@@ -315,7 +316,7 @@ async def _order_shipment(session: AsyncSession, order: orders.OrderRead, shipme
 
 
 @router.post("/orders/{number}/shipments/{shipment_id}/events")
-async def add_tracking_step(request: Request, number: str, shipment_id: int) -> Response:
+async def add_tracking_step(request: Request, number: str, shipment_id: IdInt) -> Response:
     """Record a tracking step of a parcel by hand: status, description, when (shop time, blank
     for now) and where (fulfillment.write); "delivered" delivers the sub-order."""
     values = await read_form(request)
@@ -345,7 +346,7 @@ async def add_tracking_step(request: Request, number: str, shipment_id: int) -> 
 
 
 @router.post("/orders/{number}/shipments/{shipment_id}/deliver")
-async def deliver(request: Request, number: str, shipment_id: int) -> Response:
+async def deliver(request: Request, number: str, shipment_id: IdInt) -> Response:
     """Record that the parcel was signed for (签收): the sub-order, and the order once every part
     has arrived, is delivered (fulfillment.write). A repeat changes nothing."""
     values = await read_form(request)
@@ -368,7 +369,7 @@ async def deliver(request: Request, number: str, shipment_id: int) -> Response:
 
 
 @router.post("/orders/{number}/shipments/{shipment_id}/refresh")
-async def refresh_tracking(request: Request, number: str, shipment_id: int) -> Response:
+async def refresh_tracking(request: Request, number: str, shipment_id: IdInt) -> Response:
     """Ask the parcel's tracking provider for its status once this request has committed
     (fulfillment.write); the answer shows on the page a moment later."""
     values = await read_form(request)
@@ -395,7 +396,7 @@ async def cancel(request: Request, number: str) -> Response:
 
     async def work(session: AsyncSession, auth: StaffSession, order: orders.OrderRead) -> None:
         data = validate(orders.CancelOrder, values, "reason")
-        await orders.cancel_order(session, order_id=order.id, reason=data.reason, actor=auth.actor)
+        await checkout.cancel_order(session, order_id=order.id, reason=data.reason, actor=auth.actor)
 
     return await _act(
         request, number, values, permission="orders.write", form="cancel", notice="cancelled", work=work

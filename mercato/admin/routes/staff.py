@@ -1,9 +1,10 @@
-"""The console's staff pages: staff members (create, rename, give and take roles, deactivate) and
-roles with their permissions (staff.manage).
+"""The console's staff pages: staff members (create, rename, give and take roles, deactivate,
+and for a superuser unlock their sign-in) and roles with their permissions (staff.manage).
 
 The identity services hold every rule: the password policy, that nobody grants a permission they
-lack, that only a superuser touches superusers, and that nobody locks themselves out. Their
-refusals are shown on the form; every change is audited by them.
+lack, that nobody changes a member holding permissions they lack, that only a superuser touches
+superusers or unlocks a sign-in, and that nobody locks themselves out. Their refusals are shown
+on the form; every change is audited by them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from mercato import identity
 from mercato.admin.routes._shared import form_page, next_page, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.i18n import N_
-from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, read_list
+from mercato.core.schemas import TEXT_VALUES
+from mercato.web.forms import FORM_ERRORS, FormProblem, parse_id, read_form, read_list
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
 
@@ -35,6 +37,7 @@ NOTICES = {
     "saved": N_("Changes saved."),
     "deactivated": N_("Staff member deactivated and signed out everywhere."),
     "activated": N_("Staff member activated."),
+    "unlocked": N_("Failed sign-ins forgotten: the staff member can sign in again now."),
     "role_created": N_("Role created."),
     "role_saved": N_("Role saved."),
     "role_deleted": N_("Role deleted."),
@@ -52,11 +55,11 @@ def _build(model: type[BaseModel], values: dict[str, str], names: tuple[str, ...
         pydantic.ValidationError.
     """
     data: dict[str, object] = {name: values[name] for name in names if values.get(name, "").strip()}
-    return model.model_validate({**data, **lists})
+    return model.model_validate({**data, **lists}, context=TEXT_VALUES)
 
 
 def _ids(texts: list[str]) -> list[int]:
-    return sorted({int(text) for text in texts if text.isdigit() and 0 < len(text) <= 18})
+    return sorted({number for number in map(parse_id, texts) if number is not None})
 
 
 # --- Staff members ------------------------------------------------------------------------------
@@ -342,3 +345,18 @@ async def set_member_status(request: Request, staff_id: Id) -> Response:
         return await _member_page(request, auth, staff_id, problem=problem_of(request, exc))
     notice = "activated" if active else "deactivated"
     return RedirectResponse(f"{LIST}{staff_id}?notice={notice}", status_code=303)
+
+
+@router.post("/{staff_id}/unlock")
+async def unlock_member(request: Request, staff_id: Id) -> Response:
+    """Forget the member's failed sign-ins from every address (superusers only; audited)."""
+    await read_form(request)
+    auth = await signed_in(request, MANAGE)
+    if auth is None:
+        return to_login(request)
+    try:
+        async with uow() as session:
+            await identity.unlock_staff(session, staff_id=staff_id, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        return await _member_page(request, auth, staff_id, problem=problem_of(request, exc))
+    return RedirectResponse(f"{LIST}{staff_id}?notice=unlocked", status_code=303)

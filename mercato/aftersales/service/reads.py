@@ -57,7 +57,7 @@ async def list_requests(
     console's queue: the longest-waiting first); its cursors only work with the same order.
 
     Raises:
-        InvalidCursor (422).
+        InvalidCursor (400).
     """
     size = clamp_limit(limit)
     after = id_cursor(cursor)

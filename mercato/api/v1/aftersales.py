@@ -10,17 +10,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
 from pydantic import AwareDatetime
 
-from mercato import aftersales
+from mercato import aftersales, inventory, orders, payments
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.errors import IllegalTransition
+from mercato.core.images import ImageDecodersBusy, TooManyImageUploads
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import alias, raises
+from mercato.web.uploads import decode_upload
 
 router = APIRouter(prefix=f"{PREFIX}/aftersales", tags=["after-sales"])
 admin_router = APIRouter(prefix=f"{PREFIX}/admin/aftersales", tags=["after-sales"])
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Reader = Annotated[StaffAuth, Depends(require("aftersales.read"))]
 Writer = Annotated[StaffAuth, Depends(require("aftersales.write"))]
 Receiver = Annotated[StaffAuth, Depends(require("aftersales.receive"))]
@@ -32,6 +37,16 @@ Photo = Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo (decid
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
+@raises(
+    aftersales.LineNotFound,
+    aftersales.OrderNotEligible,
+    aftersales.KindNotAllowed,
+    aftersales.NotDeliveredYet,
+    aftersales.WindowClosed,
+    aftersales.QuantityExceedsBought,
+    aftersales.RefundTooLarge,
+    aftersales.PaymentExhausted,
+)
 async def create_request(
     data: aftersales.CreateRequest, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -40,6 +55,7 @@ async def create_request(
 
 
 @router.get("")
+@raises(InvalidCursor)
 async def list_my_requests(
     auth: CurrentCustomer,
     session: DbSession,
@@ -60,6 +76,7 @@ async def list_my_requests(
 
 
 @router.get("/{request_id}")
+@raises(aftersales.RequestNotFound)
 async def get_my_request(
     request_id: Id, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -68,6 +85,7 @@ async def get_my_request(
 
 
 @router.post("/{request_id}/cancel")
+@raises(aftersales.RequestNotFound, alias(IllegalTransition, "aftersales.illegal_transition"))
 async def cancel_my_request(
     request_id: Id, data: aftersales.CancelRequest, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -78,6 +96,11 @@ async def cancel_my_request(
 
 
 @router.post("/{request_id}/ship-back")
+@raises(
+    aftersales.RequestNotFound,
+    aftersales.KindNotAllowed,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+)
 async def ship_back(
     request_id: Id, data: aftersales.ShipBack, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -86,6 +109,7 @@ async def ship_back(
 
 
 @router.post("/{request_id}/escalate")
+@raises(aftersales.RequestNotFound, alias(IllegalTransition, "aftersales.illegal_transition"))
 async def escalate(
     request_id: Id, data: aftersales.Escalate, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -96,12 +120,29 @@ async def escalate(
 
 
 @router.post("/{request_id}/photos", status_code=status.HTTP_201_CREATED)
+@raises(
+    aftersales.PhotoInvalid,
+    aftersales.PhotoTooLarge,
+    aftersales.RequestNotFound,
+    aftersales.PhotosClosed,
+    aftersales.TooManyPhotos,
+    TooManyImageUploads,
+    ImageDecodersBusy,
+)
 async def add_photo(
     request_id: Id, file: Photo, auth: CurrentCustomer, session: DbSession
 ) -> aftersales.PhotoRead:
-    """Attach a photo of the goods (metadata such as the GPS position is removed)."""
-    return await aftersales.add_photo(
+    """Attach a photo of the goods (metadata such as the GPS position is removed).
+
+    The request's status and photo count are checked before the photo is decoded, and the decode
+    runs with no transaction open (at most ``image_decodes_per_uploader`` at once per customer:
+    429 ``core.too_many_image_uploads`` beyond)."""
+    upload = await aftersales.check_photo(
         session, request_id=request_id, customer_id=auth.customer.id, data=await file.read()
+    )
+    image = await decode_upload(session, upload)
+    return await aftersales.add_photo(
+        session, request_id=request_id, customer_id=auth.customer.id, image=image
     )
 
 
@@ -109,6 +150,7 @@ async def add_photo(
 
 
 @admin_router.get("")
+@raises(InvalidCursor)
 async def list_requests(
     auth: Reader,
     session: DbSession,
@@ -136,6 +178,7 @@ async def list_requests(
 
 
 @admin_router.get("/reports/resolution")
+@raises(aftersales.InvalidPeriod)
 async def resolution_report(
     auth: Reader,
     session: DbSession,
@@ -147,12 +190,21 @@ async def resolution_report(
 
 
 @admin_router.get("/{request_id}")
+@raises(aftersales.RequestNotFound)
 async def get_request(request_id: Id, auth: Reader, session: DbSession) -> aftersales.AftersalesRead:
     """A request with its photos and timeline (with the staff behind each step)."""
     return await aftersales.get_request(session, request_id=request_id)
 
 
 @admin_router.post("/{request_id}/approve")
+@raises(
+    aftersales.RequestNotFound,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+    aftersales.RequestChanged,
+    orders.CannotClose,
+    payments.RefundExceedsPayment,
+    payments.NotRefundable,
+)
 async def approve(
     request_id: Id, data: aftersales.Decide, auth: Writer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -161,6 +213,7 @@ async def approve(
 
 
 @admin_router.post("/{request_id}/reject")
+@raises(aftersales.RequestNotFound, alias(IllegalTransition, "aftersales.illegal_transition"))
 async def reject(
     request_id: Id, data: aftersales.Reject, auth: Writer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -169,6 +222,18 @@ async def reject(
 
 
 @admin_router.post("/{request_id}/receive")
+@raises(
+    aftersales.RequestNotFound,
+    aftersales.TooManyUnitsGraded,
+    aftersales.UnitsNotGraded,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+    inventory.WarehouseNotFound,
+    inventory.WarehouseInactive,
+    aftersales.RequestChanged,
+    orders.CannotClose,
+    payments.RefundExceedsPayment,
+    payments.NotRefundable,
+)
 async def receive(
     request_id: Id, data: aftersales.ReceiveReturn, auth: Receiver, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -178,12 +243,28 @@ async def receive(
 
 
 @admin_router.post("/{request_id}/refund")
+@raises(
+    aftersales.RequestNotFound,
+    aftersales.KindNotAllowed,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+    aftersales.RequestChanged,
+    orders.CannotClose,
+    payments.RefundExceedsPayment,
+    payments.NotRefundable,
+)
 async def refund(request_id: Id, auth: Writer, session: DbSession) -> aftersales.AftersalesRead:
     """Issue a refund the payment provider refused again."""
     return await aftersales.refund_request(session, request_id=request_id, actor=auth.actor)
 
 
 @admin_router.post("/{request_id}/ship-replacement")
+@raises(
+    aftersales.RequestNotFound,
+    aftersales.KindNotAllowed,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+    inventory.WarehouseNotFound,
+    inventory.BelowReserved,
+)
 async def ship_replacement(
     request_id: Id, data: aftersales.ShipReplacement, auth: Writer, session: DbSession
 ) -> aftersales.AftersalesRead:
@@ -192,6 +273,14 @@ async def ship_replacement(
 
 
 @admin_router.post("/{request_id}/arbitrate")
+@raises(
+    aftersales.RequestNotFound,
+    alias(IllegalTransition, "aftersales.illegal_transition"),
+    aftersales.RequestChanged,
+    orders.CannotClose,
+    payments.RefundExceedsPayment,
+    payments.NotRefundable,
+)
 async def arbitrate(
     request_id: Id, data: aftersales.Arbitrate, auth: Arbiter, session: DbSession
 ) -> aftersales.AftersalesRead:

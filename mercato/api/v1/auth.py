@@ -7,8 +7,10 @@ from fastapi import APIRouter, Request, Response, status
 from mercato import identity
 from mercato.api.deps import CurrentCustomer, DbSession, Meta
 from mercato.api.v1 import PREFIX
+from mercato.core.errors import InvalidInput as CoreInvalidInput
 from mercato.core.schemas import ReadModel
 from mercato.web.csrf import csrf_token
+from mercato.web.openapi import alias, raises
 
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
 
@@ -18,15 +20,46 @@ class CsrfToken(ReadModel):
 
 
 @router.post("/codes", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+@raises(identity.PhoneInvalid, identity.CodeRateLimited, identity.SmsDeliveryFailed)
 async def send_code(data: identity.SendCode, session: DbSession, meta: Meta) -> Response:
     """Text a 6-digit code (valid 5 minutes, 5 attempts); at most 1 a minute and 5 an hour per number."""
     await identity.send_code(session, phone=data.phone, purpose=data.purpose, meta=meta)
     return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
+@router.post("/email-codes", status_code=status.HTTP_202_ACCEPTED, response_class=Response)
+@raises(identity.EmailInvalid, identity.CodePurposeUnsupported, identity.CodeRateLimited)
+async def send_email_code(data: identity.SendEmailCode, session: DbSession, meta: Meta) -> Response:
+    """Email a 6-digit code (valid 15 minutes, 5 attempts) to register with the address or reset
+    its account's password; at most 1 a minute and 5 an hour per address.
+
+    The answer is the same whether or not an account uses the address: for registration its
+    owner is emailed "you already have an account" instead of a code, for a reset an unknown
+    address is emailed nothing.
+    """
+    await identity.send_email_code(session, email=data.email, purpose=data.purpose, meta=meta)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
 @router.post("/register", status_code=status.HTTP_201_CREATED)
+@raises(
+    identity.RegistrationRateLimited,
+    alias(CoreInvalidInput, "identity.identifier_required"),
+    identity.OneIdentifierOnly,
+    alias(CoreInvalidInput, "identity.code_required"),
+    identity.PhoneInvalid,
+    identity.EmailInvalid,
+    identity.ConsentRequired,
+    identity.WeakPassword,
+    identity.CodeExpired,
+    identity.CodeInvalid,
+    identity.CodeAttemptsExceeded,
+    identity.AccountExists,
+)
 async def register(data: identity.RegisterCustomer, session: DbSession, meta: Meta) -> identity.SignedIn:
-    """Create an account with a mobile number + SMS code, or an email + password; returns a bearer token."""
+    """Create an account with a mobile number + SMS code, or an email + emailed code + password
+    (ask for the code at /codes or /email-codes first); returns a bearer token. Limited per IP
+    address and per mobile number or email (429 identity.registration_rate_limited)."""
     customer = await identity.register_customer(session, data=data, meta=meta)
     token = await identity.issue_token(
         session, subject_kind="customer", subject_id=customer.id, kind="bearer", meta=meta
@@ -35,6 +68,13 @@ async def register(data: identity.RegisterCustomer, session: DbSession, meta: Me
 
 
 @router.post("/login/password")
+@raises(
+    identity.PhoneInvalid,
+    identity.EmailInvalid,
+    identity.AccountLocked,
+    identity.IpBlocked,
+    identity.InvalidCredentials,
+)
 async def login_with_password(
     data: identity.PasswordLogin, session: DbSession, meta: Meta
 ) -> identity.SignedIn:
@@ -47,6 +87,13 @@ async def login_with_password(
 
 
 @router.post("/login/code")
+@raises(
+    identity.PhoneInvalid,
+    identity.CodeExpired,
+    identity.CodeInvalid,
+    identity.CodeAttemptsExceeded,
+    identity.InvalidCredentials,
+)
 async def login_with_code(data: identity.CodeLogin, session: DbSession, meta: Meta) -> identity.SignedIn:
     """Sign in with a mobile number and the SMS code sent to it; returns a bearer token."""
     customer = await identity.authenticate_with_code(session, data=data)
@@ -71,6 +118,11 @@ async def logout_everywhere(auth: CurrentCustomer, session: DbSession) -> Respon
 
 
 @router.post("/password")
+@raises(
+    identity.PasswordAttemptsExceeded,
+    alias(identity.InvalidCredentials, "identity.password_incorrect"),
+    identity.WeakPassword,
+)
 async def change_password(
     data: identity.ChangePassword, auth: CurrentCustomer, session: DbSession
 ) -> identity.CustomerRead:
@@ -81,8 +133,21 @@ async def change_password(
 
 
 @router.post("/password-reset", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@raises(
+    alias(CoreInvalidInput, "identity.identifier_required"),
+    alias(CoreInvalidInput, "identity.code_required"),
+    identity.OneIdentifierOnly,
+    identity.PhoneInvalid,
+    identity.EmailInvalid,
+    identity.WeakPassword,
+    identity.CodeExpired,
+    identity.CodeInvalid,
+    identity.CodeAttemptsExceeded,
+    identity.InvalidCredentials,
+)
 async def reset_password(data: identity.ResetPassword, session: DbSession) -> Response:
-    """Set a new password with a reset code texted to the account's mobile; revokes all sessions."""
+    """Set a new password with a reset code texted to the account's mobile or emailed to its
+    address (give ``phone`` or ``email``); revokes all sessions."""
     await identity.reset_password(session, data=data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -17,6 +17,7 @@ from mercato.api.deps import DbSession, MaybeCustomer
 from mercato.api.v1 import PREFIX
 from mercato.core.settings import get_settings
 from mercato.web.csrf import HEADER, SAFE_METHODS, verify_csrf
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/cart", tags=["cart"])
 
@@ -76,6 +77,7 @@ async def get_cart(
 
 
 @router.post("/lines")
+@raises(cart.NotSellable, cart.CurrencyNotSupported, cart.CartFrozen, cart.CartFull, cart.QuantityTooHigh)
 async def add_line(
     data: cart.AddLine, request: Request, response: Response, session: DbSession, customer: MaybeCustomer
 ) -> cart.CartView:
@@ -99,6 +101,7 @@ async def add_line(
 
 
 @router.patch("/lines/{line_id}")
+@raises(cart.CartLineNotFound, cart.CartFrozen, cart.QuantityTooHigh)
 async def change_line(
     line_id: LineId,
     data: cart.ChangeLine,
@@ -115,6 +118,7 @@ async def change_line(
 
 
 @router.delete("/lines/{line_id}")
+@raises(cart.CartLineNotFound, cart.CartFrozen)
 async def remove_line(
     line_id: LineId, request: Request, response: Response, session: DbSession, customer: MaybeCustomer
 ) -> cart.CartView:
@@ -125,6 +129,7 @@ async def remove_line(
 
 
 @router.post("/select")
+@raises(cart.CartLineNotFound, cart.CartFrozen)
 async def select_lines(
     data: cart.SelectLines, request: Request, response: Response, session: DbSession, customer: MaybeCustomer
 ) -> cart.CartView:

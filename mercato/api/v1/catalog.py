@@ -11,7 +11,9 @@ from pydantic import Field, StringConstraints
 from mercato import catalog
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.errors import IllegalTransition
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import alias, raises
 
 admin_router = APIRouter(prefix=f"{PREFIX}/admin/catalog", tags=["catalog admin"])
 storefront_router = APIRouter(prefix=f"{PREFIX}/catalog", tags=["catalog"])
@@ -22,7 +24,8 @@ Reviewer = Annotated[StaffAuth, Depends(require("catalog.review"))]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Search = Annotated[
     str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of a name or title")
 ]
@@ -38,6 +41,7 @@ async def get_category_tree(auth: Reader, session: DbSession) -> list[catalog.Ca
 
 
 @admin_router.post("/categories", status_code=status.HTTP_201_CREATED)
+@raises(catalog.CategoryNotFound, catalog.CategoryTooDeep, catalog.SlugReserved, catalog.SlugTaken)
 async def create_category(
     data: catalog.CategoryCreate, auth: Writer, session: DbSession
 ) -> catalog.CategoryRead:
@@ -45,6 +49,7 @@ async def create_category(
 
 
 @admin_router.put("/categories/order")
+@raises(catalog.CategoryNotFound, catalog.CategoryOrderMismatch)
 async def reorder_categories(
     data: catalog.CategoryReorder, auth: Writer, session: DbSession
 ) -> list[catalog.CategoryRead]:
@@ -53,11 +58,13 @@ async def reorder_categories(
 
 
 @admin_router.get("/categories/{category_id}")
+@raises(catalog.CategoryNotFound)
 async def get_category(category_id: Id, auth: Reader, session: DbSession) -> catalog.CategoryRead:
     return await catalog.get_category(session, category_id=category_id)
 
 
 @admin_router.patch("/categories/{category_id}")
+@raises(catalog.CategoryNotFound, catalog.SlugReserved, catalog.SlugTaken)
 async def update_category(
     category_id: Id, data: catalog.CategoryUpdate, auth: Writer, session: DbSession
 ) -> catalog.CategoryRead:
@@ -65,6 +72,7 @@ async def update_category(
 
 
 @admin_router.post("/categories/{category_id}/move")
+@raises(catalog.CategoryNotFound, catalog.CategoryCycle, catalog.CategoryTooDeep)
 async def move_category(
     category_id: Id, data: catalog.CategoryMove, auth: Writer, session: DbSession
 ) -> catalog.CategoryRead:
@@ -75,6 +83,7 @@ async def move_category(
 @admin_router.delete(
     "/categories/{category_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
+@raises(catalog.CategoryNotFound, catalog.CategoryInUse)
 async def delete_category(category_id: Id, auth: Writer, session: DbSession) -> Response:
     """Delete a category without subcategories or products."""
     await catalog.delete_category(session, category_id=category_id, actor=auth.actor)
@@ -85,6 +94,7 @@ async def delete_category(category_id: Id, auth: Writer, session: DbSession) -> 
 
 
 @admin_router.get("/brands")
+@raises(InvalidCursor)
 async def list_brands(
     auth: Reader, session: DbSession, query: Search = None, cursor: Cursor = None, limit: Limit = None
 ) -> Page[catalog.BrandRead]:
@@ -92,16 +102,19 @@ async def list_brands(
 
 
 @admin_router.post("/brands", status_code=status.HTTP_201_CREATED)
+@raises(catalog.SlugReserved, catalog.NameTaken, catalog.SlugTaken)
 async def create_brand(data: catalog.BrandCreate, auth: Writer, session: DbSession) -> catalog.BrandRead:
     return await catalog.create_brand(session, data=data, actor=auth.actor)
 
 
 @admin_router.get("/brands/{brand_id}")
+@raises(catalog.BrandNotFound)
 async def get_brand(brand_id: Id, auth: Reader, session: DbSession) -> catalog.BrandRead:
     return await catalog.get_brand(session, brand_id=brand_id)
 
 
 @admin_router.patch("/brands/{brand_id}")
+@raises(catalog.BrandNotFound, catalog.SlugReserved, catalog.NameTaken, catalog.SlugTaken)
 async def update_brand(
     brand_id: Id, data: catalog.BrandUpdate, auth: Writer, session: DbSession
 ) -> catalog.BrandRead:
@@ -109,6 +122,7 @@ async def update_brand(
 
 
 @admin_router.delete("/brands/{brand_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@raises(catalog.BrandNotFound, catalog.BrandInUse)
 async def delete_brand(brand_id: Id, auth: Writer, session: DbSession) -> Response:
     await catalog.delete_brand(session, brand_id=brand_id, actor=auth.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -123,6 +137,7 @@ async def list_product_types(auth: Reader, session: DbSession) -> list[catalog.P
 
 
 @admin_router.post("/product-types", status_code=status.HTTP_201_CREATED)
+@raises(catalog.NameTaken, catalog.AttributeCodeTaken, catalog.AttributeValueTaken)
 async def create_product_type(
     data: catalog.ProductTypeCreate, auth: Writer, session: DbSession
 ) -> catalog.ProductTypeRead:
@@ -131,11 +146,13 @@ async def create_product_type(
 
 
 @admin_router.get("/product-types/{product_type_id}")
+@raises(catalog.ProductTypeNotFound)
 async def get_product_type(product_type_id: Id, auth: Reader, session: DbSession) -> catalog.ProductTypeRead:
     return await catalog.get_product_type(session, product_type_id=product_type_id)
 
 
 @admin_router.patch("/product-types/{product_type_id}")
+@raises(catalog.ProductTypeNotFound, catalog.NameTaken)
 async def update_product_type(
     product_type_id: Id, data: catalog.ProductTypeUpdate, auth: Writer, session: DbSession
 ) -> catalog.ProductTypeRead:
@@ -145,6 +162,7 @@ async def update_product_type(
 
 
 @admin_router.post("/product-types/{product_type_id}/attributes", status_code=status.HTTP_201_CREATED)
+@raises(catalog.ProductTypeNotFound, catalog.AttributeCodeTaken, catalog.AttributeValueTaken)
 async def add_attribute(
     product_type_id: Id, data: catalog.AttributeCreate, auth: Writer, session: DbSession
 ) -> catalog.ProductTypeRead:
@@ -154,6 +172,7 @@ async def add_attribute(
 @admin_router.post(
     "/product-types/{product_type_id}/attributes/{attribute_id}/values", status_code=status.HTTP_201_CREATED
 )
+@raises(catalog.ProductTypeNotFound, catalog.AttributeNotFound, catalog.AttributeValueTaken)
 async def add_attribute_value(
     product_type_id: Id, attribute_id: Id, data: catalog.AttributeValueWrite, auth: Writer, session: DbSession
 ) -> catalog.AttributeRead:
@@ -163,6 +182,12 @@ async def add_attribute_value(
 
 
 @admin_router.delete("/product-types/{product_type_id}/attributes/{attribute_id}/values/{value_id}")
+@raises(
+    catalog.ProductTypeNotFound,
+    catalog.AttributeNotFound,
+    catalog.AttributeValueNotFound,
+    catalog.AttributeValueInUse,
+)
 async def remove_attribute_value(
     product_type_id: Id, attribute_id: Id, value_id: Id, auth: Writer, session: DbSession
 ) -> catalog.AttributeRead:
@@ -180,6 +205,7 @@ async def remove_attribute_value(
 
 
 @admin_router.get("/products")
+@raises(InvalidCursor)
 async def list_products(
     auth: Reader,
     session: DbSession,
@@ -203,6 +229,15 @@ async def list_products(
 
 
 @admin_router.post("/products", status_code=status.HTTP_201_CREATED)
+@raises(
+    catalog.ProductTypeNotFound,
+    catalog.CategoryNotFound,
+    catalog.BrandNotFound,
+    catalog.InvalidAttributes,
+    catalog.PresaleDateRequired,
+    catalog.SlugReserved,
+    catalog.SlugTaken,
+)
 async def create_product(
     data: catalog.ProductCreate, auth: Writer, session: DbSession
 ) -> catalog.ProductRead:
@@ -211,11 +246,22 @@ async def create_product(
 
 
 @admin_router.get("/products/{product_id}")
+@raises(catalog.ProductNotFound)
 async def get_product(product_id: Id, auth: Reader, session: DbSession) -> catalog.ProductRead:
     return await catalog.get_product(session, product_id=product_id)
 
 
 @admin_router.patch("/products/{product_id}")
+@raises(
+    catalog.ProductNotFound,
+    catalog.ProductNotEditable,
+    catalog.CategoryNotFound,
+    catalog.BrandNotFound,
+    catalog.InvalidAttributes,
+    catalog.PresaleDateRequired,
+    catalog.SlugReserved,
+    catalog.SlugTaken,
+)
 async def update_product(
     product_id: Id, data: catalog.ProductUpdate, auth: Writer, session: DbSession
 ) -> catalog.ProductRead:
@@ -224,6 +270,13 @@ async def update_product(
 
 
 @admin_router.put("/products/{product_id}/specs")
+@raises(
+    catalog.ProductNotFound,
+    catalog.ProductNotEditable,
+    catalog.InvalidAttributes,
+    catalog.TooManySkus,
+    catalog.DuplicateSkuCode,
+)
 async def set_product_specs(
     product_id: Id, data: catalog.SpecsWrite, auth: Writer, session: DbSession
 ) -> list[catalog.SkuRead]:
@@ -232,11 +285,13 @@ async def set_product_specs(
 
 
 @admin_router.get("/products/{product_id}/skus")
+@raises(catalog.ProductNotFound)
 async def list_skus(product_id: Id, auth: Reader, session: DbSession) -> list[catalog.SkuRead]:
     return await catalog.list_skus(session, product_id=product_id)
 
 
 @admin_router.patch("/skus/{sku_id}")
+@raises(catalog.SkuNotFound, catalog.DuplicateSkuCode, catalog.PriceInvalid, catalog.SkuSpecMismatch)
 async def update_sku(
     sku_id: Id, data: catalog.SkuUpdate, auth: Writer, session: DbSession
 ) -> catalog.SkuRead:
@@ -248,12 +303,14 @@ async def update_sku(
 
 
 @admin_router.get("/products/{product_id}/listing-checks")
+@raises(catalog.ProductNotFound)
 async def check_listing(product_id: Id, auth: Reader, session: DbSession) -> list[catalog.ListingFinding]:
     """Run the automatic listing checks without submitting."""
     return await catalog.check_listing(session, product_id=product_id)
 
 
 @admin_router.get("/products/{product_id}/history")
+@raises(catalog.ProductNotFound)
 async def list_listing_history(
     product_id: Id, auth: Reader, session: DbSession
 ) -> list[catalog.ListingStatusChangeRead]:
@@ -261,17 +318,24 @@ async def list_listing_history(
 
 
 @admin_router.post("/products/{product_id}/submit")
+@raises(
+    catalog.ProductNotFound,
+    alias(IllegalTransition, "catalog.illegal_transition"),
+    catalog.ListingChecksFailed,
+)
 async def submit_for_review(product_id: Id, auth: Writer, session: DbSession) -> catalog.ProductRead:
     """Submit for review; refused with the findings when the automatic checks fail."""
     return await catalog.submit_for_review(session, product_id=product_id, actor=auth.actor)
 
 
 @admin_router.post("/products/{product_id}/approve")
+@raises(catalog.ProductNotFound, alias(IllegalTransition, "catalog.illegal_transition"))
 async def approve_listing(product_id: Id, auth: Reviewer, session: DbSession) -> catalog.ProductRead:
     return await catalog.approve_listing(session, product_id=product_id, actor=auth.actor)
 
 
 @admin_router.post("/products/{product_id}/reject")
+@raises(catalog.ProductNotFound, alias(IllegalTransition, "catalog.illegal_transition"))
 async def reject_listing(
     product_id: Id, data: catalog.RejectListing, auth: Reviewer, session: DbSession
 ) -> catalog.ProductRead:
@@ -279,6 +343,7 @@ async def reject_listing(
 
 
 @admin_router.post("/products/{product_id}/take-off-sale")
+@raises(catalog.ProductNotFound, alias(IllegalTransition, "catalog.illegal_transition"))
 async def take_off_sale(
     product_id: Id, data: catalog.TakeOffSale, auth: Writer, session: DbSession
 ) -> catalog.ProductRead:
@@ -286,12 +351,18 @@ async def take_off_sale(
 
 
 @admin_router.post("/products/{product_id}/put-on-sale")
+@raises(
+    catalog.ProductNotFound,
+    alias(IllegalTransition, "catalog.illegal_transition"),
+    catalog.ListingChecksFailed,
+)
 async def put_on_sale(product_id: Id, auth: Writer, session: DbSession) -> catalog.ProductRead:
     """Put an off-sale product back on sale (the automatic checks run again)."""
     return await catalog.put_on_sale(session, product_id=product_id, actor=auth.actor)
 
 
 @admin_router.get("/review-queue")
+@raises(InvalidCursor)
 async def list_review_queue(
     auth: Reviewer, session: DbSession, cursor: Cursor = None, limit: Limit = None
 ) -> Page[catalog.ReviewQueueItem]:
@@ -308,6 +379,7 @@ async def list_banned_terms(auth: Reader, session: DbSession) -> list[catalog.Ba
 
 
 @admin_router.post("/banned-terms", status_code=status.HTTP_201_CREATED)
+@raises(catalog.BannedTermInvalid, catalog.BannedTermExists)
 async def add_banned_term(
     data: catalog.BannedTermCreate, auth: Reviewer, session: DbSession
 ) -> catalog.BannedTermRead:
@@ -322,6 +394,7 @@ async def load_default_banned_terms(auth: Reviewer, session: DbSession) -> list[
 
 
 @admin_router.post("/banned-terms/{term_id}/deactivate")
+@raises(catalog.BannedTermNotFound)
 async def deactivate_banned_term(term_id: Id, auth: Reviewer, session: DbSession) -> catalog.BannedTermRead:
     return await catalog.deactivate_banned_term(session, term_id=term_id, actor=auth.actor)
 
@@ -340,6 +413,7 @@ async def get_storefront_category_tree(session: DbSession) -> list[catalog.Store
 
 
 @storefront_router.get("/products")
+@raises(catalog.CategoryNotFound, catalog.AttributeFilterInvalid, InvalidCursor)
 async def list_storefront_products(
     session: DbSession,
     category_id: Annotated[
@@ -377,6 +451,7 @@ async def list_storefront_products(
 
 
 @storefront_router.get("/products/by-slug/{slug}")
+@raises(catalog.ProductNotFound)
 async def get_storefront_product_by_slug(
     slug: Annotated[str, Path(max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")], session: DbSession
 ) -> catalog.ProductDetail:
@@ -384,6 +459,7 @@ async def get_storefront_product_by_slug(
 
 
 @storefront_router.get("/products/{product_id}")
+@raises(catalog.ProductNotFound)
 async def get_storefront_product(product_id: Id, session: DbSession) -> catalog.ProductDetail:
     """A product on sale: SKUs with prices, price breaks and availability, params, images, breadcrumbs."""
     return await catalog.get_storefront_product(session, product_id=product_id)

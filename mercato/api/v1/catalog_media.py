@@ -12,6 +12,7 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile, status
+from pydantic import AfterValidator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse
@@ -20,7 +21,11 @@ from starlette.routing import Route, Router
 from mercato import catalog
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
+from mercato.core.images import ImageDecodersBusy, TooManyImageUploads
+from mercato.core.schemas import check_text
 from mercato.core.storage import LocalDiskStorage, content_type_of, get_storage
+from mercato.web.openapi import raises
+from mercato.web.uploads import decode_upload
 
 router = APIRouter(prefix=f"{PREFIX}/admin/catalog", tags=["catalog media"])
 
@@ -31,18 +36,32 @@ Upload = Annotated[UploadFile, File(description="A JPEG, PNG or WebP image (deci
 
 
 @router.post("/products/{product_id}/images", status_code=status.HTTP_201_CREATED)
+@raises(
+    catalog.ImageInvalid,
+    catalog.ImageTooLarge,
+    catalog.ImageAltTooLong,
+    catalog.ProductNotFound,
+    TooManyImageUploads,
+    ImageDecodersBusy,
+)
 async def add_product_image(
     product_id: Id,
     file: Upload,
     auth: Writer,
     session: DbSession,
-    alt: Annotated[str, Form(max_length=200, description="Alternative text")] = "",
+    alt: Annotated[
+        str, Form(max_length=200, description="Alternative text"), AfterValidator(check_text)
+    ] = "",
 ) -> catalog.ProductImageRead:
     """Upload an image as the product's last one; metadata is stripped and a thumbnail made."""
+    upload = await catalog.check_product_image(
+        session, product_id=product_id, data=await file.read(), alt=alt, actor=auth.actor
+    )
+    image = await decode_upload(session, upload)
     return await catalog.add_product_image(
         session,
         product_id=product_id,
-        data=await file.read(),
+        image=image,
         filename=file.filename or "",
         declared_type=file.content_type,
         alt=alt,
@@ -51,6 +70,7 @@ async def add_product_image(
 
 
 @router.get("/products/{product_id}/images")
+@raises(catalog.ProductNotFound)
 async def list_product_images(
     product_id: Id, auth: Reader, session: DbSession
 ) -> list[catalog.ProductImageRead]:
@@ -59,6 +79,7 @@ async def list_product_images(
 
 
 @router.put("/products/{product_id}/images/order")
+@raises(catalog.ProductNotFound, catalog.ImageOrderMismatch)
 async def reorder_product_images(
     product_id: Id, data: catalog.ProductImageOrder, auth: Writer, session: DbSession
 ) -> list[catalog.ProductImageRead]:
@@ -73,6 +94,7 @@ async def reorder_product_images(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
+@raises(catalog.ProductImageNotFound)
 async def remove_product_image(product_id: Id, image_id: Id, auth: Writer, session: DbSession) -> Response:
     """Delete an image; its files go once the deletion is committed."""
     await catalog.remove_product_image(session, product_id=product_id, image_id=image_id, actor=auth.actor)
@@ -80,14 +102,25 @@ async def remove_product_image(product_id: Id, image_id: Id, auth: Writer, sessi
 
 
 @router.put("/brands/{brand_id}/logo")
+@raises(
+    catalog.ImageInvalid,
+    catalog.ImageTooLarge,
+    catalog.BrandNotFound,
+    TooManyImageUploads,
+    ImageDecodersBusy,
+)
 async def set_brand_logo(
     brand_id: Id, file: Upload, auth: Writer, session: DbSession
 ) -> catalog.BrandLogoRead:
     """Upload the brand's logo, replacing the previous one."""
+    upload = await catalog.check_brand_logo(
+        session, brand_id=brand_id, data=await file.read(), actor=auth.actor
+    )
+    image = await decode_upload(session, upload)
     return await catalog.set_brand_logo(
         session,
         brand_id=brand_id,
-        data=await file.read(),
+        image=image,
         filename=file.filename or "",
         declared_type=file.content_type,
         actor=auth.actor,

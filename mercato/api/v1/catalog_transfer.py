@@ -18,6 +18,7 @@ from mercato import catalog, inventory
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
 from mercato.core import tabular
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/admin")
 
@@ -49,6 +50,7 @@ def _attachment(exported: tabular.ExportedFile) -> Response:
 
 
 @router.post("/catalog/imports/products", tags=["catalog admin"])
+@raises(tabular.MalformedFile, catalog.ImportRejected, catalog.SlugTaken, catalog.DuplicateSkuCode)
 async def import_products(
     file: Upload, auth: CatalogWriter, session: DbSession, dry_run: DryRun = False
 ) -> catalog.ProductImportResult:
@@ -85,6 +87,12 @@ async def export_products(
 
 
 @router.post("/inventory/imports/stock", tags=["inventory"])
+@raises(
+    tabular.MalformedFile,
+    inventory.StockImportRejected,
+    inventory.BelowReserved,
+    inventory.StockChangedDuringImport,
+)
 async def import_stock(
     file: Upload, auth: StockWriter, session: DbSession, dry_run: DryRun = False
 ) -> inventory.StockImportResult:

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import RedirectResponse
 
-from mercato import checkout, orders
+from mercato import checkout, identity, inventory, orders, payments
 from mercato.api.deps import CurrentCustomer, DbSession
 from mercato.api.v1 import PREFIX
 from mercato.core.errors import NotFound
+from mercato.core.idempotency import IdempotencyInProgress, IdempotencyKeyReused
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/checkout", tags=["checkout"])
 
@@ -37,6 +39,15 @@ async def pickup_stores(auth: CurrentCustomer, session: DbSession) -> list[check
 
 
 @router.post("/confirm")
+@raises(
+    checkout.EmptyCart,
+    identity.AddressNotFound,
+    orders.InvalidDelivery,
+    orders.ItemUnavailable,
+    inventory.NotDeliverable,
+    inventory.NotAtStore,
+    inventory.InsufficientStock,
+)
 async def confirm(
     data: checkout.ConfirmCheckout, auth: CurrentCustomer, session: DbSession
 ) -> checkout.CheckoutQuote:
@@ -45,6 +56,21 @@ async def confirm(
 
 
 @router.post("/complete")
+@raises(
+    checkout.EmptyCart,
+    identity.AddressNotFound,
+    orders.InvalidDelivery,
+    orders.ItemUnavailable,
+    orders.PriceChanged,
+    orders.UnpaidOrdersLimit,
+    orders.UnpaidUnitsLimit,
+    inventory.InsufficientStock,
+    inventory.NotDeliverable,
+    inventory.NotAtStore,
+    payments.UnknownProvider,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+)
 async def complete(
     data: checkout.CompleteCheckout,
     auth: CurrentCustomer,
@@ -59,6 +85,22 @@ async def complete(
 
 
 @router.post("/buy-now")
+@raises(
+    checkout.NoAddress,
+    identity.AddressNotFound,
+    orders.InvalidDelivery,
+    orders.NothingToOrder,
+    orders.ItemUnavailable,
+    orders.PriceChanged,
+    orders.UnpaidOrdersLimit,
+    orders.UnpaidUnitsLimit,
+    inventory.InsufficientStock,
+    inventory.NotDeliverable,
+    inventory.NotAtStore,
+    payments.UnknownProvider,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+)
 async def buy_now(
     data: checkout.BuyNow,
     auth: CurrentCustomer,
@@ -72,6 +114,15 @@ async def buy_now(
 
 
 @router.post("/buy-now/confirm")
+@raises(
+    identity.AddressNotFound,
+    orders.InvalidDelivery,
+    orders.NothingToOrder,
+    orders.ItemUnavailable,
+    inventory.NotDeliverable,
+    inventory.NotAtStore,
+    inventory.InsufficientStock,
+)
 async def confirm_buy_now(
     data: checkout.ConfirmBuyNow, auth: CurrentCustomer, session: DbSession
 ) -> checkout.CheckoutQuote:
@@ -87,6 +138,7 @@ async def confirm_buy_now(
 
 
 @router.get("/pay/{payment_id}", response_class=RedirectResponse, status_code=303)
+@raises(payments.PaymentNotFound, PayPageNotReady)
 async def pay(
     payment_id: Annotated[int, Path(ge=1, le=2**63 - 1)], auth: CurrentCustomer, session: DbSession
 ) -> RedirectResponse:

@@ -11,10 +11,12 @@ import segno
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from mercato import fulfillment
+from mercato import fulfillment, orders
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.idempotency import IdempotencyKeyReused
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=PREFIX, tags=["fulfillment"])
 admin_router = APIRouter(prefix=f"{PREFIX}/admin/fulfillment", tags=["fulfillment"])
@@ -39,6 +41,7 @@ IdempotencyKey = Annotated[
 
 
 @router.get("/orders/{order_id}/shipments")
+@raises(orders.OrderNotFound)
 async def list_my_shipments(
     order_id: Id, auth: CurrentCustomer, session: DbSession
 ) -> list[fulfillment.CustomerShipment]:
@@ -48,6 +51,7 @@ async def list_my_shipments(
 
 
 @router.get("/orders/{order_id}/pickup-code")
+@raises(orders.OrderNotFound, fulfillment.PickupCodeNotFound)
 async def get_my_pickup_code(
     order_id: Id, auth: CurrentCustomer, session: DbSession, response: Response
 ) -> fulfillment.PickupCodeRead:
@@ -61,6 +65,7 @@ async def get_my_pickup_code(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
+@raises(orders.OrderNotFound, fulfillment.PickupCodeNotFound)
 async def get_my_pickup_qr(order_id: Id, auth: CurrentCustomer, session: DbSession) -> Response:
     """The pickup code as a QR image (SVG) for the store's scanner; 404 once it has been used."""
     pickup = await fulfillment.get_pickup_code(session, order_id=order_id, customer_id=auth.customer.id)
@@ -75,6 +80,12 @@ async def get_my_pickup_qr(order_id: Id, auth: CurrentCustomer, session: DbSessi
 
 
 @router.post("/fulfillment/notify/{tracker}")
+@raises(
+    fulfillment.TrackerNotEnabled,
+    fulfillment.InvalidPushSignature,
+    fulfillment.InvalidPush,
+    fulfillment.UnknownTrackingNumber,
+)
 async def notify(tracker: TrackerName, request: Request, session: DbSession) -> dict[str, Any]:
     """A tracking provider's push (Kuaidi100: form fields ``param`` and ``sign``).
 
@@ -97,6 +108,7 @@ async def list_carriers(auth: Reader) -> list[fulfillment.CarrierRead]:
 
 
 @admin_router.get("/shipments")
+@raises(InvalidCursor)
 async def list_shipments(
     auth: Reader,
     session: DbSession,
@@ -107,7 +119,7 @@ async def list_shipments(
     warehouse_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     shipped_from: Annotated[AwareDatetime | None, Query(description="Shipped at or after (ISO 8601)")] = None,
     shipped_before: Annotated[AwareDatetime | None, Query(description="Shipped before (ISO 8601)")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> Page[fulfillment.ShipmentSummary]:
     """Shipments, newest first, filtered by order, tracking status, carrier, number, warehouse
@@ -127,6 +139,16 @@ async def list_shipments(
 
 
 @admin_router.post("/shipments", status_code=status.HTTP_201_CREATED)
+@raises(
+    fulfillment.UnknownCarrier,
+    orders.OrderNotFound,
+    fulfillment.SubOrderNotFound,
+    fulfillment.NotShippable,
+    fulfillment.PickupOrder,
+    fulfillment.AlreadyShipped,
+    fulfillment.TrackingNumberInUse,
+    IdempotencyKeyReused,
+)
 async def ship(
     data: fulfillment.ShipmentCreate,
     auth: Writer,
@@ -143,12 +165,14 @@ async def ship(
 
 
 @admin_router.get("/shipments/{shipment_id}")
+@raises(fulfillment.ShipmentNotFound)
 async def get_shipment(shipment_id: Id, auth: Reader, session: DbSession) -> fulfillment.ShipmentRead:
     """A shipment with its items, tracking timeline and status history."""
     return await fulfillment.get_shipment(session, shipment_id=shipment_id)
 
 
 @admin_router.post("/shipments/{shipment_id}/events")
+@raises(fulfillment.ShipmentNotFound, fulfillment.EventInFuture, fulfillment.ShipmentFinished)
 async def add_tracking_event(
     shipment_id: Id, data: fulfillment.TrackingEventCreate, auth: Writer, session: DbSession
 ) -> fulfillment.ShipmentRead:
@@ -158,6 +182,7 @@ async def add_tracking_event(
 
 
 @admin_router.post("/shipments/{shipment_id}/deliver")
+@raises(fulfillment.ShipmentNotFound, fulfillment.ShipmentFinished)
 async def deliver(
     shipment_id: Id, auth: Writer, session: DbSession, data: fulfillment.DeliverShipment | None = None
 ) -> fulfillment.ShipmentRead:
@@ -169,6 +194,7 @@ async def deliver(
 
 
 @admin_router.post("/shipments/{shipment_id}/refresh", status_code=status.HTTP_202_ACCEPTED)
+@raises(fulfillment.ShipmentNotFound)
 async def refresh(shipment_id: Id, auth: Writer, session: DbSession) -> fulfillment.ShipmentRead:
     """Ask the tracking provider for the parcel's status (after this request; read the shipment
     again for the answer). Returns the shipment as it is now."""
@@ -176,6 +202,13 @@ async def refresh(shipment_id: Id, auth: Writer, session: DbSession) -> fulfillm
 
 
 @admin_router.post("/pickup/verify")
+@raises(
+    fulfillment.PickupAttemptsExceeded,
+    fulfillment.PickupCodeInvalid,
+    fulfillment.WrongStore,
+    fulfillment.PickupAlreadyVerified,
+    fulfillment.PickupNotAllowed,
+)
 async def verify_pickup(
     data: fulfillment.PickupVerify, auth: PickupClerk, session: DbSession
 ) -> fulfillment.PickupVerification:

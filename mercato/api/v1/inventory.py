@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from mercato import inventory
+from mercato import catalog, inventory
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.pagination import InvalidCursor, Page
 from mercato.core.schemas import ReadModel
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/admin/inventory", tags=["inventory"])
 
@@ -20,7 +21,8 @@ Writer = Annotated[StaffAuth, Depends(require("inventory.write"))]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 class Transfer(ReadModel):
@@ -34,6 +36,7 @@ async def list_warehouses(auth: Reader, session: DbSession) -> list[inventory.Wa
 
 
 @router.post("/warehouses", status_code=status.HTTP_201_CREATED)
+@raises(inventory.WarehouseCodeTaken)
 async def create_warehouse(
     data: inventory.WarehouseWrite, auth: Writer, session: DbSession
 ) -> inventory.WarehouseRead:
@@ -42,11 +45,13 @@ async def create_warehouse(
 
 
 @router.get("/warehouses/{warehouse_id}")
+@raises(inventory.WarehouseNotFound)
 async def get_warehouse(warehouse_id: Id, auth: Reader, session: DbSession) -> inventory.WarehouseRead:
     return await inventory.get_warehouse(session, warehouse_id=warehouse_id)
 
 
 @router.patch("/warehouses/{warehouse_id}")
+@raises(inventory.WarehouseNotFound)
 async def update_warehouse(
     warehouse_id: Id, data: inventory.WarehouseUpdate, auth: Writer, session: DbSession
 ) -> inventory.WarehouseRead:
@@ -54,6 +59,7 @@ async def update_warehouse(
 
 
 @router.get("/stock")
+@raises(InvalidCursor)
 async def list_stock(
     auth: Reader,
     session: DbSession,
@@ -69,6 +75,7 @@ async def list_stock(
 
 
 @router.post("/receipts")
+@raises(catalog.SkuNotFound, inventory.WarehouseNotFound, inventory.WarehouseInactive)
 async def receive_stock(
     data: inventory.ReceiveStock, auth: Writer, session: DbSession
 ) -> inventory.StockRead:
@@ -77,12 +84,20 @@ async def receive_stock(
 
 
 @router.post("/adjustments")
+@raises(catalog.SkuNotFound, inventory.WarehouseNotFound, inventory.BelowReserved)
 async def adjust_stock(data: inventory.AdjustStock, auth: Writer, session: DbSession) -> inventory.StockRead:
     """Correct on hand with a reason; it can never fall below the units reserved for orders."""
     return await inventory.adjust_stock(session, data=data, actor=auth.actor)
 
 
 @router.post("/transfers")
+@raises(
+    inventory.SameWarehouse,
+    catalog.SkuNotFound,
+    inventory.WarehouseNotFound,
+    inventory.WarehouseInactive,
+    inventory.InsufficientStock,
+)
 async def transfer_stock(data: inventory.TransferStock, auth: Writer, session: DbSession) -> Transfer:
     """Move available units from one warehouse to another."""
     source, destination = await inventory.transfer_stock(session, data=data, actor=auth.actor)
@@ -90,6 +105,7 @@ async def transfer_stock(data: inventory.TransferStock, auth: Writer, session: D
 
 
 @router.put("/safety-stock")
+@raises(catalog.SkuNotFound, inventory.WarehouseNotFound)
 async def set_safety_stock(
     data: inventory.SetSafetyStock, auth: Writer, session: DbSession
 ) -> inventory.StockRead:
@@ -97,6 +113,7 @@ async def set_safety_stock(
 
 
 @router.get("/ledger")
+@raises(InvalidCursor)
 async def list_ledger(
     auth: Reader,
     session: DbSession,
@@ -132,6 +149,7 @@ async def release_reservations(
 
 
 @router.post("/allocations")
+@raises(inventory.NotDeliverable, inventory.NotAtStore, inventory.InsufficientStock)
 async def allocate(
     data: inventory.AllocationRequest, auth: Reader, session: DbSession
 ) -> list[inventory.Allocation]:

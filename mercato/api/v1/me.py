@@ -10,6 +10,8 @@ from fastapi import APIRouter, Response, status
 from mercato import identity
 from mercato.api.deps import CurrentCustomer, DbSession
 from mercato.api.v1 import PREFIX
+from mercato.core.schemas import IdInt
+from mercato.web.openapi import alias, raises
 
 router = APIRouter(prefix=f"{PREFIX}/me", tags=["account"])
 
@@ -38,6 +40,7 @@ async def list_addresses(auth: CurrentCustomer, session: DbSession) -> list[iden
 
 
 @router.post("/addresses", status_code=status.HTTP_201_CREATED)
+@raises(identity.PhoneInvalid, identity.AddressLimitReached)
 async def add_address(
     data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
 ) -> identity.AddressRead:
@@ -45,13 +48,15 @@ async def add_address(
 
 
 @router.get("/addresses/{address_id}")
-async def get_address(address_id: int, auth: CurrentCustomer, session: DbSession) -> identity.AddressRead:
+@raises(identity.AddressNotFound)
+async def get_address(address_id: IdInt, auth: CurrentCustomer, session: DbSession) -> identity.AddressRead:
     return await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
 
 
 @router.put("/addresses/{address_id}")
+@raises(identity.AddressNotFound, identity.PhoneInvalid)
 async def update_address(
-    address_id: int, data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
+    address_id: IdInt, data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
 ) -> identity.AddressRead:
     return await identity.update_address(
         session, customer_id=auth.customer.id, address_id=address_id, data=data
@@ -59,7 +64,8 @@ async def update_address(
 
 
 @router.delete("/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_address(address_id: int, auth: CurrentCustomer, session: DbSession) -> Response:
+@raises(identity.AddressNotFound)
+async def delete_address(address_id: IdInt, auth: CurrentCustomer, session: DbSession) -> Response:
     await identity.delete_address(session, customer_id=auth.customer.id, address_id=address_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -76,6 +82,14 @@ async def export_data(auth: CurrentCustomer, session: DbSession) -> identity.Cus
 
 
 @router.post("/delete", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@raises(
+    identity.PasswordAttemptsExceeded,
+    alias(identity.InvalidCredentials, "identity.password_incorrect"),
+    alias(identity.InvalidCredentials, "identity.confirmation_required"),
+    identity.CodeExpired,
+    identity.CodeInvalid,
+    identity.CodeAttemptsExceeded,
+)
 async def delete_account(data: identity.DeleteAccount, auth: CurrentCustomer, session: DbSession) -> Response:
     """Erase your personal data, confirmed with your password or a delete_account SMS code."""
     await identity.delete_customer(session, customer_id=auth.customer.id, data=data)

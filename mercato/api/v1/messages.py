@@ -10,18 +10,21 @@ from fastapi import APIRouter, Depends, Path, Query
 from mercato import notify
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=PREFIX, tags=["messages"])
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Reader = Annotated[StaffAuth, Depends(require("customers.read"))]
 Writer = Annotated[StaffAuth, Depends(require("customers.write"))]
 
 
 @router.get("/me/messages")
+@raises(InvalidCursor)
 async def list_my_messages(
     auth: CurrentCustomer,
     session: DbSession,
@@ -52,12 +55,14 @@ async def mark_all_my_messages_read(
 
 
 @router.get("/me/messages/{message_id}")
+@raises(notify.MessageNotFound)
 async def get_my_message(message_id: Id, auth: CurrentCustomer, session: DbSession) -> notify.MessageRead:
     """One of the customer's messages (another customer's is 404)."""
     return await notify.get_message(session, customer_id=auth.customer.id, message_id=message_id)
 
 
 @router.post("/me/messages/{message_id}/read")
+@raises(notify.MessageNotFound)
 async def mark_my_message_read(
     message_id: Id, auth: CurrentCustomer, session: DbSession
 ) -> notify.MessageRead:
@@ -66,6 +71,7 @@ async def mark_my_message_read(
 
 
 @router.get("/admin/notify/emails")
+@raises(InvalidCursor)
 async def list_emails(
     auth: Reader,
     session: DbSession,
@@ -81,6 +87,7 @@ async def list_emails(
 
 
 @router.get("/admin/notify/emails/{delivery_id}/history")
+@raises(notify.DeliveryNotFound)
 async def list_email_history(
     delivery_id: Id, auth: Reader, session: DbSession
 ) -> list[notify.DeliveryStatusChangeRead]:
@@ -89,6 +96,7 @@ async def list_email_history(
 
 
 @router.post("/admin/notify/emails/{delivery_id}/retry")
+@raises(notify.DeliveryNotFound, notify.NotRetryable)
 async def retry_email(
     delivery_id: Id, data: notify.RetryDelivery, auth: Writer, session: DbSession
 ) -> notify.DeliveryRead:

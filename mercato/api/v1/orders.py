@@ -11,21 +11,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
-from mercato import identity, orders, pricing
+from mercato import checkout, identity, orders, pricing
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=PREFIX, tags=["orders"])
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Reader = Annotated[StaffAuth, Depends(require("orders.read"))]
 Writer = Annotated[StaffAuth, Depends(require("orders.write"))]
 
 
 @router.get("/orders")
+@raises(InvalidCursor)
 async def list_my_orders(
     auth: CurrentCustomer,
     session: DbSession,
@@ -40,17 +43,19 @@ async def list_my_orders(
 
 
 @router.get("/orders/{order_id}")
+@raises(orders.OrderNotFound)
 async def get_my_order(order_id: Id, auth: CurrentCustomer, session: DbSession) -> orders.OrderRead:
     """One of the customer's orders (another customer's is 404)."""
     return await orders.read_order(session, order_id=order_id, customer_id=auth.customer.id)
 
 
 @router.post("/orders/{order_id}/cancel")
+@raises(orders.OrderNotFound, orders.CannotCancel)
 async def cancel_my_order(
     order_id: Id, data: orders.CancelOrder, auth: CurrentCustomer, session: DbSession
 ) -> orders.OrderRead:
-    """Cancel an unpaid order; its stock is released at once."""
-    await orders.cancel_order(
+    """Cancel an unpaid order; its stock is released and its payment closed at once."""
+    await checkout.cancel_order(
         session,
         order_id=order_id,
         reason=data.reason,
@@ -61,6 +66,7 @@ async def cancel_my_order(
 
 
 @router.get("/admin/orders")
+@raises(InvalidCursor)
 async def list_orders(
     auth: Reader,
     session: DbSession,
@@ -96,14 +102,17 @@ async def list_orders(
 
 
 @router.get("/admin/orders/{order_id}")
+@raises(orders.OrderNotFound)
 async def get_order(order_id: Id, auth: Reader, session: DbSession) -> orders.OrderRead:
     return await orders.read_order(session, order_id=order_id)
 
 
 @router.post("/admin/orders/{order_id}/cancel")
+@raises(orders.OrderNotFound, orders.CannotCancel)
 async def cancel_order(
     order_id: Id, data: orders.CancelOrder, auth: Writer, session: DbSession
 ) -> orders.OrderRead:
-    """Cancel an unpaid order with a reason (recorded in its history and the audit log)."""
-    await orders.cancel_order(session, order_id=order_id, reason=data.reason, actor=auth.actor)
+    """Cancel an unpaid order with a reason (recorded in its history and the audit log); its
+    payment is closed in the same transaction."""
+    await checkout.cancel_order(session, order_id=order_id, reason=data.reason, actor=auth.actor)
     return await orders.read_order(session, order_id=order_id)

@@ -12,8 +12,10 @@ from fastapi.responses import PlainTextResponse
 from mercato import payments
 from mercato.api.deps import CurrentCustomer, DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.idempotency import IdempotencyInProgress, IdempotencyKeyInvalid, IdempotencyKeyReused
+from mercato.core.pagination import InvalidCursor, Page
 from mercato.core.schemas import ReadModel
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/payments", tags=["payments"])
 admin_router = APIRouter(prefix=f"{PREFIX}/admin/payments", tags=["payments"])
@@ -59,6 +61,7 @@ class PaymentDetail(ReadModel):
 
 
 @router.get("/{payment_id}")
+@raises(payments.PaymentNotFound)
 async def get_my_payment(payment_id: Id, auth: CurrentCustomer, session: DbSession) -> CustomerPayment:
     """One of the caller's payments (404 for anyone else's); ``pay_url`` is where to pay."""
     payment = await payments.get_payment(session, payment_id=payment_id, customer_id=auth.customer.id)
@@ -69,6 +72,12 @@ async def get_my_payment(payment_id: Id, auth: CurrentCustomer, session: DbSessi
     "/notify/{provider}",
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"example": "success"}}}},
+)
+@raises(
+    payments.UnknownProvider,
+    payments.InvalidSignature,
+    payments.InvalidNotification,
+    payments.NotificationForUnknownPayment,
 )
 async def notify(provider: ProviderName, request: Request, session: DbSession) -> str:
     """A provider's asynchronous notification, signed over the raw body.
@@ -83,13 +92,14 @@ async def notify(provider: ProviderName, request: Request, session: DbSession) -
 
 
 @admin_router.get("")
+@raises(InvalidCursor)
 async def list_payments(
     auth: Reader,
     session: DbSession,
     reference: Annotated[str | None, Query(max_length=80, description="e.g. order:42")] = None,
     payment_status: Annotated[payments.PaymentStatus | None, Query(alias="status")] = None,
     needs_review: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> Page[payments.PaymentRead]:
     """Payments, newest first."""
@@ -104,6 +114,7 @@ async def list_payments(
 
 
 @admin_router.get("/{payment_id}")
+@raises(payments.PaymentNotFound)
 async def get_payment(payment_id: Id, auth: Reader, session: DbSession) -> PaymentDetail:
     """A payment with its status history, notifications and refunds."""
     return PaymentDetail(
@@ -115,6 +126,14 @@ async def get_payment(payment_id: Id, auth: Reader, session: DbSession) -> Payme
 
 
 @admin_router.post("/{payment_id}/refunds", status_code=status.HTTP_202_ACCEPTED)
+@raises(
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+    payments.PaymentNotFound,
+    payments.NotRefundable,
+    payments.RefundExceedsPayment,
+)
 async def refund_payment(
     payment_id: Id,
     data: payments.RefundCreate,
@@ -137,5 +156,6 @@ async def refund_payment(
 
 
 @admin_router.get("/{payment_id}/refunds/{refund_id}")
+@raises(payments.RefundNotFound)
 async def get_refund(payment_id: Id, refund_id: Id, auth: Reader, session: DbSession) -> payments.RefundRead:
     return await payments.get_refund(session, payment_id=payment_id, refund_id=refund_id)

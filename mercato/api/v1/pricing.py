@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, status
 from mercato import pricing
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/admin/pricing", tags=["pricing"])
 
@@ -22,6 +23,7 @@ async def list_shipping_templates(auth: Manager, session: DbSession) -> list[pri
 
 
 @router.post("/shipping-templates", status_code=status.HTTP_201_CREATED)
+@raises(pricing.ShippingRulesInvalid, pricing.ShippingTemplateNameTaken)
 async def create_shipping_template(
     data: pricing.ShippingTemplateWrite, auth: Manager, session: DbSession
 ) -> pricing.ShippingTemplateRead:
@@ -30,6 +32,7 @@ async def create_shipping_template(
 
 
 @router.put("/shipping-templates/{template_id}")
+@raises(pricing.ShippingTemplateNotFound, pricing.ShippingRulesInvalid, pricing.ShippingTemplateNameTaken)
 async def update_shipping_template(
     template_id: Id, data: pricing.ShippingTemplateWrite, auth: Manager, session: DbSession
 ) -> pricing.ShippingTemplateRead:

@@ -10,12 +10,14 @@ from pydantic import AwareDatetime
 from mercato import identity
 from mercato.api.deps import CurrentStaff, DbSession, Meta, StaffAuth, require
 from mercato.api.v1 import PREFIX
-from mercato.core.pagination import Page
+from mercato.core.pagination import InvalidCursor, Page
+from mercato.web.openapi import raises
 
 router = APIRouter(prefix=f"{PREFIX}/staff", tags=["staff"])
 
 
 @router.post("/auth/login")
+@raises(identity.EmailInvalid, identity.AccountLocked, identity.IpBlocked, identity.InvalidCredentials)
 async def login(data: identity.StaffLogin, session: DbSession, meta: Meta) -> identity.StaffSignedIn:
     """Sign in with a staff email and password; returns a staff bearer token."""
     staff = await identity.authenticate_staff(session, data=data, meta=meta)
@@ -42,7 +44,8 @@ Manager = Annotated[StaffAuth, Depends(require("staff.manage"))]
 Auditor = Annotated[StaffAuth, Depends(require("audit.read"))]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+# Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 @router.get("/permissions")
@@ -57,17 +60,20 @@ async def list_roles(auth: Manager, session: DbSession) -> list[identity.RoleRea
 
 
 @router.post("/roles", status_code=status.HTTP_201_CREATED)
+@raises(identity.UnknownPermission, identity.CannotGrant, identity.RoleNameTaken)
 async def create_role(data: identity.RoleWrite, auth: Manager, session: DbSession) -> identity.RoleRead:
     """Create a role; a non-superuser can only include permissions they hold."""
     return await identity.create_role_from(session, data=data, actor=auth.actor)
 
 
 @router.get("/roles/{role_id}")
+@raises(identity.RoleNotFound)
 async def get_role(role_id: Id, auth: Manager, session: DbSession) -> identity.RoleRead:
     return await identity.get_role(session, role_id=role_id)
 
 
 @router.patch("/roles/{role_id}")
+@raises(identity.RoleNotFound, identity.UnknownPermission, identity.CannotGrant, identity.RoleNameTaken)
 async def update_role(
     role_id: Id, data: identity.RoleUpdate, auth: Manager, session: DbSession
 ) -> identity.RoleRead:
@@ -76,12 +82,14 @@ async def update_role(
 
 
 @router.delete("/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@raises(identity.RoleNotFound, identity.CannotGrant)
 async def delete_role(role_id: Id, auth: Manager, session: DbSession) -> Response:
     await identity.delete_role(session, role_id=role_id, actor=auth.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/members")
+@raises(InvalidCursor)
 async def list_members(
     auth: Manager,
     session: DbSession,
@@ -94,17 +102,35 @@ async def list_members(
 
 
 @router.post("/members", status_code=status.HTTP_201_CREATED)
+@raises(
+    identity.StaffEmailTaken,
+    identity.SuperuserRequired,
+    identity.CannotManageStaff,
+    identity.RoleNotFound,
+    identity.CannotGrant,
+    identity.WeakPassword,
+    identity.EmailInvalid,
+)
 async def create_member(data: identity.StaffCreate, auth: Manager, session: DbSession) -> identity.StaffRead:
     """Create a staff account; only a superuser can create a superuser."""
     return await identity.create_staff_from(session, data=data, actor=auth.actor)
 
 
 @router.get("/members/{staff_id}")
+@raises(identity.StaffNotFound)
 async def get_member(staff_id: Id, auth: Manager, session: DbSession) -> identity.StaffRead:
     return await identity.get_staff_member(session, staff_id=staff_id)
 
 
 @router.patch("/members/{staff_id}")
+@raises(
+    identity.StaffNotFound,
+    identity.SelfLockout,
+    identity.SuperuserRequired,
+    identity.CannotManageStaff,
+    identity.RoleNotFound,
+    identity.CannotGrant,
+)
 async def update_member(
     staff_id: Id, data: identity.StaffUpdate, auth: Manager, session: DbSession
 ) -> identity.StaffRead:
@@ -112,10 +138,19 @@ async def update_member(
     return await identity.update_staff(session, staff_id=staff_id, data=data, actor=auth.actor)
 
 
+@router.post("/members/{staff_id}/unlock")
+@raises(identity.EmailInvalid, identity.StaffNotFound, identity.SuperuserRequired)
+async def unlock_member(staff_id: Id, auth: Manager, session: DbSession) -> identity.StaffRead:
+    """Start the member's sign-in failure counters afresh, from every address (superusers only;
+    audited as ``staff.unlock``)."""
+    return await identity.unlock_staff(session, staff_id=staff_id, actor=auth.actor)
+
+
 # --- Audit log (audit.read) ----------------------------------------------------------------
 
 
 @router.get("/audit")
+@raises(InvalidCursor)
 async def list_audit_entries(
     auth: Auditor,
     session: DbSession,

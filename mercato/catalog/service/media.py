@@ -1,10 +1,14 @@
 """Product images and brand logos: uploads proved to be images, cleaned, stored, and recorded.
 
-An upload is trusted for nothing it claims: its size is checked before it is decoded, then
-``core.images`` proves it (Pillow decides its format from its content, only JPEG, PNG and WebP;
-its header dimensions are checked before any pixel is decoded, so a decompression bomb is
-refused) and re-encodes it from its pixels, which drops EXIF, XMP, ICC, text chunks and anything
-else riding along. Decoding runs in a worker thread, at most two at a time per process.
+An upload is trusted for nothing it claims. It takes three steps (``core.images``), the edge
+owning the transactions: ``check_product_image`` / ``check_brand_logo`` check its size, its
+alternative text and that the product or brand exists, in the request's transaction; the route
+ends that transaction and ``core.images.decode`` proves the upload (Pillow decides its format
+from its content, only JPEG, PNG and WebP; its header's sides and pixel count are checked before
+any pixel is decoded, so a decompression bomb is refused) and re-encodes it from its pixels,
+which drops EXIF, XMP, ICC, text chunks and anything else riding along; then
+``add_product_image`` / ``set_brand_logo`` store and record it in a new transaction, finding
+out again whether the product or brand still exists.
 
 Files are written before the row that points at them. If the row cannot be written the files
 are deleted at once; if the transaction rolls back later, an ``after_rollback`` hook on the
@@ -14,7 +18,6 @@ commit. So a failed request leaves no orphan and a committed row never points at
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +33,7 @@ from mercato.catalog.errors import (
     ImageDimensionsTooLarge,
     ImageInvalid,
     ImageOrderMismatch,
+    ImagePixelsTooMany,
     ImageTooLarge,
     ProductImageNotFound,
     ProductNotFound,
@@ -38,6 +42,7 @@ from mercato.catalog.models import Brand, Product, ProductImage
 from mercato.catalog.schemas import BrandLogoRead, ProductImageRead
 from mercato.catalog.service.caching import invalidate_products
 from mercato.core import clock, images
+from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
 from mercato.core.storage import MediaStorage, get_storage
 
@@ -48,7 +53,7 @@ THUMBNAIL_SIDE = images.THUMBNAIL_SIDE
 MAX_ALT_LENGTH = 200
 
 
-# --- Decoding (core.images, in a worker thread) -------------------------------------------
+# --- Checks before decoding (core.images) -------------------------------------------------
 
 
 def _check_size(data: bytes) -> None:
@@ -57,21 +62,25 @@ def _check_size(data: bytes) -> None:
         raise ImageTooLarge(max_megabytes=f"{limit / (1024 * 1024):g}")
 
 
-def _encode(data: bytes, *, with_thumbnail: bool) -> images.EncodedImage:
-    """Prove ``data`` is a JPEG, PNG or WebP image and re-encode it (CPU-bound: run in a thread).
+def _refused(exc: images.ImageRejected) -> DomainError:
+    """The catalog's error for an upload ``core.images`` refused."""
+    if isinstance(exc, images.ImageOverPixelLimit):
+        return ImagePixelsTooMany(max_megapixels=exc.megapixels)
+    if isinstance(exc, images.ImageTooManyPixels):
+        return ImageDimensionsTooLarge(max_side=exc.max_side)
+    return ImageInvalid()
 
-    Raises:
-        ImageDimensionsTooLarge (422 catalog.image_invalid): wider or taller than MAX_SIDE.
-        ImageInvalid (422 catalog.image_invalid): any other format, or a damaged file.
-    """
-    try:
-        return images.encode_image(
-            data, with_thumbnail=with_thumbnail, max_side=MAX_SIDE, thumbnail_side=THUMBNAIL_SIDE
-        )
-    except images.ImageTooManyPixels as exc:
-        raise ImageDimensionsTooLarge(max_side=exc.max_side) from exc
-    except images.NotAnImage as exc:
-        raise ImageInvalid() from exc
+
+def _upload(data: bytes, actor: identity.Actor, *, with_thumbnail: bool) -> images.Upload:
+    uploader = f"staff:{actor.staff_id}" if actor.staff_id is not None else f"actor:{actor.label}"
+    return images.Upload(
+        data=data,
+        uploader=uploader,
+        refused=_refused,
+        max_side=MAX_SIDE,
+        with_thumbnail=with_thumbnail,
+        thumbnail_side=THUMBNAIL_SIDE,
+    )
 
 
 # --- Files and the transaction (core.images) ----------------------------------------------
@@ -126,34 +135,61 @@ async def _check_product(session: AsyncSession, product_id: int) -> None:
         raise ProductNotFound()
 
 
+def _clean_alt(alt: str) -> str:
+    """``alt`` without control characters.
+
+    Raises:
+        ImageAltTooLong (422 catalog.image_alt_too_long): over 200 characters.
+    """
+    alt = _printable(alt, MAX_ALT_LENGTH + 1)
+    if len(alt) > MAX_ALT_LENGTH:
+        raise ImageAltTooLong(max_length=MAX_ALT_LENGTH)
+    return alt
+
+
+async def check_product_image(
+    session: AsyncSession, *, product_id: int, data: bytes, alt: str, actor: identity.Actor
+) -> images.Upload:
+    """Check an image upload for the product before it is decoded (no decoding, no writes).
+
+    Decode the returned upload with ``core.images.decode`` once the transaction is ended, then
+    record it with :func:`add_product_image`.
+
+    Raises:
+        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes``.
+        ImageAltTooLong (422 catalog.image_alt_too_long): ``alt`` over 200 characters.
+        ProductNotFound (404 catalog.product_not_found).
+    """
+    _check_size(data)
+    _clean_alt(alt)
+    await _check_product(session, product_id)
+    return _upload(data, actor, with_thumbnail=True)
+
+
 async def add_product_image(
     session: AsyncSession,
     *,
     product_id: int,
-    data: bytes,
+    image: images.EncodedImage,
     filename: str,
     declared_type: str | None,
     alt: str,
     actor: identity.Actor,
 ) -> ProductImageRead:
-    """Store an uploaded image and its thumbnail as the product's last image.
+    """Store a decoded upload (see :func:`check_product_image`) and its thumbnail as the
+    product's last image.
 
     ``filename`` and ``declared_type`` are recorded in the audit log only: the format comes from
     the content, the storage key from a random id. Control characters are dropped from ``alt``.
 
     Raises:
-        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes`` (not decoded).
         ImageAltTooLong (422 catalog.image_alt_too_long): ``alt`` over 200 characters.
-        ProductNotFound (404 catalog.product_not_found).
-        ImageInvalid, ImageDimensionsTooLarge (422 catalog.image_invalid).
+        ProductNotFound (404 catalog.product_not_found): deleted since it was checked.
     """
-    _check_size(data)
-    alt = _printable(alt, MAX_ALT_LENGTH + 1)
-    if len(alt) > MAX_ALT_LENGTH:
-        raise ImageAltTooLong(max_length=MAX_ALT_LENGTH)
-    await _check_product(session, product_id)
-    encoded = await asyncio.to_thread(_encode, data, with_thumbnail=True)
-    assert encoded.thumbnail is not None
+    alt = _clean_alt(alt)
+    encoded = image
+    if encoded.thumbnail is None:
+        raise ValueError("a product image is decoded with its thumbnail (check_product_image)")
 
     storage = get_storage()
     stem = f"products/{product_id}/{uuid.uuid4().hex}"
@@ -298,23 +334,39 @@ async def reorder_product_images(
 # --- Brand logos --------------------------------------------------------------------------
 
 
+async def check_brand_logo(
+    session: AsyncSession, *, brand_id: int, data: bytes, actor: identity.Actor
+) -> images.Upload:
+    """Check a logo upload for the brand before it is decoded (no decoding, no writes).
+
+    Decode the returned upload with ``core.images.decode`` once the transaction is ended, then
+    record it with :func:`set_brand_logo`.
+
+    Raises:
+        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes``.
+        BrandNotFound (404 catalog.brand_not_found).
+    """
+    _check_size(data)
+    if await session.scalar(select(Brand.id).where(Brand.id == brand_id)) is None:
+        raise BrandNotFound()
+    return _upload(data, actor, with_thumbnail=False)
+
+
 async def set_brand_logo(
     session: AsyncSession,
     *,
     brand_id: int,
-    data: bytes,
+    image: images.EncodedImage,
     filename: str,
     declared_type: str | None,
     actor: identity.Actor,
 ) -> BrandLogoRead:
-    """Store an uploaded logo for the brand; the logo it replaces is deleted after the commit.
+    """Store a decoded logo (see :func:`check_brand_logo`) for the brand; the logo it replaces is
+    deleted after the commit.
 
     Raises:
-        ImageTooLarge (422 catalog.image_too_large): over ``max_image_bytes`` (not decoded).
-        BrandNotFound (404 catalog.brand_not_found).
-        ImageInvalid, ImageDimensionsTooLarge (422 catalog.image_invalid).
+        BrandNotFound (404 catalog.brand_not_found): deleted since it was checked.
     """
-    _check_size(data)
     # Lock the brand (PostgreSQL; SQLite's write transaction already excludes other writers) so
     # two uploads cannot both replace the same old logo and orphan one of the new files.
     old = (
@@ -323,7 +375,7 @@ async def set_brand_logo(
     if old is None:
         raise BrandNotFound()
     old_key = old.logo_key
-    encoded = await asyncio.to_thread(_encode, data, with_thumbnail=False)
+    encoded = image
 
     storage = get_storage()
     key = f"brands/{brand_id}/{uuid.uuid4().hex}.{encoded.extension}"

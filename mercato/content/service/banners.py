@@ -1,15 +1,16 @@
 """Home-page banners: staff create, edit, switch on and off and delete them (audited); the home
 page reads the live ones.
 
-The image is uploaded with the banner, proved and re-encoded by ``core.images`` (its size is
-checked before it is decoded) and stored in ``core.storage`` before the row that points at it;
-a rolled-back transaction deletes it, and a replaced or deleted banner's file is deleted only
-after the commit.
+The image is uploaded with the banner in three steps (``core.images``), the edge owning the
+transactions: ``check_banner_image`` checks its size (and that the banner exists) before it is
+decoded; the route ends the transaction and ``core.images.decode`` proves and re-encodes it;
+``create_banner`` / ``update_banner`` store it in ``core.storage`` before the row that points at
+it, in a new transaction. A rolled-back transaction deletes the file, and a replaced or deleted
+banner's file is deleted only after the commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato import identity
 from mercato.content.errors import (
     BannerImageInvalid,
+    BannerImagePixelsTooMany,
     BannerImageRequired,
     BannerImageTooLarge,
     BannerNotFound,
@@ -94,13 +96,29 @@ def _image_field(error: type[DomainError], message: str | None = None) -> FieldE
     return FieldError(loc=("body", "image"), code=error.code, message=message or error.message)
 
 
-async def _save_image(session: AsyncSession, data: bytes) -> tuple[str, images.EncodedImage]:
-    """Prove, re-encode and store an upload; the file goes away again if the transaction rolls back.
+def _refused(exc: images.ImageRejected) -> DomainError:
+    """The content domain's error for an upload ``core.images`` refused."""
+    if isinstance(exc, images.ImageOverPixelLimit):
+        message = gettext(BannerImagePixelsTooMany.message, max_megapixels=exc.megapixels)
+        return BannerImagePixelsTooMany(
+            max_megapixels=exc.megapixels, fields=[_image_field(BannerImagePixelsTooMany, message)]
+        )
+    return BannerImageInvalid(fields=[_image_field(BannerImageInvalid)])
+
+
+async def check_banner_image(
+    session: AsyncSession, *, data: bytes, actor: identity.Actor, banner_id: int | None = None
+) -> images.Upload:
+    """Check a banner image upload before it is decoded (no decoding, no writes); with
+    ``banner_id``, that the banner it replaces the image of exists.
+
+    Decode the returned upload with ``core.images.decode`` once the transaction is ended, then
+    hand the image to :func:`create_banner` or :func:`update_banner`.
 
     Raises:
         BannerImageRequired (422): empty upload.
-        BannerImageTooLarge (422): over ``max_image_bytes`` (not decoded).
-        BannerImageInvalid (422): not a JPEG, PNG or WebP image, or over MAX_SIDE pixels a side.
+        BannerImageTooLarge (422): over ``max_image_bytes``.
+        BannerNotFound (404).
     """
     if not data:
         raise BannerImageRequired(fields=[_image_field(BannerImageRequired)])
@@ -115,14 +133,21 @@ async def _save_image(session: AsyncSession, data: bytes) -> tuple[str, images.E
                 )
             ],
         )
-    try:
-        encoded = await asyncio.to_thread(images.encode_image, data, with_thumbnail=False, max_side=MAX_SIDE)
-    except images.ImageRejected as exc:
-        raise BannerImageInvalid(fields=[_image_field(BannerImageInvalid)]) from exc
-    key = f"banners/{uuid.uuid4().hex}.{encoded.extension}"
-    await images.save_files(get_storage(), [(key, encoded.data, encoded.content_type)])
+    if (
+        banner_id is not None
+        and await session.scalar(select(Banner.id).where(Banner.id == banner_id)) is None
+    ):
+        raise BannerNotFound()
+    uploader = f"staff:{actor.staff_id}" if actor.staff_id is not None else f"actor:{actor.label}"
+    return images.Upload(data=data, uploader=uploader, refused=_refused, max_side=MAX_SIDE)
+
+
+async def _save_image(session: AsyncSession, image: images.EncodedImage) -> str:
+    """Store a decoded image; the file goes away again if the transaction rolls back."""
+    key = f"banners/{uuid.uuid4().hex}.{image.extension}"
+    await images.save_files(get_storage(), [(key, image.data, image.content_type)])
     images.delete_if_rolled_back(session, [key])
-    return key, encoded
+    return key
 
 
 async def list_banners(session: AsyncSession) -> list[BannerRead]:
@@ -164,26 +189,23 @@ async def create_banner(
     session: AsyncSession,
     *,
     data: BannerWrite,
-    image: bytes,
+    image: images.EncodedImage,
     filename: str = "",
     declared_type: str | None = None,
     actor: identity.Actor,
 ) -> BannerRead:
-    """Create a banner with its image.
+    """Create a banner with its image, decoded from an upload :func:`check_banner_image` checked.
 
     ``filename`` and ``declared_type`` are recorded in the audit log only: the format comes from
     the content, the storage key from a random id.
-
-    Raises:
-        BannerImageRequired, BannerImageTooLarge, BannerImageInvalid (422).
     """
-    key, encoded = await _save_image(session, image)
+    key = await _save_image(session, image)
     now = clock.now()
     row = Banner(
         **data.model_dump(),
         image_key=key,
-        image_width=encoded.width,
-        image_height=encoded.height,
+        image_width=image.width,
+        image_height=image.height,
         created_at=now,
         updated_at=now,
     )
@@ -206,31 +228,31 @@ async def update_banner(
     *,
     banner_id: int,
     data: BannerWrite,
-    image: bytes | None = None,
+    image: images.EncodedImage | None = None,
     filename: str = "",
     declared_type: str | None = None,
     actor: identity.Actor,
 ) -> BannerRead:
-    """Replace a banner's text, link, order, window and switch; with ``image``, its image too
-    (the old file is deleted after the commit).
+    """Replace a banner's text, link, order, window and switch; with ``image`` (decoded from an
+    upload :func:`check_banner_image` checked), its image too (the old file is deleted after the
+    commit).
 
     Raises:
         BannerNotFound (404).
-        BannerImageTooLarge, BannerImageInvalid (422).
     """
     row = await _get_row(session, banner_id)
     before = _view(row)
-    if image:
-        key, encoded = await _save_image(session, image)
+    if image is not None:
+        key = await _save_image(session, image)
         images.delete_after_commit(session, [row.image_key])
-        row.image_key, row.image_width, row.image_height = key, encoded.width, encoded.height
+        row.image_key, row.image_width, row.image_height = key, image.width, image.height
     for name, value in data.model_dump().items():
         setattr(row, name, value)
     now = clock.now()
     row.updated_at = now
     await session.flush()
     after = _view(row)
-    if image:
+    if image is not None:
         after |= {"filename": _printable(filename, 200), "declared_type": _printable(declared_type, 100)}
     await identity.record_audit(
         session,

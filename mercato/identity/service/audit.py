@@ -65,7 +65,7 @@ async def list_audit_entries(
     ``since`` is inclusive and ``until`` exclusive.
 
     Raises:
-        InvalidCursor (422 core.invalid_cursor).
+        InvalidCursor (400 core.invalid_cursor).
     """
     size = clamp_limit(limit)
     after_id = id_cursor(cursor)

@@ -1,8 +1,14 @@
-"""Verification codes: 6 digits, valid 5 minutes, 5 attempts, rate-limited per number and per IP.
+"""Verification codes: 6 digits, 5 attempts, rate-limited per destination and per IP.
 
-Only an HMAC of (destination, purpose, code) is stored. The text message is sent after the
-transaction commits (no network call inside it); if the provider fails the caller gets
-``identity.sms_delivery_failed`` and may ask again.
+A code goes to a mobile number by SMS (valid 5 minutes) or to an email address (valid 15
+minutes: email is slower to arrive and to open). Only an HMAC of (destination, purpose, code)
+is stored. The text message is sent after the transaction commits (no network call inside it);
+if the provider fails the caller gets ``identity.sms_delivery_failed`` and may ask again. An
+email code leaves as an ``EmailCodeIssued`` event in the outbox, written in the same
+transaction, which notify turns into an email sent by its job.
+
+Email codes answer the same whether or not an account uses the address (see
+``send_email_code``), so asking for one never tells the caller who has an account.
 """
 
 from __future__ import annotations
@@ -15,16 +21,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.core import clock
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import after_commit
-from mercato.core.i18n import N_, gettext
+from mercato.core.events import record_event
+from mercato.core.i18n import N_, current_locale, gettext
 from mercato.core.security import constant_time_equals, new_numeric_code, sign
 from mercato.core.settings import get_settings
-from mercato.identity.errors import CodeAttemptsExceeded, CodeExpired, CodeInvalid, CodeRateLimited
-from mercato.identity.models import OneTimeCode
+from mercato.identity.errors import (
+    CodeAttemptsExceeded,
+    CodeExpired,
+    CodeInvalid,
+    CodePurposeUnsupported,
+    CodeRateLimited,
+)
+from mercato.identity.events import EmailCodeIssued, ExistingAccountSignUpAttempted
+from mercato.identity.models import Customer, OneTimeCode
 from mercato.identity.providers.registry import get_sms_sender
-from mercato.identity.schemas import CodePurpose, RequestMeta
-from mercato.identity.service.normalize import normalize_phone
+from mercato.identity.schemas import CodePurpose, CustomerStatus, RequestMeta
+from mercato.identity.service.normalize import normalize_email, normalize_phone
 
 CODE_TTL = dt.timedelta(minutes=5)
+EMAIL_CODE_TTL = dt.timedelta(minutes=15)
+#: What an email code can be asked for: proving an address to register with it, and a reset.
+EMAIL_PURPOSES = frozenset({CodePurpose.register, CodePurpose.reset_password})
 MAX_ATTEMPTS = 5
 PER_NUMBER_MINUTE = Limit("identity.code.number_minute", "1/minute")
 PER_NUMBER_HOUR = Limit("identity.code.number_hour", "5/hour")
@@ -42,15 +59,12 @@ def _digest(destination: str, purpose: str, code: str) -> str:
     return sign(get_settings().effective_secret_key(), f"otp:{destination}:{purpose}:{code}")
 
 
-async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, meta: RequestMeta) -> None:
-    """Create a code for ``phone`` and text it once the transaction has committed.
+async def _limit(destination: str, meta: RequestMeta) -> None:
+    """Count one code for ``destination`` and the caller's IP (one budget for SMS and email).
 
     Raises:
-        PhoneInvalid: not a valid mobile number.
-        CodeRateLimited: more than one code a minute or five an hour for the number, or twenty
-            an hour from the IP address.
+        CodeRateLimited.
     """
-    destination = normalize_phone(phone)
     limiter = get_rate_limiter()
     await limiter.check(PER_NUMBER_MINUTE, destination, error=CodeRateLimited)
     await limiter.check(PER_NUMBER_HOUR, destination, error=CodeRateLimited)
@@ -60,6 +74,10 @@ async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, 
     await limiter.hit(PER_NUMBER_HOUR, destination, error=CodeRateLimited)
     if meta.ip:
         await limiter.hit(PER_IP_HOUR, meta.ip, error=CodeRateLimited)
+
+
+async def _store(session: AsyncSession, destination: str, purpose: CodePurpose, ttl: dt.timedelta) -> str:
+    """Make a code, store its HMAC (it replaces any earlier one: only the latest is checked)."""
     code = new_numeric_code(6)
     now = clock.now()
     session.add(
@@ -69,16 +87,83 @@ async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, 
             code_hash=_digest(destination, purpose.value, code),
             attempts=0,
             created_at=now,
-            expires_at=now + CODE_TTL,
+            expires_at=now + ttl,
         )
     )
     await session.flush()
+    return code
+
+
+async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, meta: RequestMeta) -> None:
+    """Create a code for ``phone`` and text it once the transaction has committed.
+
+    Raises:
+        PhoneInvalid: not a valid mobile number.
+        CodeRateLimited: more than one code a minute or five an hour for the number, or twenty
+            an hour from the IP address.
+    """
+    destination = normalize_phone(phone)
+    await _limit(destination, meta)
+    code = await _store(session, destination, purpose, CODE_TTL)
     text = gettext(_TEXTS[purpose], code=code)
 
     async def deliver() -> None:
         await get_sms_sender().send(phone=destination, text=text)
 
     after_commit(session, deliver)
+
+
+async def send_email_code(
+    session: AsyncSession, *, email: str, purpose: CodePurpose, meta: RequestMeta
+) -> None:
+    """Make a code for ``email`` and have it emailed (through the outbox, after the commit).
+
+    The caller gets the same answer whether or not an active account uses the address, and the
+    same rows are written, so the answer tells nothing:
+
+    - ``register``, no account: the code is emailed (``EmailCodeIssued``).
+    - ``register``, an account: a code nobody is told is stored (so a guess meets the same
+      ``identity.code_invalid`` as for a new address) and the owner is emailed "you already
+      have an account — sign in or reset your password" (``ExistingAccountSignUpAttempted``).
+    - ``reset_password``, an account: the code is emailed.
+    - ``reset_password``, no account: a code nobody is told is stored; nothing is emailed.
+
+    Raises:
+        EmailInvalid: not a valid email address.
+        CodePurposeUnsupported: a purpose other than ``register`` or ``reset_password``.
+        CodeRateLimited: more than one code a minute or five an hour for the address, or twenty
+            an hour from the IP address (SMS and email codes together).
+    """
+    destination = normalize_email(email)
+    purpose = CodePurpose(purpose)
+    if purpose not in EMAIL_PURPOSES:
+        raise CodePurposeUnsupported()
+    await _limit(destination, meta)
+    customer_id = (
+        await session.execute(
+            select(Customer.id).where(
+                Customer.email == destination, Customer.status == CustomerStatus.active.value
+            )
+        )
+    ).scalar_one_or_none()
+    code = await _store(session, destination, purpose, EMAIL_CODE_TTL)
+    locale = current_locale()
+    if purpose is CodePurpose.register and customer_id is not None:
+        await record_event(
+            session, ExistingAccountSignUpAttempted(customer_id=customer_id, email=destination, locale=locale)
+        )
+    elif purpose is CodePurpose.register or customer_id is not None:
+        await record_event(
+            session,
+            EmailCodeIssued(
+                email=destination,
+                purpose=purpose.value,
+                code=code,
+                expires_minutes=int(EMAIL_CODE_TTL.total_seconds()) // 60,
+                locale=locale,
+                customer_id=customer_id,
+            ),
+        )
 
 
 async def verify_code(session: AsyncSession, *, destination: str, purpose: CodePurpose, code: str) -> None:

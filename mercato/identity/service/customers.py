@@ -1,8 +1,15 @@
 """Customer accounts: registration, sign-in by password or SMS code, passwords, profile.
 
-Sign-in failures are counted per account identifier and per IP address in the rate limiter
-(shared through Redis in production). An unknown account and a wrong password get the same
-answer and take the same time (the password is checked against a dummy hash).
+Registration proves the address first, by mobile and by email alike: a code is sent to it
+(``send_code``, ``send_email_code``) and ``register_customer`` needs that code. An account
+therefore never exists before its owner has shown they read the address, so nobody can squat
+someone else's email and there is no unverified account to sign in to. Asking for an email code
+answers the same whether or not the address has an account (its owner is emailed instead).
+
+Sign-in failures are counted per (account, IP address), per account and per IP address in the
+rate limiter (``lockout``; shared through Redis in production). An unknown account and a wrong
+password get the same answer and take the same time (the password is checked against a dummy
+hash). Current-password checks (password change, account deletion) are limited per account.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ from mercato.core.security import hash_password, needs_rehash, verify_password
 from mercato.core.settings import get_settings
 from mercato.identity.errors import (
     AccountExists,
-    AccountLocked,
     ConsentRequired,
     IdentifierRequired,
     InvalidCredentials,
-    IpBlocked,
+    OneIdentifierOnly,
+    PasswordAttemptsExceeded,
+    RegistrationRateLimited,
     SessionInvalid,
     WeakPassword,
 )
@@ -43,16 +51,16 @@ from mercato.identity.schemas import (
     UpdateProfile,
 )
 from mercato.identity.service.codes import verify_code
+from mercato.identity.service.lockout import CUSTOMER_SIGN_IN, count_sign_in_failure, guard_sign_in
 from mercato.identity.service.normalize import normalize_email, normalize_identifier, normalize_phone
 from mercato.identity.service.tokens import revoke_all_tokens
 
-#: Lockout: 5 failures in 15 minutes locks the identifier; 20 in a day locks it for the day.
-FAILS_PER_ACCOUNT = (
-    Limit("identity.login.account_15m", "5/15minutes"),
-    Limit("identity.login.account_day", "20/day"),
-)
-#: Backoff per IP address: 30 failures in 15 minutes blocks the address.
-FAILS_PER_IP = Limit("identity.login.ip_15m", "30/15minutes")
+#: Sign-up attempts per mobile number or email address, whatever the caller's address (the IP
+#: limit is ``MERCATO_REGISTRATIONS_PER_IP_HOUR``).
+REGISTER_PER_IDENTIFIER = Limit("identity.register.identifier_hour", "10/hour")
+#: Wrong current passwords (password change, account deletion) per account: 5 in 15 minutes
+#: refuse every further check, the right password included, until the window has passed.
+PASSWORD_CHECKS = Limit("identity.password_check.account_15m", "5/15minutes")
 COMMON_PASSWORDS = frozenset(
     {
         "12345678",
@@ -125,41 +133,67 @@ async def get_customer(session: AsyncSession, *, customer_id: int) -> CustomerRe
     return to_read(await _load(session, customer_id))
 
 
+def _code_required(message: str) -> IdentifierRequired:
+    return IdentifierRequired(
+        message,
+        code="identity.code_required",
+        fields=[FieldError(("body", "code"), "identity.code_required", N_("This field is required."))],
+    )
+
+
 async def register_customer(
     session: AsyncSession, *, data: RegisterCustomer, meta: RequestMeta
 ) -> CustomerRead:
-    """Create an account from a verified mobile number (SMS code) or an email and password.
+    """Create an account for a mobile number or an email address proven by the code sent to it.
 
-    Consent to the current privacy policy is required and recorded with time and IP.
+    Either way the address is proven before the account exists: first a ``register`` code is
+    asked for (``send_code`` by SMS; ``send_email_code`` by email, with a password here too),
+    then this call brings it. An email address that already has an account never receives a
+    code (its owner is emailed instead), so calling here for it fails exactly like any wrong
+    code; only someone holding a live code for the address, its owner, can meet
+    ``AccountExists``. One registration names one address: a mobile account adds no email here.
+
+    Every call counts against the caller's IP address (``MERCATO_REGISTRATIONS_PER_IP_HOUR``)
+    and against the address registered (10 an hour), failed ones included. Consent to the
+    current privacy policy is required and recorded with time and IP.
 
     Raises:
-        IdentifierRequired, PhoneInvalid, EmailInvalid, ConsentRequired, WeakPassword,
-        CodeExpired, CodeInvalid, CodeAttemptsExceeded, AccountExists.
+        RegistrationRateLimited (429), IdentifierRequired, OneIdentifierOnly, PhoneInvalid,
+        EmailInvalid, ConsentRequired, WeakPassword, CodeExpired, CodeInvalid,
+        CodeAttemptsExceeded, AccountExists.
     """
+    limiter = get_rate_limiter()
+    if meta.ip:
+        per_ip = Limit("identity.register.ip_hour", f"{get_settings().registrations_per_ip_hour}/hour")
+        await limiter.hit(per_ip, meta.ip, error=RegistrationRateLimited)
     if not data.phone and not data.email:
         raise IdentifierRequired()
+    if data.phone and data.email:
+        raise OneIdentifierOnly(
+            fields=[FieldError(("body", "email"), OneIdentifierOnly.code, OneIdentifierOnly.message)]
+        )
+    phone = normalize_phone(data.phone) if data.phone else None
+    email = normalize_email(data.email) if data.email else None
+    await limiter.hit(REGISTER_PER_IDENTIFIER, phone or email or "", error=RegistrationRateLimited)
     if not data.accept_privacy_policy:
         raise ConsentRequired(
             fields=[
                 FieldError(("body", "accept_privacy_policy"), ConsentRequired.code, ConsentRequired.message)
             ]
         )
-    phone = normalize_phone(data.phone) if data.phone else None
-    email = normalize_email(data.email) if data.email else None
     if phone is None and data.password is None:
         raise WeakPassword(fields=[FieldError(("body", "password"), WeakPassword.code, WeakPassword.message)])
     if data.password is not None:
         check_password_strength(data.password, personal=(phone, email))
-    if phone is not None:
-        if data.code is None:
-            raise IdentifierRequired(
-                N_("Enter the verification code sent to your mobile."),
-                code="identity.code_required",
-                fields=[
-                    FieldError(("body", "code"), "identity.code_required", N_("This field is required."))
-                ],
-            )
-        await verify_code(session, destination=phone, purpose=CodePurpose.register, code=data.code)
+    if data.code is None:
+        raise _code_required(
+            N_("Enter the verification code sent to your mobile.")
+            if phone
+            else N_("Enter the verification code sent to your email."),
+        )
+    destination = phone or email
+    assert destination is not None  # one of them was given (checked above)
+    await verify_code(session, destination=destination, purpose=CodePurpose.register, code=data.code)
     return await create_customer(
         session, phone=phone, email=email, password=data.password, name=data.name, meta=meta, checked=True
     )
@@ -221,22 +255,6 @@ async def create_customer(
     return to_read(row)
 
 
-async def _guard_attempts(identifier: str, meta: RequestMeta) -> None:
-    limiter = get_rate_limiter()
-    for limit in FAILS_PER_ACCOUNT:
-        await limiter.check(limit, identifier, error=AccountLocked)
-    if meta.ip:
-        await limiter.check(FAILS_PER_IP, meta.ip, error=IpBlocked)
-
-
-async def _count_failure(identifier: str, meta: RequestMeta) -> None:
-    limiter = get_rate_limiter()
-    for limit in FAILS_PER_ACCOUNT:
-        await limiter.count(limit, identifier)
-    if meta.ip:
-        await limiter.count(FAILS_PER_IP, meta.ip)
-
-
 async def authenticate_with_password(
     session: AsyncSession, *, data: PasswordLogin, meta: RequestMeta
 ) -> CustomerRead:
@@ -244,12 +262,13 @@ async def authenticate_with_password(
 
     Raises:
         PhoneInvalid, EmailInvalid: the identifier is malformed.
-        AccountLocked: too many failures for this identifier (429, Retry-After).
+        AccountLocked: too many failures for this identifier from this address, or from
+            everywhere (429, Retry-After); another address may still sign in.
         IpBlocked: too many failures from this address (429, Retry-After).
         InvalidCredentials: unknown account or wrong password (the same answer for both).
     """
     identifier = normalize_identifier(data.identifier)
-    await _guard_attempts(identifier, meta)
+    await guard_sign_in(CUSTOMER_SIGN_IN, identifier, meta.ip)
     column = Customer.email if "@" in identifier else Customer.phone
     row = (
         await session.execute(
@@ -257,7 +276,7 @@ async def authenticate_with_password(
         )
     ).scalar_one_or_none()
     if not verify_password(row.password_hash if row else None, data.password) or row is None:
-        await _count_failure(identifier, meta)
+        await count_sign_in_failure(CUSTOMER_SIGN_IN, identifier, meta.ip)
         raise InvalidCredentials()
     if row.password_hash and needs_rehash(row.password_hash):
         row.password_hash = hash_password(data.password)
@@ -287,18 +306,41 @@ async def authenticate_with_code(session: AsyncSession, *, data: CodeLogin) -> C
     return to_read(row)
 
 
+async def confirm_password(row: Customer, password: str, *, wrong: InvalidCredentials) -> None:
+    """Check a signed-in customer's password again before a sensitive change.
+
+    Wrong passwords are counted per account (``PASSWORD_CHECKS``); past the limit every check is
+    refused, the right password included, until the window has passed, so a stolen session
+    cannot be used to guess the password.
+
+    Raises:
+        PasswordAttemptsExceeded (429, Retry-After): too many wrong passwords lately.
+        InvalidCredentials: ``wrong``, when the password does not match (or there is none).
+    """
+    limiter = get_rate_limiter()
+    key = str(row.id)
+    await limiter.check(PASSWORD_CHECKS, key, error=PasswordAttemptsExceeded)
+    if row.password_hash is None or not verify_password(row.password_hash, password):
+        await limiter.count(PASSWORD_CHECKS, key)
+        raise wrong
+
+
 async def change_password(
     session: AsyncSession, *, customer_id: int, data: ChangePassword, keep_token_id: int | None
 ) -> CustomerRead:
     """Change the password and end every other session.
 
     Raises:
+        PasswordAttemptsExceeded: five wrong current passwords in 15 minutes (see
+            ``confirm_password``); nothing is changed.
         InvalidCredentials: the current password is wrong (code identity.password_incorrect).
         WeakPassword: the new password is too weak.
     """
     row = await _load(session, customer_id)
-    if row.password_hash is None or not verify_password(row.password_hash, data.current_password):
-        raise InvalidCredentials(
+    await confirm_password(
+        row,
+        data.current_password,
+        wrong=InvalidCredentials(
             N_("The current password is incorrect."),
             code="identity.password_incorrect",
             fields=[
@@ -308,7 +350,8 @@ async def change_password(
                     N_("The current password is incorrect."),
                 )
             ],
-        )
+        ),
+    )
     check_password_strength(data.new_password, field="new_password", personal=(row.phone, row.email))
     row.password_hash = hash_password(data.new_password)
     await session.flush()
@@ -319,18 +362,31 @@ async def change_password(
 
 
 async def reset_password(session: AsyncSession, *, data: ResetPassword) -> None:
-    """Set a new password with an SMS code and end every session of the account.
+    """Set a new password with a reset code sent by SMS or email; end every session of the account.
+
+    An email address without an account was given a code nobody received (``send_email_code``),
+    so a guess fails the same way for both and the answer tells nothing.
 
     Raises:
-        PhoneInvalid, WeakPassword, CodeExpired, CodeInvalid, CodeAttemptsExceeded,
-        InvalidCredentials: no active account has this number.
+        IdentifierRequired, OneIdentifierOnly, PhoneInvalid, EmailInvalid, WeakPassword,
+        CodeExpired, CodeInvalid, CodeAttemptsExceeded,
+        InvalidCredentials: no active account has this number or address.
     """
-    phone = normalize_phone(data.phone)
-    check_password_strength(data.new_password, field="new_password", personal=(phone,))
-    await verify_code(session, destination=phone, purpose=CodePurpose.reset_password, code=data.code)
+    if not data.phone and not data.email:
+        raise IdentifierRequired()
+    if data.phone and data.email:
+        raise OneIdentifierOnly(
+            fields=[FieldError(("body", "email"), OneIdentifierOnly.code, OneIdentifierOnly.message)]
+        )
+    if data.phone:
+        destination, column = normalize_phone(data.phone), Customer.phone
+    else:
+        destination, column = normalize_email(data.email or ""), Customer.email
+    check_password_strength(data.new_password, field="new_password", personal=(destination,))
+    await verify_code(session, destination=destination, purpose=CodePurpose.reset_password, code=data.code)
     row = (
         await session.execute(
-            select(Customer).where(Customer.phone == phone, Customer.status == CustomerStatus.active.value)
+            select(Customer).where(column == destination, Customer.status == CustomerStatus.active.value)
         )
     ).scalar_one_or_none()
     if row is None:

@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.core import clock
 from mercato.core.events import record_event
 from mercato.core.i18n import N_
-from mercato.core.security import verify_password
 from mercato.identity.errors import InvalidCredentials
 from mercato.identity.events import CustomerDeleted
 from mercato.identity.models import Address, AuthToken, Consent
 from mercato.identity.schemas import CodePurpose, ConsentRead, CustomerExport, CustomerStatus, DeleteAccount
 from mercato.identity.service.addresses import list_addresses
 from mercato.identity.service.codes import verify_code
-from mercato.identity.service.customers import _load, to_read
+from mercato.identity.service.customers import _load, confirm_password, to_read
 from mercato.identity.service.tokens import list_live_tokens
 
 DELETED_NAME = "deleted"
@@ -50,14 +49,19 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, data: Dele
     """Erase the customer's personal data after re-confirming with password or SMS code.
 
     Raises:
+        PasswordAttemptsExceeded: five wrong passwords in 15 minutes (shared with password
+            changes, see ``confirm_password``); nothing is erased.
         InvalidCredentials: the password is wrong or neither proof was given
             (code identity.confirmation_required when none was given).
         CodeExpired, CodeInvalid, CodeAttemptsExceeded: the SMS code is wrong.
     """
     row = await _load(session, customer_id)
     if data.password is not None and row.password_hash is not None:
-        if not verify_password(row.password_hash, data.password):
-            raise InvalidCredentials(N_("The password is incorrect."), code="identity.password_incorrect")
+        await confirm_password(
+            row,
+            data.password,
+            wrong=InvalidCredentials(N_("The password is incorrect."), code="identity.password_incorrect"),
+        )
     elif data.code is not None and row.phone is not None:
         await verify_code(session, destination=row.phone, purpose=CodePurpose.delete_account, code=data.code)
     else:

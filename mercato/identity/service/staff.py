@@ -1,6 +1,13 @@
 """Staff accounts and their sign-in; roles and permissions; the audit log of staff writes.
 
-Staff are separate from customers: their own table, tokens (``mss_``/``mst_``) and lockout.
+Staff are separate from customers: their own table, tokens (``mss_``/``mst_``) and lockout
+counters (the rules of ``lockout``: per account and IP address, so guessing from one address
+never locks a member out of another; a superuser or the CLI can start a member's counters
+afresh with ``unlock_staff``).
+
+Staff management acts only downwards: a manager who is not a superuser changes only members
+whose permissions they hold all of, and gives or takes only roles whose permissions they hold;
+only a superuser changes a superuser.
 """
 
 from __future__ import annotations
@@ -8,18 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core import clock
-from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import insert_ignore
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.core.security import hash_password, verify_password
 from mercato.identity.errors import (
-    AccountLocked,
+    CannotManageStaff,
     InvalidCredentials,
-    IpBlocked,
     MissingPermission,
     RoleNotFound,
     SelfLockout,
@@ -32,16 +37,10 @@ from mercato.identity.models import Role, Staff, StaffRole
 from mercato.identity.schemas import Actor, RequestMeta, StaffCreate, StaffLogin, StaffRead, StaffUpdate
 from mercato.identity.service.audit import record_audit
 from mercato.identity.service.customers import check_password_strength
+from mercato.identity.service.lockout import STAFF_SIGN_IN, count_sign_in_failure, guard_sign_in
 from mercato.identity.service.normalize import normalize_email
-from mercato.identity.service.roles import check_can_grant
+from mercato.identity.service.roles import actor_permissions, check_can_grant
 from mercato.identity.service.tokens import revoke_all_tokens
-
-STAFF_FAILS = (
-    Limit("identity.staff_login.account_15m", "5/15minutes"),
-    Limit("identity.staff_login.account_day", "20/day"),
-)
-STAFF_FAILS_PER_IP = Limit("identity.staff_login.ip_15m", "30/15minutes")
-
 
 RoleGrants = list[tuple[str, list[str]]]  # (role name, its permissions) per role held
 
@@ -101,28 +100,71 @@ def require_permission(staff: StaffRead, permission: str) -> None:
 async def authenticate_staff(session: AsyncSession, *, data: StaffLogin, meta: RequestMeta) -> StaffRead:
     """Check a staff email and password, with the same lockout rules as customers.
 
+    Failures are counted per (account, IP address): five wrong passwords from one address lock
+    the account from that address only; the right password from another address still works.
+    The counters are keyed by the account's
+    ``lockout_epoch`` too, which ``unlock_staff`` raises.
+
     Raises:
         EmailInvalid, AccountLocked, IpBlocked, InvalidCredentials.
     """
     email = normalize_email(data.email)
-    limiter = get_rate_limiter()
-    for limit in STAFF_FAILS:
-        await limiter.check(limit, email, error=AccountLocked)
-    if meta.ip:
-        await limiter.check(STAFF_FAILS_PER_IP, meta.ip, error=IpBlocked)
     row = (await session.execute(select(Staff).where(Staff.email == email))).scalar_one_or_none()
+    account = _lockout_key(email, row.lockout_epoch if row else 0)
+    await guard_sign_in(STAFF_SIGN_IN, account, meta.ip)
     if (
         not verify_password(row.password_hash if row else None, data.password)
         or row is None
         or not row.is_active
     ):
-        for limit in STAFF_FAILS:
-            await limiter.count(limit, email)
-        if meta.ip:
-            await limiter.count(STAFF_FAILS_PER_IP, meta.ip)
+        await count_sign_in_failure(STAFF_SIGN_IN, account, meta.ip)
         raise InvalidCredentials()
     row.last_login_at = clock.now()
     await session.flush()
+    return await staff_to_read(session, row)
+
+
+def _lockout_key(email: str, epoch: int) -> str:
+    """The account part of a staff member's sign-in counters (an unknown email: epoch 0)."""
+    return f"{email}#{epoch}"
+
+
+async def unlock_staff(
+    session: AsyncSession, *, email: str | None = None, staff_id: int | None = None, actor: Actor
+) -> StaffRead:
+    """Start a staff member's sign-in failure counters afresh (every IP address): their epoch
+    is raised in one UPDATE, so the old counters are no longer consulted by any process.
+
+    Only a superuser (or the system: ``mercato unlock-staff``) may do it; audited.
+
+    Raises:
+        EmailInvalid, StaffNotFound, SuperuserRequired.
+    """
+    await _require_superuser(session, actor)
+    if staff_id is not None:
+        where = Staff.id == staff_id
+    else:
+        where = Staff.email == normalize_email(email or "")
+    row = (await session.execute(select(Staff).where(where))).scalar_one_or_none()
+    if row is None:
+        raise StaffNotFound()
+    before = row.lockout_epoch
+    await session.execute(
+        update(Staff)
+        .where(Staff.id == row.id)
+        .values(lockout_epoch=Staff.lockout_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(row)
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.unlock",
+        object_type="staff",
+        object_id=str(row.id),
+        before={"email": row.email, "lockout_epoch": before},
+        after={"email": row.email, "lockout_epoch": row.lockout_epoch},
+    )
     return await staff_to_read(session, row)
 
 
@@ -200,6 +242,13 @@ async def _require_superuser(session: AsyncSession, actor: Actor) -> None:
         raise SuperuserRequired()
 
 
+async def _check_can_manage(session: AsyncSession, actor: Actor, member: StaffRead) -> None:
+    """Raises: CannotManageStaff (403) unless the actor holds every permission ``member`` holds."""
+    held = await actor_permissions(session, actor)
+    if held is not None and not set(member.permissions) <= held:
+        raise CannotManageStaff()
+
+
 async def _check_roles(session: AsyncSession, actor: Actor, role_ids: Iterable[int]) -> list[int]:
     """Check the roles exist and the actor may give them; return their ids, deduplicated."""
     wanted = sorted(set(role_ids))
@@ -264,10 +313,14 @@ async def update_staff(session: AsyncSession, *, staff_id: int, data: StaffUpdat
 
     Deactivating signs the member out everywhere. Nobody can deactivate themselves or drop their
     own superuser status (the shop would risk having no administrator left); only a superuser
-    can change a superuser or grant superuser status.
+    can change a superuser or grant superuser status. A manager who is not a superuser can only
+    change a member whose permissions they hold all of (else a holder of ``staff.manage`` could
+    deactivate or rename someone with more power than their own), and give or take only roles
+    whose permissions they hold.
 
     Raises:
-        StaffNotFound, SelfLockout, SuperuserRequired, RoleNotFound, CannotGrant.
+        StaffNotFound, SelfLockout, SuperuserRequired, CannotManageStaff, RoleNotFound,
+        CannotGrant.
     """
     row = await session.get(Staff, staff_id)
     if row is None:
@@ -278,6 +331,7 @@ async def update_staff(session: AsyncSession, *, staff_id: int, data: StaffUpdat
         raise SelfLockout()
     if row.is_superuser or data.is_superuser:
         await _require_superuser(session, actor)
+    await _check_can_manage(session, actor, before)
     if data.role_ids is not None:
         wanted = await _check_roles(session, actor, data.role_ids)
         # Taking a role away is also a grant decision: a manager cannot strip what they lack.

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from sqlalchemy import and_, or_, select, update
@@ -35,9 +37,15 @@ from mercato.notify.errors import DeliveryNotFound, NotRetryable
 from mercato.notify.models import Delivery, DeliveryStatusChange
 from mercato.notify.providers.base import EmailDeliveryFailed, EmailTransport, OutgoingEmail
 from mercato.notify.providers.registry import get_email_transport
-from mercato.notify.schemas import Channel, DeliveryRead, DeliveryStatus, DeliveryStatusChangeRead
+from mercato.notify.schemas import (
+    AccountEmailKind,
+    Channel,
+    DeliveryRead,
+    DeliveryStatus,
+    DeliveryStatusChangeRead,
+)
 from mercato.notify.states import DELIVERY
-from mercato.notify.templating import Rendered
+from mercato.notify.templating import Rendered, message_locale, render
 
 log = structlog.get_logger("mercato.notify")
 
@@ -90,12 +98,17 @@ def kick_after_commit(session: AsyncSession) -> None:
     after_commit(session, kick)
 
 
+def _new_message_id() -> str:
+    """A fresh ``Message-ID`` header under the sender's domain."""
+    domain = get_settings().email_from.rpartition("@")[2] or "mercato.localhost"
+    return f"<notify.{uuid.uuid4().hex}@{domain}>"
+
+
 async def queue_email(
     session: AsyncSession, *, message_id: int, customer_id: int, recipient: str, rendered: Rendered
 ) -> bool:
     """Write the outgoing email of a message (once per message); return whether it is new."""
     now = clock.now()
-    domain = get_settings().email_from.rpartition("@")[2] or "mercato.localhost"
     inserted = await insert_ignore(
         session,
         Delivery.__table__,
@@ -107,7 +120,7 @@ async def queue_email(
             "subject": rendered.subject[:300],
             "text_body": rendered.text,
             "html_body": rendered.html,
-            "email_message_id": f"<notify.{uuid.uuid4().hex}@{domain}>",
+            "email_message_id": _new_message_id(),
             "status": str(S.pending),
             "attempts": 0,
             "next_attempt_at": now,
@@ -128,6 +141,62 @@ async def queue_email(
     await _history(session, delivery_id, None, S.pending, "system", "queued")
     kick_after_commit(session)
     return True
+
+
+async def queue_account_email(
+    session: AsyncSession,
+    *,
+    kind: AccountEmailKind,
+    recipient: str,
+    params: Mapping[str, Any],
+    locale: str,
+    customer_id: int | None,
+    name: str = "",
+    path: str = "/account",
+) -> int:
+    """Write an account email (a verification code, "you already have an account") to the outbox,
+    in ``locale`` (the language the request asked in); return the delivery's id.
+
+    It has no in-app message (``message_id`` is empty) and is sent by the same job, claim and
+    retry rules as every other email. The handlers that call it run once per event, so it is
+    written once. ``path`` is the shop page the email links to.
+
+    Raises:
+        ValueError: ``params`` are not the ones the kind takes.
+    """
+    settings = get_settings()
+    rendered = render(
+        kind,
+        message_locale(locale),
+        params,
+        name=name,
+        url=f"{settings.public_base_url}{path}",
+        shop_name=settings.email_from_name,
+    )
+    now = clock.now()
+    row = Delivery(
+        message_id=None,
+        customer_id=customer_id,
+        channel=str(Channel.email),
+        recipient=recipient,
+        subject=rendered.subject[:300],
+        text_body=rendered.text,
+        html_body=rendered.html,
+        email_message_id=_new_message_id(),
+        status=str(S.pending),
+        attempts=0,
+        next_attempt_at=now,
+        claimed_until=None,
+        sent_at=None,
+        last_error="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await _history(session, row.id, None, S.pending, "system", f"queued ({kind})")
+    kick_after_commit(session)
+    return row.id
 
 
 @dataclass(frozen=True)
@@ -315,7 +384,7 @@ async def list_deliveries(
     """Outgoing emails newest first, for staff (recipients masked).
 
     Raises:
-        InvalidCursor (422).
+        InvalidCursor (400).
     """
     size = clamp_limit(limit)
     after = id_cursor(cursor)

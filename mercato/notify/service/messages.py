@@ -117,7 +117,7 @@ async def list_messages(
     """The customer's messages, newest first; ``unread_only`` keeps the unread ones.
 
     Raises:
-        InvalidCursor (422).
+        InvalidCursor (400).
     """
     size = clamp_limit(limit)
     after = id_cursor(cursor)

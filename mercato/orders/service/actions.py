@@ -29,6 +29,7 @@ from mercato.orders.events import (
     OrderCompleted,
     OrderDelivered,
     OrderPaid,
+    OrderPaymentRefused,
     OrderShipped,
 )
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
@@ -147,8 +148,12 @@ async def mark_order_paid(
 ) -> bool:
     """A payment for ``order:<id>`` was captured: the order is paid if it still waits for it and
     the amount matches; its holds then last until shipped and its units count as sold (the
-    catalog's ``sales_count``). Returns whether it moved (a repeat, or a payment for a cancelled order,
-    does nothing here and is logged: the payments side flags money that arrived too late)."""
+    catalog's ``sales_count``). Returns whether it moved.
+
+    A repeat of the payment that paid the order does nothing. Any other payment for an order
+    that can no longer take it (cancelled, or paid already by another payment) writes
+    ``OrderPaymentRefused``: the money must go back (``checkout`` refunds it).
+    """
     kind, _, raw_id = reference.partition(":")
     if kind != "order" or not raw_id.isdigit():
         return False
@@ -170,7 +175,17 @@ async def mark_order_paid(
         payment_id=payment_id,
     )
     if came_from is None:
-        log.warning("orders.paid_after_close", order_id=order_id, payment_id=payment_id)
+        now_at = (
+            await session.execute(select(Order.status, Order.payment_id).where(Order.id == order_id))
+        ).one()
+        if now_at.payment_id != payment_id:
+            log.warning("orders.paid_after_close", order_id=order_id, payment_id=payment_id)
+            await record_event(
+                session,
+                OrderPaymentRefused(
+                    order_id=order_id, payment_id=payment_id, reason=f"the order is {now_at.status}"
+                ),
+            )
         return False
     held = await inventory.keep_reservations(session, reference=f"order:{order_id}")
     sold: dict[int, int] = {}
@@ -186,24 +201,16 @@ async def mark_order_paid(
     return True
 
 
-async def cancel_unpaid_orders(session: AsyncSession, *, limit: int = 200) -> int:
-    """Cancel orders past their payment deadline (the ``orders-cancel-unpaid`` job)."""
-    due = (
-        await session.execute(
-            select(Order.id)
-            .where(Order.status == str(OrderStatus.pending_payment), Order.pay_by <= clock.now())
-            .order_by(Order.pay_by)
-            .limit(limit)
-        )
-    ).scalars()
-    cancelled = 0
-    for order_id in list(due):
-        try:
-            await cancel_order(session, order_id=order_id, reason="not paid in time", actor=SYSTEM)
-        except CannotCancel:
-            continue  # paid at the last moment
-        cancelled += 1
-    return cancelled
+async def list_overdue_unpaid_orders(session: AsyncSession, *, limit: int = 200) -> list[int]:
+    """Unpaid orders past their payment deadline, oldest deadline first (for the
+    ``orders-cancel-unpaid`` job, run by ``checkout``: the cancel closes the payment too)."""
+    due = await session.execute(
+        select(Order.id)
+        .where(Order.status == str(OrderStatus.pending_payment), Order.pay_by <= clock.now())
+        .order_by(Order.pay_by)
+        .limit(limit)
+    )
+    return list(due.scalars())
 
 
 async def _move_sub_order(

@@ -6,6 +6,9 @@
    active store for pickup); ``pricing.calculate`` prices the items for the destination and
    delivery with the default shipping template; if the shopper confirmed a different total, the
    order is refused.
+   The customer's placements are serialised (``limits.lock_customer_placements``) and the caps on
+   unpaid orders are checked (``limits.check_unpaid_limits``: unpaid orders per customer, units
+   of a SKU across them), so one account cannot hoard stock with orders it never pays.
 4. ``inventory.allocate`` picks warehouses (only the store for pickup) before anything is
    written, so a sold-out item is refused after reads only (a flash sale's many losers).
 5. The order row, one sub-order per warehouse and the lines are inserted; lines carry frozen
@@ -33,6 +36,7 @@ from mercato.core.settings import get_settings
 from mercato.orders.delivery import check_delivery
 from mercato.orders.errors import ItemUnavailable, NothingToOrder, PriceChanged
 from mercato.orders.events import OrderPlaced
+from mercato.orders.limits import check_unpaid_limits, lock_customer_placements
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import OrderItem, OrderRead, PlaceOrder
 from mercato.orders.service.reads import read_order
@@ -148,6 +152,7 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
 
     Raises:
         InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
+        UnpaidOrdersLimit / UnpaidUnitsLimit (409): the customer has too much waiting for payment,
         inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
     """
     existing = await _existing(session, data.source_key, customer_id)
@@ -167,6 +172,16 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     settings = get_settings()
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
+    await lock_customer_placements(session, customer_id=customer_id)
+    again = await _existing(session, data.source_key, customer_id)
+    if again is not None:  # a concurrent retry of this very checkout placed it while we waited
+        return again
+    await check_unpaid_limits(
+        session,
+        customer_id=customer_id,
+        quantities=quantities,
+        titles={sku_id: _named(skus.get(sku_id), sku_id) for sku_id in quantities},
+    )
 
     # Where the units come from, before any write: a sold-out item (the many losers of a flash
     # sale) is refused after a few reads. Reserving below still decides, atomically.

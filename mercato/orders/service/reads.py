@@ -8,6 +8,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
+from mercato.core.schemas import STORED_VALUES
 from mercato.orders.errors import OrderNotFound
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import (
@@ -71,7 +72,9 @@ async def read_order(session: AsyncSession, *, order_id: int, customer_id: int |
         if order.slot_starts_at is not None and order.slot_ends_at is not None
         else None,
         pickup_store_id=order.pickup_store_id,
-        invoice=InvoiceRequest.model_validate(order.invoice) if order.invoice else None,
+        invoice=(
+            InvoiceRequest.model_validate(order.invoice, context=STORED_VALUES) if order.invoice else None
+        ),
         note=order.note,
         payment_id=order.payment_id,
         shipped_at=order.shipped_at,

@@ -96,7 +96,8 @@ async def fail_payment(session: AsyncSession, payment: Payment, *, actor: str, r
 
 
 async def close_payment(session: AsyncSession, payment: Payment, *, actor: str, reason: str) -> bool:
-    """pending → closed; writes ``PaymentClosed``. The provider must have closed it first."""
+    """pending → closed; writes ``PaymentClosed``. The provider closed the trade first (timeout),
+    or it is closed there right after the commit (``payments.close_open_payments``)."""
     if not await _transition(
         session, payment, PaymentStatus.closed, actor=actor, reason=reason, values={"closed_at": clock.now()}
     ):
@@ -105,6 +106,15 @@ async def close_payment(session: AsyncSession, payment: Payment, *, actor: str, 
         session, PaymentClosed(payment_id=payment.id, reference=payment.reference, reason=reason)
     )
     return True
+
+
+async def capture_late_payment(session: AsyncSession, payment: Payment, *, actor: str, reason: str) -> bool:
+    """closed → paid: the money arrived after we closed the payment. No ``PaymentCaptured`` is
+    written (the payable gave it up); the caller refunds it at once. False if it was no longer
+    closed."""
+    return await _transition(
+        session, payment, PaymentStatus.paid, actor=actor, reason=reason, values={"captured_at": clock.now()}
+    )
 
 
 async def mark_payment_refunded(

@@ -13,7 +13,9 @@ Order of work (all in the caller's transaction, the notify request's):
    outcome recorded on the row.
 
 Rules: "paid" with another amount or currency flags the payment and does not pay it; "paid"
-for a closed or failed payment flags it (the money must go back); a late "pending" is ignored.
+for a closed payment (its order was cancelled, or it timed out) records the late capture and
+refunds it in full at once (``refunds.refund_unwanted_payment``: never kept, never silently);
+"paid" for a failed payment flags it for a person; a late "pending" is ignored.
 
 Refund notifications (``RefundNotification``: WeChat Pay ``REFUND.*``, Stripe) go through the
 same steps, found by our refund id instead of the trade: the row is deduplicated the same way,
@@ -42,6 +44,7 @@ from mercato.payments.schemas import NotificationOutcome, NotificationResult, Pa
 from mercato.payments.service import actions, refunds
 
 Outcome = NotificationOutcome
+LATE_REFUND_REASON = "paid after the payment was closed: refunded automatically"
 _SETTLED = {PaymentStatus.paid, PaymentStatus.partially_refunded, PaymentStatus.refunded}
 
 
@@ -241,6 +244,11 @@ async def _apply_paid(
         session, payment, actor=actor, reason=why
     ):
         return Outcome.captured
+    if payment.status == PaymentStatus.closed and await actions.capture_late_payment(
+        session, payment, actor=actor, reason=f"{why} after the payment was closed"
+    ):
+        await refunds.refund_unwanted_payment(session, payment_id=payment.id, reason=LATE_REFUND_REASON)
+        return Outcome.paid_after_close
     if PaymentStatus(payment.status) in _SETTLED:
         return Outcome.ignored  # paid already (another notification, or a query answer)
     await actions.flag_payment(

@@ -4,12 +4,18 @@ The provider is never called inside a transaction. ``create_payment`` commits th
 opens the trade at the provider and records its pay URL in a second short transaction;
 ``close_expired_payments`` and ``query_payment`` own their transactions because they call the
 provider between a read and a write (like ``core.events.deliver_pending``).
+
+``close_open_payments`` is the other way round: a payable given up (an order cancelled) must stop
+taking money in the very transaction that gives it up, so its pending payments are closed here
+first and their trades at the provider right after the commit (``close_trade``). A notification
+that races the cancel then finds the payment closed, and its money is refunded automatically.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 
 import structlog
 from sqlalchemy import select, update
@@ -160,6 +166,15 @@ async def open_at_provider(payment_id: int) -> None:
                     updated_at=clock.now(),
                 )
             )
+            status = (
+                await session.execute(select(Payment.status).where(Payment.id == payment_id))
+            ).scalar_one()
+            if status == PaymentStatus.closed:  # closed while the trade was being opened: close it too
+
+                async def close_now() -> None:
+                    await close_trade(payment_id)
+
+                after_commit(session, close_now)
     except IntegrityError:
         log.error("payments.trade_id_taken", payment_id=payment_id, trade_id=created.provider_payment_id)
 
@@ -197,7 +212,7 @@ async def list_payments(
     """Payments, newest first, filtered by reference, status or the review flag.
 
     Raises:
-        InvalidCursor (422).
+        InvalidCursor (400).
     """
     size = clamp_limit(limit)
     stmt = select(Payment).order_by(Payment.id.desc()).limit(size + 1)
@@ -259,6 +274,70 @@ async def close_payment(
 
         after_commit(session, close_later)
     return PaymentRead.model_validate(row)
+
+
+async def close_open_payments(
+    session: AsyncSession, *, reference: str, actor: identity.Actor | None, reason: str
+) -> list[int]:
+    """Stop taking money for ``reference`` because its payable was given up (an order cancelled).
+
+    Every pending payment of the reference is closed now, in the caller's transaction, and its
+    trade at the provider right after the commit (``close_trade``). Money that still arrives for
+    one of them is captured and refunded at once (see ``notifications``). Returns the ids closed.
+
+    Raises:
+        ReferenceAlreadyPaid (409): money for the reference has arrived already (a payment is paid,
+            perhaps a moment ago by a concurrent notification): the payable must not be given up,
+            and the caller's transaction rolls back.
+    """
+    label = actor.label if actor is not None else "system"
+    pending = (
+        await session.execute(
+            select(Payment)
+            .where(Payment.reference == reference, Payment.status == str(PaymentStatus.pending))
+            .order_by(Payment.id)
+        )
+    ).scalars()
+    closed = [
+        row.id
+        for row in list(pending)
+        if await actions.close_payment(session, row, actor=label, reason=reason)
+    ]
+    # After the closes: a notification that paid one first made its close a no-op, and is seen here.
+    settled = (
+        await session.execute(
+            select(Payment.id).where(Payment.reference == reference, Payment.status.in_(SETTLED)).limit(1)
+        )
+    ).scalar_one_or_none()
+    if settled is not None:
+        raise ReferenceAlreadyPaid()
+    for payment_id in closed:
+        after_commit(session, functools.partial(close_trade, payment_id))
+    return closed
+
+
+async def close_trade(payment_id: int) -> None:
+    """Close at the provider the trade of a payment already closed here (after the commit that
+    closed it), so the customer can no longer pay it.
+
+    If the provider says the trade was paid meanwhile, the trade is queried and the late money is
+    captured and refunded (``notifications``). If the provider cannot be reached the trade stays
+    open at the gateway until its own expiry (the payment's ``expires_at``, given to the gateway
+    when it was opened); money paid there meanwhile is refunded when its notification arrives.
+    """
+    async with uow(write=False) as session:
+        row = await session.get(Payment, payment_id)
+        if row is None or row.status != PaymentStatus.closed or row.provider_payment_id is None:
+            return
+        provider_name, trade_id = row.provider, row.provider_payment_id
+    try:
+        result = await get_provider(provider_name).close(trade_id)
+    except Exception as exc:
+        log.warning("payments.close_failed", payment_id=payment_id, error=repr(exc))
+        return
+    if result.already_paid:
+        with contextlib.suppress(ProviderUnavailable):
+            await query_payment(payment_id=payment_id)
 
 
 async def close_with_provider(payment_id: int, *, actor: str, reason: str) -> bool:

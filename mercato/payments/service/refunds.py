@@ -18,6 +18,11 @@
 
 A refund left pending by a crash or an unreachable provider is sent again by a retry with the
 same key and by the same job.
+
+Unwanted money (``refund_unwanted_payment``): a payment captured after it was closed, or for a
+payable that can no longer take it (a cancelled order), is refunded in full through the same path
+by the system, under the fixed key ``unwanted:<payment id>`` (so it happens once however often it
+is asked for). If the gateway refuses that refund the payment is flagged for a person.
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ log = structlog.get_logger("mercato.payments")
 
 REFUNDABLE = (str(PaymentStatus.paid), str(PaymentStatus.partially_refunded))
 RESUME_AFTER = dt.timedelta(minutes=2)
+SYSTEM = identity.Actor(staff_id=None, label="system")
+
+
+def unwanted_key(payment_id: int) -> str:
+    """The Idempotency-Key of the automatic refund of a payment's unwanted money."""
+    return f"unwanted:{payment_id}"
 
 
 async def _refund_by_key(session: AsyncSession, payment_id: int, key: str) -> Refund | None:
@@ -143,6 +154,37 @@ async def refund_payment(
     )
     _send_after_commit(session, refund.id)
     return view
+
+
+async def refund_unwanted_payment(
+    session: AsyncSession, *, payment_id: int, reason: str
+) -> RefundRead | None:
+    """Give back, in full, money nobody can take any more (captured after the payment was closed,
+    or for a cancelled order); audited as the system. Sent after the commit like any refund.
+
+    Idempotent: the refund is keyed ``unwanted:<payment id>``, so a repeat returns the refund
+    already made (and sends it again while it is pending). Returns None when there is nothing to
+    refund (unknown payment, not paid, or refunded in full already).
+    """
+    key = unwanted_key(payment_id)
+    existing = await _refund_by_key(session, payment_id, key)
+    if existing is not None:
+        if existing.status == RefundStatus.pending:
+            _send_after_commit(session, existing.id)
+        return RefundRead.model_validate(existing)
+    payment = await session.get(Payment, payment_id)
+    if payment is None or payment.status not in REFUNDABLE or payment.refunded_amount >= payment.amount:
+        log.warning("payments.unwanted_not_refundable", payment_id=payment_id)
+        return None
+    log.warning("payments.refunding_unwanted", payment_id=payment_id, reason=reason)
+    return await refund_payment(
+        session,
+        payment_id=payment_id,
+        amount=payment.amount - payment.refunded_amount,
+        reason=reason[:200],
+        idempotency_key=key,
+        actor=SYSTEM,
+    )
 
 
 async def get_refund(session: AsyncSession, *, payment_id: int, refund_id: int) -> RefundRead:
@@ -255,6 +297,12 @@ async def settle_refund(session: AsyncSession, refund: Refund, result: RefundRes
             .where(Payment.id == payment.id)
             .values(refunded_amount=Payment.refunded_amount - refund.amount)
         )
+        if refund.idempotency_key == unwanted_key(payment.id):  # nobody else will give it back
+            await actions.flag_payment(
+                session,
+                payment,
+                reason=f"automatic refund {refund.id} failed ({result.failure_reason}): refund the customer",
+            )
         return True
     total = (
         await session.execute(

@@ -1,4 +1,5 @@
-"""The customer's account pages: sign-in (password or SMS code), registration, the account
+"""The customer's account pages: sign-in (password or SMS code), registration (a code sent to
+the mobile or the email address first), password reset (by SMS or email code), the account
 overview, sign-out (here or everywhere) and the data download; and what the other account pages
 (orders, after-sales, messages, privacy) share: the sign-in guard, the sub-navigation's data and
 the order tabs.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -43,8 +45,9 @@ LOGIN = "/account/login"
 LOGIN_PAGE = "storefront/account/login.html"
 CODE_PAGE = "storefront/account/login_code.html"
 REGISTER_PAGE = "storefront/account/register.html"
+RESET_PAGE = "storefront/account/password_reset.html"
 #: Notices a redirect may ask the sign-in page to show (by key, never free text from the URL).
-NOTICES = frozenset({"signed_out", "signed_out_everywhere"})
+NOTICES = frozenset({"signed_out", "signed_out_everywhere", "password_reset"})
 S = orders.OrderStatus
 #: The tabs of "my orders" (待付款, 待发货, 待收货, 已签收, 已完成) and the statuses each shows.
 ORDER_TABS: dict[str, tuple[orders.OrderStatus, ...]] = {
@@ -59,6 +62,7 @@ RECENT_ORDERS = 3
 
 def _register_page(request: Request, status_code: int = 200, **context: Any) -> Response:
     policy_version = get_settings().privacy_policy_version
+    context.setdefault("email_code_sent", False)
     return render(request, REGISTER_PAGE, status_code, privacy_policy_version=policy_version, **context)
 
 
@@ -289,12 +293,47 @@ async def send_register_code(request: Request) -> Response:
     return _register_page(request, values={"phone": data.phone}, code_sent=True, next_url=next_url)
 
 
+@router.post("/account/register/email-code/send")
+async def send_register_email_code(request: Request) -> Response:
+    """Email a sign-up code; the page says the same whether or not the address has an account
+    (its owner gets "you already have an account" instead of a code)."""
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    try:
+        data = validate(
+            identity.SendEmailCode, {**values, "purpose": identity.CodePurpose.register}, "email", "purpose"
+        )
+        async with uow() as session:
+            await identity.send_email_code(
+                session, email=data.email, purpose=data.purpose, meta=request_meta(request)
+            )
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return _register_page(
+            request,
+            problem.status,
+            headers=problem.headers,
+            email_problem=problem,
+            values={**values, "channel": "email"},
+            code_sent=False,
+            next_url=next_url,
+        )
+    return _register_page(
+        request,
+        values={"channel": "email", "email": data.email},
+        code_sent=False,
+        email_code_sent=True,
+        next_url=next_url,
+    )
+
+
 @router.post("/account/register")
 async def register(request: Request) -> Response:
+    """Create the account with the code sent to the mobile number or the email address."""
     values = await read_form(request)
     next_url = safe_next(values.get("next"), ACCOUNT)
     by_phone = values.get("channel") == "phone"
-    fields = ("phone", "code", "name") if by_phone else ("email", "password", "name")
+    fields = ("phone", "code", "name") if by_phone else ("email", "code", "password", "name")
     meta = request_meta(request)
     try:
         data = validate(identity.RegisterCustomer, values, *fields, checkboxes=("accept_privacy_policy",))
@@ -311,11 +350,87 @@ async def register(request: Request) -> Response:
             headers=problem.headers,
             values=values,
             code_sent=by_phone,
+            email_code_sent=not by_phone,
             phone_problem=problem if by_phone else None,
             email_problem=None if by_phone else problem,
             next_url=next_url,
         )
     return _signed_in(issued, next_url)
+
+
+# -- password reset --------------------------------------------------------------------------
+
+
+def _channel(values: dict[str, str]) -> str:
+    """Which half of the reset page a form came from: ``email`` or ``phone``."""
+    return "email" if values.get("channel") == "email" else "phone"
+
+
+def _reset_page(
+    request: Request, status_code: int = 200, *, problem: FormProblem | None = None, **context: Any
+) -> Response:
+    """The reset page; with ``problem``, shown next to the form of ``values``' channel."""
+    channel = _channel(context.get("values", {}))
+    problems: dict[str, FormProblem | None] = {"phone_problem": None, "email_problem": None}
+    if problem is not None:
+        problems[f"{channel}_problem"] = problem
+    headers = problem.headers if problem is not None else None
+    return render(request, RESET_PAGE, status_code, headers=headers, **problems, **context)
+
+
+@router.get("/account/password-reset")
+async def password_reset_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), ACCOUNT)
+    return _reset_page(request, values={}, code_sent=None, next_url=next_url)
+
+
+@router.post("/account/password-reset/code/send")
+async def send_reset_code(request: Request) -> Response:
+    """Send a reset code by SMS or email. By email the page says the same whether or not an
+    account uses the address (an unknown address is sent nothing)."""
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    channel = _channel(values)
+    purpose = identity.CodePurpose.reset_password
+    meta = request_meta(request)
+    try:
+        if channel == "email":
+            by_email = validate(identity.SendEmailCode, {**values, "purpose": purpose}, "email", "purpose")
+            async with uow() as session:
+                await identity.send_email_code(session, email=by_email.email, purpose=purpose, meta=meta)
+            sent_to = by_email.email
+        else:
+            by_sms = validate(identity.SendCode, {**values, "purpose": purpose}, "phone", "purpose")
+            async with uow() as session:
+                await identity.send_code(session, phone=by_sms.phone, purpose=purpose, meta=meta)
+            sent_to = by_sms.phone
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return _reset_page(
+            request, problem.status, problem=problem, values=values, code_sent=None, next_url=next_url
+        )
+    return _reset_page(
+        request, values={"channel": channel, channel: sent_to}, code_sent=channel, next_url=next_url
+    )
+
+
+@router.post("/account/password-reset")
+async def reset_password(request: Request) -> Response:
+    """Set the new password with the code; every session of the account ends."""
+    values = await read_form(request)
+    next_url = safe_next(values.get("next"), ACCOUNT)
+    channel = _channel(values)
+    try:
+        data = validate(identity.ResetPassword, values, channel, "code", "new_password")
+        async with uow() as session:
+            await identity.reset_password(session, data=data)
+    except FORM_ERRORS as exc:
+        problem = form_problem(exc, locale_of(request))
+        return _reset_page(
+            request, problem.status, problem=problem, values=values, code_sent=channel, next_url=next_url
+        )
+    query = urlencode({"notice": "password_reset", "next": next_url})
+    return RedirectResponse(f"{LOGIN}?{query}", status_code=303)
 
 
 # -- the account -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from mercato.web.forms import (
     validate,
 )
 from mercato.web.session import CustomerSession, current_customer
+from mercato.web.uploads import decode_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +63,8 @@ FIELD_OF_ERROR = {
     "aftersales.not_delivered_yet": "kind",
     "aftersales.window_closed": "kind",
     "aftersales.photo_invalid": "photos",
+    "core.too_many_image_uploads": "photos",
+    "core.image_decoders_busy": "photos",
     "aftersales.photo_too_large": "photos",
     "aftersales.too_many_photos": "photos",
     "aftersales.photos_closed": "photos",
@@ -160,10 +163,13 @@ async def create_request(request: Request) -> Response:
                 "reason_code",
                 "description",
             )
+            uploads = aftersales.check_new_photos(customer_id=auth.customer.id, photos=photos)
+            # Every photo is decoded before the request is created, with no transaction open.
+            images = [await decode_upload(session, upload) for upload in uploads]
             created = await aftersales.create_request(session, customer_id=auth.customer.id, data=data)
-            for photo in photos:
+            for image in images:
                 await aftersales.add_photo(
-                    session, request_id=created.id, customer_id=auth.customer.id, data=photo
+                    session, request_id=created.id, customer_id=auth.customer.id, image=image
                 )
     except (orders.OrderNotFound, aftersales.LineNotFound):
         raise aftersales.LineNotFound() from None

@@ -25,7 +25,7 @@ from mercato.core.db import uow
 from mercato.core.money import Money
 from mercato.core.settings import get_settings
 from mercato.storefront.routes.seo import absolute
-from mercato.web.forms import locale_of
+from mercato.web.forms import locale_of, parse_id
 from mercato.web.session import current_customer
 from mercato.web.templates import render
 
@@ -118,8 +118,9 @@ def read_listing(request: Request) -> Listing:
     q = "".join(ch for ch in params.get("q", "") if ch.isprintable()).strip()[:MAX_QUERY]
     brands: list[int] = []
     for raw in params.getlist("brand")[:MAX_VALUES]:
-        if raw.isdigit() and 0 < int(raw) < 2**63 and int(raw) not in brands:
-            brands.append(int(raw))
+        brand_id = parse_id(raw)
+        if brand_id is not None and brand_id not in brands:
+            brands.append(brand_id)
     attrs: list[str] = []
     for raw in params.getlist("attr")[:MAX_VALUES]:
         if ATTRIBUTE.fullmatch(raw) and raw not in attrs:
@@ -129,7 +130,7 @@ def read_listing(request: Request) -> Listing:
     except ValueError:
         sort = catalog.ProductSort.newest
     page_raw = params.get("page", "1")
-    page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 6 else 1
+    page = int(page_raw) if page_raw.isascii() and page_raw.isdigit() and len(page_raw) < 6 else 1
     return Listing(
         q=q,
         brands=tuple(brands),
@@ -197,7 +198,7 @@ async def _results(
         "page_numbers": _page_numbers(listing.page, min(pages, catalog.MAX_PAGE)),
         "sorts": SORTS,
         "facets": facets,
-        "canonical": absolute(request, listing.url(path, page=listing.page)),
+        "canonical": absolute(listing.url(path, page=listing.page)),
         **context,
     }
     if _is_fragment(request):
@@ -260,7 +261,7 @@ async def search_page(request: Request) -> Response:
             listing=listing,
             products=None,
             facets=None,
-            canonical=absolute(request, "/search"),
+            canonical=absolute("/search"),
         )
     return await _results(
         request, template="storefront/catalog/search.html", path="/search", listing=listing, category_id=None
@@ -321,15 +322,14 @@ def _first_choice(product: catalog.ProductDetail) -> catalog.StorefrontSku | Non
 
 def _structured_data(request: Request, product: catalog.ProductDetail, locale: str) -> dict[str, Any]:
     """schema.org Product with one Offer per SKU (price as a decimal string)."""
-    url = absolute(request, f"/p/{product.slug}")
+    url = absolute(f"/p/{product.slug}")
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": _label(product.title, product.title_en, locale),
         "url": url,
         "image": [
-            image.url if image.url.startswith("http") else absolute(request, image.url)
-            for image in product.images
+            image.url if image.url.startswith("http") else absolute(image.url) for image in product.images
         ],
         "offers": [
             {
@@ -371,5 +371,5 @@ async def product_page(request: Request, slug: str) -> Response:
         chosen=chosen,
         picker=_picker(product, locale),
         structured_data=_structured_data(request, product, locale),
-        canonical=absolute(request, f"/p/{product.slug}"),
+        canonical=absolute(f"/p/{product.slug}"),
     )

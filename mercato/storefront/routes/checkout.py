@@ -24,7 +24,7 @@ from mercato.core.db import uow
 from mercato.core.errors import DomainError, InvalidInput
 from mercato.storefront.routes.addresses import address_problem, read_address
 from mercato.storefront.routes.cart import current_cart, forget_guest_cart
-from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, parse_id, read_form, validate
 from mercato.web.html_errors import error_page
 from mercato.web.session import CustomerSession, current_customer, login_redirect
 from mercato.web.templates import render
@@ -166,9 +166,8 @@ async def add_address_in_checkout(request: Request) -> Response:
 async def _delivery_page(
     request: Request, session: AsyncSession, auth: CustomerSession, values: dict[str, str], **context: Any
 ) -> Response:
-    address_id = values.get("address_id", "")
     address = await identity.get_address(
-        session, customer_id=auth.customer.id, address_id=int(address_id) if address_id.isdigit() else 0
+        session, customer_id=auth.customer.id, address_id=parse_id(values.get("address_id")) or 0
     )
     status = context.pop("status_code", 200)
     context.setdefault("problem", None)
@@ -191,7 +190,7 @@ async def _delivery_page(
 @router.get("/checkout/delivery")
 async def delivery_step(request: Request) -> Response:
     values = dict(request.query_params)
-    if not values.get("address_id", "").isdigit() or len(values["address_id"]) > 18:
+    if parse_id(values.get("address_id")) is None:
         return RedirectResponse(f"/checkout{_query(_state(values, *BUY_NOW_FIELDS))}", status_code=303)
     async with uow(write=False) as session:
         auth = await _start(request, session)

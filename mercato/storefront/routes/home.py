@@ -42,7 +42,7 @@ async def home(request: Request) -> Response:
         categories=tree,
         newest=newest.items,
         best=best.items,
-        canonical=absolute(request, "/"),
+        canonical=absolute("/"),
     )
 
 

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from mercato import notify
 from mercato.core.db import uow
 from mercato.storefront.routes.account import account_nav, to_login
-from mercato.web.forms import read_form
+from mercato.web.forms import parse_id, read_form
 from mercato.web.session import current_customer
 from mercato.web.templates import render
 
@@ -58,13 +58,12 @@ async def message_list(request: Request) -> Response:
 @router.post("/account/messages/read-all")
 async def mark_all_read(request: Request) -> Response:
     values = await read_form(request)
-    up_to = values.get("up_to_id", "")
     async with uow() as session:
         auth = await current_customer(request, session)
         if auth is None:
             return to_login(request)
         await notify.mark_all_read(
-            session, customer_id=auth.customer.id, up_to_id=int(up_to) if up_to.isdigit() else None
+            session, customer_id=auth.customer.id, up_to_id=parse_id(values.get("up_to_id"))
         )
     return RedirectResponse(MESSAGES, status_code=303)
 

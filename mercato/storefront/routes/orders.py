@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import fulfillment, identity, inventory, orders
+from mercato import checkout, fulfillment, identity, inventory, orders
 from mercato.core.db import uow
 from mercato.storefront.routes.account import (
     ORDER_TABS,
@@ -207,7 +207,7 @@ async def cancel(request: Request, number: Number) -> Response:
         session: AsyncSession, auth: CustomerSession, order: orders.OrderRead, values: dict[str, str]
     ) -> None:
         data = validate(orders.CancelOrder, values, "reason")
-        await orders.cancel_order(
+        await checkout.cancel_order(
             session, order_id=order.id, reason=data.reason, actor=_actor(auth), customer_id=auth.customer.id
         )
 

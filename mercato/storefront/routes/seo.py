@@ -1,8 +1,10 @@
 """Search engines: ``/robots.txt``, ``/sitemap.xml`` (home, categories, products on sale) and the
 absolute URLs that canonical links, the sitemap and schema.org data need.
 
-Absolute URLs start from ``MERCATO_BASE_URL`` when it is set (the shop's public address behind
-a proxy), else from the address the request came to.
+Absolute URLs always start from the configured public address (``MERCATO_BASE_URL``, required in
+production; in embedded mode ``http://MERCATO_HOST:MERCATO_PORT``), never from the request's Host
+header: a forged Host would otherwise put another site into cached pages, canonical links and
+the sitemap.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from mercato import catalog
@@ -34,24 +36,18 @@ DISALLOWED = (
 SEO_CACHE = "public, max-age=3600"
 
 
-def site_url(request: Request) -> str:
-    """The shop's public origin, without a trailing slash."""
-    configured = get_settings().base_url.rstrip("/")
-    return configured or str(request.base_url).rstrip("/")
-
-
-def absolute(request: Request, path: str) -> str:
+def absolute(path: str) -> str:
     """``path`` (starting with ``/``) on the shop's public origin."""
-    return site_url(request) + path
+    return get_settings().public_base_url + path
 
 
 @router.get("/robots.txt")
-async def robots(request: Request) -> Response:
+async def robots() -> Response:
     lines = [
         "User-agent: *",
         *(f"Disallow: {path}" for path in DISALLOWED),
         "",
-        f"Sitemap: {absolute(request, '/sitemap.xml')}",
+        f"Sitemap: {absolute('/sitemap.xml')}",
     ]
     return Response("\n".join(lines) + "\n", media_type="text/plain", headers={"cache-control": SEO_CACHE})
 
@@ -63,16 +59,14 @@ def _walk(nodes: list[catalog.StorefrontCategory]) -> Iterator[catalog.Storefron
 
 
 @router.get("/sitemap.xml")
-async def sitemap(request: Request) -> Response:
+async def sitemap() -> Response:
     async with uow(write=False) as session:
         tree = await catalog.get_storefront_category_tree(session)
         products = await catalog.list_sitemap_products(session)
-    entries = [f"<url><loc>{escape(absolute(request, '/'))}</loc></url>"]
+    entries = [f"<url><loc>{escape(absolute('/'))}</loc></url>"]
+    entries += [f"<url><loc>{escape(absolute(f'/c/{node.slug}'))}</loc></url>" for node in _walk(tree)]
     entries += [
-        f"<url><loc>{escape(absolute(request, f'/c/{node.slug}'))}</loc></url>" for node in _walk(tree)
-    ]
-    entries += [
-        f"<url><loc>{escape(absolute(request, f'/p/{product.slug}'))}</loc>"
+        f"<url><loc>{escape(absolute(f'/p/{product.slug}'))}</loc>"
         f"<lastmod>{product.updated_at.date().isoformat()}</lastmod></url>"
         for product in products
     ]

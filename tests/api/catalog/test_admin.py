@@ -272,4 +272,4 @@ async def test_bad_input_is_4xx_never_5xx(client: AsyncClient) -> None:
         await client.post(f"{A}/products/{product.id}/submit", headers=headers),
     ]
 
-    assert [r.status_code for r in responses] == [422, 422, 422, 422, 422, 422, 422, 404, 422, 422, 422, 422]
+    assert [r.status_code for r in responses] == [422, 422, 422, 422, 422, 400, 422, 404, 422, 422, 422, 422]

@@ -7,7 +7,7 @@ from httpx import AsyncClient
 from mercato import catalog
 from mercato.core.db import uow
 from tests.factories.catalog import SYSTEM, make_listed_product
-from tests.factories.media import image_bytes
+from tests.factories.media import decoded, image_bytes
 
 
 async def test_the_product_page_links_its_images_and_the_links_serve_them(client: AsyncClient) -> None:
@@ -17,7 +17,7 @@ async def test_the_product_page_links_its_images_and_the_links_serve_them(client
         added = await catalog.add_product_image(
             session,
             product_id=product.id,
-            data=image_bytes("JPEG", (800, 600)),
+            image=decoded(image_bytes("JPEG", (800, 600))),
             filename="front.jpg",
             declared_type="image/jpeg",
             alt="正面",

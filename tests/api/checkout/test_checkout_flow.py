@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from mercato import inventory, orders
+from mercato import checkout, inventory, orders
 from mercato.cart.models import Cart, CartLine
 from mercato.core import clock, events
 from mercato.core.db import uow
@@ -101,8 +101,7 @@ async def test_an_unpaid_order_times_out_the_cart_thaws_and_stock_returns(client
     assert await level(red) == (5, 2)
     clock.advance(dt.timedelta(minutes=31))
 
-    async with uow() as s:
-        cancelled = await orders.cancel_unpaid_orders(s)
+    cancelled = await checkout.cancel_unpaid_orders()
     await events.deliver_pending()
 
     assert cancelled == 1

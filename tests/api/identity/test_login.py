@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
 from mercato import identity
@@ -292,3 +292,23 @@ async def test_cookie_session_writes_need_the_csrf_header(client: AsyncClient) -
     assert (refused.status_code, refused.json()["code"]) == (403, "identity.csrf_failed")
     assert accepted.status_code == 200
     assert accepted.json()["name"] == "新名字"
+
+
+async def test_a_lock_from_one_address_does_not_refuse_the_right_password_from_another(
+    app: object, client: AsyncClient
+) -> None:
+    customer = await make_customer(phone="+8613900000787")
+    body = {"identifier": "13900000787", "password": "wrong-pass-1"}
+    failures = [await client.post("/api/v1/auth/login/password", json=body) for _ in range(5)]
+    right = {"identifier": "13900000787", "password": PASSWORD}
+
+    locked = await client.post("/api/v1/auth/login/password", json=right)
+    transport = ASGITransport(app=app, client=("198.51.100.30", 50000))  # type: ignore[arg-type]
+    async with AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
+        other = await elsewhere.post("/api/v1/auth/login/password", json=right)
+
+    assert [r.status_code for r in failures] == [401] * 5
+    assert (locked.status_code, locked.json()["code"]) == (429, "identity.account_locked")
+    assert other.status_code == 200
+    assert other.json()["customer"]["id"] == customer.id
+    assert await _token_count() == 1

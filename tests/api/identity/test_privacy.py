@@ -5,18 +5,26 @@ from __future__ import annotations
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from mercato import identity
+from mercato import identity, notify
 from mercato.core.db import uow
 from mercato.core.events import OutboxEvent
 from mercato.identity.models import Address, AuthToken, Consent, Customer
 from tests.api.identity.test_addresses import ADDRESS
-from tests.factories.identity import PASSWORD, signed_in_customer
+from tests.factories.identity import PASSWORD, emailed_code, signed_in_customer
 
 
-async def test_lists_the_consent_given_at_registration(client: AsyncClient) -> None:
+async def test_lists_the_consent_given_at_registration(
+    client: AsyncClient, mail: notify.ConsoleEmail
+) -> None:
+    await client.post("/api/v1/auth/email-codes", json={"email": "dan@example.com", "purpose": "register"})
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "dan@example.com", "password": "s3cret-horse", "accept_privacy_policy": True},
+        json={
+            "email": "dan@example.com",
+            "code": await emailed_code(mail, "dan@example.com"),
+            "password": "s3cret-horse",
+            "accept_privacy_policy": True,
+        },
     )
     headers = {"Authorization": f"Bearer {response.json()['token']['token']}"}
 

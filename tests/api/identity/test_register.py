@@ -1,15 +1,16 @@
-"""Registration by mobile + SMS code and by email + password."""
+"""Registration by mobile + SMS code and by email + emailed code + password."""
 
 from __future__ import annotations
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from mercato import identity
+from mercato import identity, notify
 from mercato.core import cache
 from mercato.core.db import uow
 from mercato.core.events import OutboxEvent
 from mercato.identity.models import Consent, Customer
+from tests.factories.identity import emailed_code
 
 
 async def _counts() -> tuple[int, int, int]:
@@ -57,10 +58,21 @@ async def test_registers_with_phone_and_code(client: AsyncClient, sms: identity.
     assert event.payload == {"customer_id": body["customer"]["id"], "channel": "phone"}
 
 
-async def test_registers_with_email_and_password(client: AsyncClient) -> None:
+async def test_registers_with_email_code_and_password(client: AsyncClient, mail: notify.ConsoleEmail) -> None:
+    sent = await client.post(
+        "/api/v1/auth/email-codes", json={"email": "alice@example.com", "purpose": "register"}
+    )
+    assert sent.status_code == 202
+    code = await emailed_code(mail, "alice@example.com")
+
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "Alice@Example.COM", "password": "s3cret-horse", "accept_privacy_policy": True},
+        json={
+            "email": "Alice@Example.COM",
+            "code": code,
+            "password": "s3cret-horse",
+            "accept_privacy_policy": True,
+        },
     )
 
     assert response.status_code == 201

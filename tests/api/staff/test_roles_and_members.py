@@ -6,9 +6,10 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
+from mercato import identity
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry, Role, Staff, StaffRole
-from tests.factories.identity import PASSWORD, make_staff, staff_headers
+from tests.factories.identity import PASSWORD, SYSTEM, make_staff, staff_headers
 
 ENDPOINTS = [
     ("GET", "/api/v1/staff/permissions", None),
@@ -21,6 +22,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/staff/members", {"email": "new@example.com", "password": PASSWORD}),
     ("GET", "/api/v1/staff/members/{member}", None),
     ("PATCH", "/api/v1/staff/members/{member}", {"name": "Renamed"}),
+    ("POST", "/api/v1/staff/members/{member}/unlock", None),
     ("GET", "/api/v1/staff/audit", "audit"),
 ]
 
@@ -347,7 +349,8 @@ async def test_replacing_roles_needs_the_right_to_grant_the_removed_ones_too(cli
         f"/api/v1/staff/members/{member.id}", json={"role_ids": []}, headers=headers
     )
 
-    assert (response.status_code, response.json()["code"]) == (403, "identity.cannot_grant")
+    # the member holds a permission the manager lacks: they are out of the manager's reach
+    assert (response.status_code, response.json()["code"]) == (403, "identity.cannot_manage_staff")
     async with uow(write=False) as s:
         held = (await s.execute(select(func.count()).where(StaffRole.staff_id == member.id))).scalar_one()
     assert held == 1
@@ -387,3 +390,66 @@ async def test_members_are_listed_newest_first_with_search_and_pages(client: Asy
     assert [m["email"] for m in third["items"]] == ["root@example.com"]
     assert third["next_cursor"] is None
     assert [m["email"] for m in search["items"]] == ["bobby@example.com", "bob@example.com"]
+
+
+async def _member_state(staff_id: int) -> tuple[object, ...]:
+    async with uow(write=False) as s:
+        row = await s.get(Staff, staff_id)
+        assert row is not None
+        roles = (await s.execute(select(func.count()).where(StaffRole.staff_id == staff_id))).scalar_one()
+        audit = (await s.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
+    return row.name, row.is_active, roles, audit
+
+
+async def test_a_manager_cannot_change_a_member_holding_permissions_they_lack(client: AsyncClient) -> None:
+    _, headers = await manager(["orders.read"])
+    member = await make_staff(email="refunder@example.com", permissions=["orders.read", "orders.refund"])
+    member_headers = await staff_headers(member.id)
+    async with uow(write=False) as s:
+        readers = (
+            await s.execute(select(Role.id).where(Role.name == "role of manager@example.com"))
+        ).scalar_one()
+    before = await _member_state(member.id)
+
+    answers = [
+        await client.patch(f"/api/v1/staff/members/{member.id}", json=body, headers=headers)
+        for body in ({"name": "Renamed"}, {"is_active": False}, {"role_ids": [readers]})
+    ]
+
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(403, "identity.cannot_manage_staff")] * 3
+    assert answers[0].json()["detail"] == "您不能修改持有您所没有的权限的员工。"
+    assert await _member_state(member.id) == before
+    assert (await client.get("/api/v1/staff/me", headers=member_headers)).status_code == 200
+
+
+async def test_a_manager_changes_a_member_whose_permissions_they_hold(client: AsyncClient) -> None:
+    _, headers = await manager(["orders.read", "orders.refund"])
+    member = await make_staff(email="reader@example.com", permissions=["orders.read"])
+
+    renamed = await client.patch(
+        f"/api/v1/staff/members/{member.id}", json={"name": "Reader"}, headers=headers
+    )
+    deactivated = await client.patch(
+        f"/api/v1/staff/members/{member.id}", json={"is_active": False}, headers=headers
+    )
+
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Reader")
+    assert (deactivated.status_code, deactivated.json()["is_active"]) == (200, False)
+    assert (await audit_actions())[-2:] == ["staff.update", "staff.update"]
+
+
+async def test_a_manager_cannot_give_a_role_with_permissions_they_lack(client: AsyncClient) -> None:
+    _, headers = await manager(["orders.read"])
+    member = await make_staff(email="reader@example.com", permissions=["orders.read"])
+    async with uow() as s:
+        refund_role = (
+            await identity.create_role(s, name="Refunds", permissions=["orders.refund"], actor=SYSTEM)
+        ).id
+    before = await _member_state(member.id)
+
+    response = await client.patch(
+        f"/api/v1/staff/members/{member.id}", json={"role_ids": [refund_role]}, headers=headers
+    )
+
+    assert (response.status_code, response.json()["code"]) == (403, "identity.cannot_grant")
+    assert await _member_state(member.id) == before

@@ -10,9 +10,11 @@ from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity
+from mercato.core import images
 from mercato.core.db import uow
 from tests.factories.media import (
     audit_actions,
+    decoded,
     image_bytes,
     image_rows,
     make_brand,
@@ -25,10 +27,13 @@ ACTOR = identity.Actor(staff_id=None, label="tests")
 
 
 async def add(session: AsyncSession, product_id: int, data: bytes | None = None) -> catalog.ProductImageRead:
+    upload = await catalog.check_product_image(
+        session, product_id=product_id, data=data if data is not None else image_bytes(), alt="", actor=ACTOR
+    )
     return await catalog.add_product_image(
         session,
         product_id=product_id,
-        data=data if data is not None else image_bytes(),
+        image=await images.decode(upload),
         filename="a.png",
         declared_type="image/png",
         alt="",
@@ -108,7 +113,7 @@ async def test_a_rolled_back_logo_leaves_the_current_one_in_place() -> None:
     brand_id = await make_brand()
     async with uow() as session:
         current = await catalog.set_brand_logo(
-            session, brand_id=brand_id, data=image_bytes(), filename="a.png", declared_type=None, actor=ACTOR
+            session, brand_id=brand_id, image=decoded(), filename="a.png", declared_type=None, actor=ACTOR
         )
 
     async def replace_then_fail() -> None:
@@ -116,7 +121,7 @@ async def test_a_rolled_back_logo_leaves_the_current_one_in_place() -> None:
             await catalog.set_brand_logo(
                 session,
                 brand_id=brand_id,
-                data=image_bytes("WEBP"),
+                image=decoded(image_bytes("WEBP"), thumbnail=False),
                 filename="b",
                 declared_type=None,
                 actor=ACTOR,

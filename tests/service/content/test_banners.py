@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from mercato import content, identity
 from mercato.content.models import Banner
-from mercato.core import clock
+from mercato.core import clock, images
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
-from tests.factories.media import camera_exif, image_bytes, png_claiming, stored, stored_files
+from tests.factories.media import camera_exif, decoded, image_bytes, png_claiming, stored, stored_files
 
 ACTOR = identity.Actor(staff_id=None, label="editor@example.com")
 
@@ -30,10 +30,11 @@ async def create(**fields: object) -> content.BannerRead:
     if not isinstance(image, bytes):
         image = image_bytes("JPEG", (1200, 400), exif=camera_exif())
     async with uow() as session:
+        upload = await content.check_banner_image(session, data=image, actor=ACTOR)
         return await content.create_banner(
             session,
             data=write(**fields),
-            image=image,
+            image=await images.decode(upload),
             filename="sale.jpg",
             declared_type="image/jpeg",
             actor=ACTOR,
@@ -133,7 +134,7 @@ async def test_an_image_over_the_size_limit_is_refused_before_decoding(
 async def test_a_rolled_back_create_leaves_no_file() -> None:
     async def create_then_fail() -> None:
         async with uow() as session:
-            await content.create_banner(session, data=write(), image=image_bytes(), actor=ACTOR)
+            await content.create_banner(session, data=write(), image=decoded(thumbnail=False), actor=ACTOR)
             raise RuntimeError("later step failed")
 
     with pytest.raises(RuntimeError):
@@ -152,7 +153,7 @@ async def test_update_replaces_the_fields_and_the_image_and_deletes_the_old_file
             session,
             banner_id=banner.id,
             data=write(title="年货节", link="/search?q=%E5%B9%B4%E8%B4%A7", position=5, is_enabled=False),
-            image=image_bytes("PNG", (800, 300)),
+            image=decoded(image_bytes("PNG", (800, 300)), thumbnail=False),
             filename="new.png",
             actor=ACTOR,
         )

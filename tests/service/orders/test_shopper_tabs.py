@@ -3,13 +3,14 @@ statuses, newest first, paged, only the customer's own."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event
 
 from mercato import orders
 from mercato.core.db import get_database, uow
 from tests.factories.cart import listed_skus
 from tests.factories.identity import make_customer
-from tests.factories.orders import place
+from tests.factories.orders import lift_unpaid_limits, place
 
 S = orders.OrderStatus
 
@@ -63,7 +64,10 @@ async def test_lists_a_group_of_statuses_newest_first_in_pages() -> None:
     assert [o.id for o in every.items] == [c.id, b.id, a.id]
 
 
-async def test_each_order_comes_with_its_lines_preview_and_totals_in_two_queries() -> None:
+async def test_each_order_comes_with_its_lines_preview_and_totals_in_two_queries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lift_unpaid_limits(monkeypatch)
     alice = await make_customer()
     red, black = await listed_skus(price=3000, stock=20)
     one = await place(alice.id, (red, 2))

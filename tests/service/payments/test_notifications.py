@@ -1,5 +1,6 @@
 """Applying notifications: exactly once under duplicates and concurrency; a wrong amount or
-currency, or money for a closed payment, is flagged for review and never marks the payment paid."""
+currency is flagged for review and never marks the payment paid; money for a closed payment is
+captured and refunded at once (flagged if the gateway refuses the refund)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import asyncio
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
 from mercato import payments
 from mercato.core import clock
 from mercato.core.db import uow
+from mercato.payments.models import SandboxTransaction
 from tests.factories.payments import (
     body_for,
     counts,
@@ -109,20 +112,38 @@ async def test_a_mismatch_flags_the_payment_and_does_not_pay(
     assert await history(payment.id) == []
 
 
-async def test_paid_after_the_payment_was_closed_is_flagged_for_a_refund() -> None:
+async def paid_at_the_gateway(payment: payments.PaymentRead) -> None:
+    """The gateway took the money (its own books), whatever we know of it yet."""
+    async with uow() as s:
+        await s.execute(
+            update(SandboxTransaction)
+            .where(SandboxTransaction.trade_id == payment.provider_payment_id)
+            .values(status="paid", paid_amount=payment.amount)
+        )
+
+
+async def test_paid_after_the_payment_was_closed_is_captured_and_refunded_at_once() -> None:
     payment = await make_payment(reference="order:8", expires_in=dt.timedelta(minutes=30))
     clock.advance(dt.timedelta(minutes=31))
     assert await payments.close_expired_payments() == 1
+    await paid_at_the_gateway(payment)  # paid there as it closed
 
     result = await handle(body_for(payment))
 
     assert result.outcome is payments.NotificationOutcome.paid_after_close
-    closed = await read_payment(payment.id)
-    reason = "paid after the payment was closed: refund the customer"
-    assert (closed.status, closed.needs_review, closed.review_reason) == (
-        payments.PaymentStatus.closed,
-        True,
-        reason,
+    refunded = await read_payment(payment.id)
+    assert (refunded.status, refunded.refunded_amount, refunded.needs_review) == (
+        payments.PaymentStatus.refunded,
+        9900,
+        False,
+    )
+    async with uow(write=False) as s:
+        [refund] = await payments.list_refunds(s, payment_id=payment.id)
+    assert (refund.amount, refund.status, refund.reason, refund.actor) == (
+        9900,
+        payments.RefundStatus.succeeded,
+        "paid after the payment was closed: refunded automatically",
+        "system",
     )
     assert await outbox() == [
         (
@@ -130,11 +151,48 @@ async def test_paid_after_the_payment_was_closed_is_flagged_for_a_refund() -> No
             {"payment_id": payment.id, "reference": "order:8", "reason": "not paid in time"},
         ),
         (
-            "payments.payment_needs_review.v1",
-            {"payment_id": payment.id, "reference": "order:8", "reason": reason},
+            "payments.payment_refunded.v1",
+            {
+                "payment_id": payment.id,
+                "refund_id": refund.id,
+                "reference": "order:8",
+                "amount": 9900,
+                "currency": "CNY",
+                "refunded_total": 9900,
+                "is_full": True,
+            },
         ),
+    ]  # no payment_captured: the payable gave it up
+    assert await history(payment.id) == [
+        ("pending", "closed", "system"),
+        ("closed", "paid", "provider:sandbox"),
+        ("paid", "refunded", "system"),
     ]
-    assert await history(payment.id) == [("pending", "closed", "system")]
+
+
+async def test_paid_after_close_that_the_gateway_will_not_refund_is_flagged() -> None:
+    payment = await make_payment(reference="order:8", expires_in=dt.timedelta(minutes=30))
+    clock.advance(dt.timedelta(minutes=31))
+    assert await payments.close_expired_payments() == 1
+
+    result = await handle(body_for(payment))  # the gateway's own books say the trade is closed
+
+    assert result.outcome is payments.NotificationOutcome.paid_after_close
+    flagged = await read_payment(payment.id)
+    async with uow(write=False) as s:
+        [refund] = await payments.list_refunds(s, payment_id=payment.id)
+    reason = f"automatic refund {refund.id} failed (refund exceeds the paid amount): refund the customer"
+    assert (flagged.status, flagged.refunded_amount, flagged.needs_review, flagged.review_reason) == (
+        payments.PaymentStatus.paid,
+        0,
+        True,
+        reason,
+    )
+    assert refund.status is payments.RefundStatus.failed
+    assert [name for name, _ in await outbox()] == [
+        "payments.payment_closed.v1",
+        "payments.payment_needs_review.v1",
+    ]
 
 
 async def test_failed_then_paid_is_flagged() -> None:

@@ -10,6 +10,7 @@ PRODUCTION = {
     "redis_url": "redis://127.0.0.1:6379/0",
     "secret_key": SecretStr("k" * 40),
     "secure_cookies": True,
+    "base_url": "https://shop.example.com",
     "payment_providers": ["sandbox"],
 }
 TEST_PROVIDER_PROBLEMS = [
@@ -23,6 +24,24 @@ def test_production_refuses_the_sandbox_and_console_providers() -> None:
     settings = Settings(_env_file=None, **PRODUCTION)  # type: ignore[call-arg]
 
     assert settings.problems() == TEST_PROVIDER_PROBLEMS
+
+
+def test_production_requires_the_public_address() -> None:
+    unset = Settings(_env_file=None, allow_test_providers=True, **{**PRODUCTION, "base_url": ""})  # type: ignore[call-arg]
+    relative = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        allow_test_providers=True,
+        **{**PRODUCTION, "base_url": "shop.example.com"},
+    )
+    embedded = Settings(_env_file=None, base_url="")  # type: ignore[call-arg]
+
+    assert unset.problems() == [
+        "MERCATO_BASE_URL: required in production mode, the shop's public address "
+        "(https://shop.example.com): links, canonical URLs and the sitemap use it"
+    ]
+    assert relative.problems() == ["MERCATO_BASE_URL: must start with https:// (or http://)"]
+    assert embedded.problems() == []
+    assert embedded.public_base_url == "http://127.0.0.1:8000"
 
 
 def test_allow_test_providers_admits_them_in_production_and_nothing_else() -> None:

@@ -1,4 +1,5 @@
-"""The payment transition table: pending ends once; refunds only follow a payment."""
+"""The payment transition table: pending ends once; refunds only follow a payment; a closed
+payment goes back to paid only for money that still arrived (then refunded)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ ALLOWED = {
     (S.pending, S.paid),
     (S.pending, S.closed),
     (S.pending, S.failed),
+    (S.closed, S.paid),
     (S.paid, S.partially_refunded),
     (S.paid, S.refunded),
     (S.partially_refunded, S.partially_refunded),
@@ -31,13 +33,13 @@ def test_exactly_the_declared_edges_are_allowed(current: S, target: S) -> None:
         assert caught.value.code == "payments.illegal_transition"
 
 
-def test_closed_failed_and_refunded_are_terminal() -> None:
-    assert [s for s in S if not PAYMENT.allowed(s)] == [S.failed, S.closed, S.refunded]
+def test_failed_and_refunded_are_terminal() -> None:
+    assert [s for s in S if not PAYMENT.allowed(s)] == [S.failed, S.refunded]
 
 
 def test_sources_list_where_a_status_can_come_from() -> None:
     assert sources(S.refunded) == ["paid", "partially_refunded"]
-    assert sources(S.paid) == ["pending"]
+    assert sources(S.paid) == ["pending", "closed"]
 
 
 @given(st.lists(st.sampled_from(list(S)), max_size=20))

@@ -21,7 +21,7 @@ from mercato.identity.models import AuditEntry
 from tests.api.aftersales.support import Purchase, bought
 from tests.factories.cart import listed_skus
 from tests.factories.identity import make_customer
-from tests.factories.orders import place
+from tests.factories.orders import lift_unpaid_limits, place
 from tests.providers.fake_kuaidi100 import FakeKuaidi100, running_fake_kuaidi100, step, use_fake
 from tests.service.aftersales.support import read_order
 from tests.web.pages import EN, alert_of, csrf_of, field_error_of, staff_sign_in
@@ -95,7 +95,8 @@ async def test_the_list_filters_by_status_delivery_day_sku_and_search(client: As
     assert numbers_in(bad.text) == []
 
 
-async def test_the_list_pages(client: AsyncClient) -> None:
+async def test_the_list_pages(client: AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    lift_unpaid_limits(monkeypatch)
     customer = await make_customer()
     red, _black = await listed_skus(stock=50)
     for _ in range(21):

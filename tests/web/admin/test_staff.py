@@ -322,9 +322,89 @@ async def test_every_staff_form_carries_the_csrf_token(client: AsyncClient) -> N
         ("/admin/staff/new", 1),
         ("/admin/staff/roles/new", 1),
         (f"/admin/staff/roles/{role.id}", 2),
-        (f"/admin/staff/{my_id}", 2),
+        (f"/admin/staff/{my_id}", 3),  # name and roles, status, and a superuser's unlock
     ):
         page = await client.get(path, headers=EN)
         token = csrf_of(page)
         assert page.text.count(f'name="csrf_token" value="{token}"') == 1 + forms, path
         assert 'aria-label="Staff"' in page.text
+
+
+async def test_a_manager_cannot_deactivate_or_rename_a_member_holding_permissions_they_lack(
+    client: AsyncClient,
+) -> None:
+    await _manager(client)  # staff.manage, inventory.read, inventory.write
+    refunds = await _role("退款", ["orders.refund"])
+    async with uow() as s:
+        cashier = await identity.create_staff(
+            s,
+            email="cashier@example.com",
+            password=PASSWORD,
+            name="Cashier",
+            role_ids=[refunds.id],
+            actor=SYSTEM,
+        )
+    page = await client.get(f"/admin/staff/{cashier.id}", headers=EN)
+    before = (await _counts(), await _member(cashier.id))
+
+    renamed = await client.post(
+        f"/admin/staff/{cashier.id}",
+        data={"name": "Renamed", "role_ids": [str(refunds.id)], "csrf_token": csrf_of(page)},
+        headers=EN,
+    )
+    deactivated = await client.post(
+        f"/admin/staff/{cashier.id}/status", data={"active": "0", "csrf_token": csrf_of(page)}, headers=EN
+    )
+
+    assert page.status_code == 200
+    assert "Unlock sign-in" not in page.text  # only a superuser unlocks
+    assert renamed.status_code == deactivated.status_code == 403
+    assert (
+        alert_of(renamed)
+        == alert_of(deactivated)
+        == ("You cannot change a staff member who holds permissions you do not hold.")
+    )
+    assert (await _counts(), await _member(cashier.id)) == before
+
+
+async def test_a_superuser_unlocks_a_members_sign_in_from_the_console(client: AsyncClient) -> None:
+    await _manager(client, superuser=True)
+    async with uow() as s:
+        clerk = await identity.create_staff(s, email="clerk@example.com", password=PASSWORD)
+    wrong = {"email": "clerk@example.com", "password": "wrong-pass-1"}
+    for _ in range(5):
+        await client.post("/api/v1/staff/auth/login", json=wrong)
+    right = {"email": "clerk@example.com", "password": PASSWORD}
+    locked = await client.post("/api/v1/staff/auth/login", json=right)
+    page = await client.get(f"/admin/staff/{clerk.id}", headers=EN)
+
+    response = await client.post(f"/admin/staff/{clerk.id}/unlock", data={"csrf_token": csrf_of(page)})
+
+    assert locked.status_code == 429
+    assert f'<form method="post" action="/admin/staff/{clerk.id}/unlock">' in page.text
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/admin/staff/{clerk.id}?notice=unlocked"
+    notice = await client.get(response.headers["location"], headers=EN)
+    assert "Failed sign-ins forgotten: the staff member can sign in again now." in notice.text
+    assert (await client.post("/api/v1/staff/auth/login", json=right)).status_code == 200
+    async with uow(write=False) as s:
+        actions = list((await s.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars())
+    assert actions[-1] == "staff.unlock"
+
+
+async def test_unlocking_needs_a_superuser_and_the_csrf_token(client: AsyncClient) -> None:
+    await _manager(client)
+    async with uow() as s:
+        clerk = await identity.create_staff(s, email="clerk@example.com", password=PASSWORD)
+    page = await client.get(f"/admin/staff/{clerk.id}", headers=EN)
+    before = await _counts()
+
+    forged = await client.post(f"/admin/staff/{clerk.id}/unlock", data={"csrf_token": "forged"})
+    refused = await client.post(
+        f"/admin/staff/{clerk.id}/unlock", data={"csrf_token": csrf_of(page)}, headers=EN
+    )
+
+    assert forged.status_code == 403
+    assert refused.status_code == 403
+    assert alert_of(refused) == "Only a superuser can do this."
+    assert await _counts() == before

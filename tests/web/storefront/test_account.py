@@ -1,20 +1,31 @@
-"""The account pages: sign-in by password and SMS code, registration, the account overview,
-sign-out, sign-out everywhere and the data download, with CSRF on every form."""
+"""The account pages: sign-in by password and SMS code, registration (by mobile or email, each
+with a code), password reset (by SMS or email code), the account overview, sign-out, sign-out
+everywhere and the data download, with CSRF on every form."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 
-from mercato import identity
-from tests.factories.identity import PASSWORD, customer_token, make_customer
+from mercato import identity, notify
+from tests.factories.identity import (
+    PASSWORD,
+    customer_token,
+    deliver_emails,
+    emailed_code,
+    emails_to,
+    make_customer,
+)
 from tests.web.pages import (
     EN,
     alert_of,
     csrf_of,
     customer_count,
+    field_error_of,
     post_form,
     set_cookie_header,
     sign_in,
@@ -198,10 +209,29 @@ async def test_an_invalid_number_is_refused_before_any_text_is_sent(
     assert list(sms.sent) == []
 
 
-async def test_registration_by_email_needs_consent(client: AsyncClient) -> None:
-    form = {"channel": "email", "email": "carol@example.com", "password": "s3cret-pass", "name": "Carol"}
+async def test_registration_by_email_needs_the_emailed_code_and_consent(
+    client: AsyncClient, mail: notify.ConsoleEmail
+) -> None:
+    sent = await post_form(
+        client, "/account/register", "/account/register/email-code/send", {"email": "carol@example.com"}
+    )
 
-    refused = await post_form(client, "/account/register", "/account/register", form)
+    assert sent.status_code == 200
+    assert 'id="email-code"' in sent.text
+    assert "我们已向 c***@example.com 发送邮件。" in sent.text
+    assert 'value="carol@example.com"' in sent.text
+    code = await emailed_code(mail, "carol@example.com")
+    form = {
+        "channel": "email",
+        "email": "carol@example.com",
+        "password": "s3cret-pass",
+        "name": "Carol",
+        "csrf_token": csrf_of(sent),
+    }
+    without_code = await client.post("/account/register", data={**form, "accept_privacy_policy": "yes"})
+    assert without_code.status_code == 422
+    assert 'id="email-code-error">此项为必填。</p>' in without_code.text
+    refused = await client.post("/account/register", data={**form, "code": code})
 
     assert refused.status_code == 422
     assert alert_of(refused) == "注册前请先同意隐私政策。"
@@ -210,8 +240,8 @@ async def test_registration_by_email_needs_consent(client: AsyncClient) -> None:
     assert await customer_count() == 0
     assert await token_count() == 0
 
-    accepted = await post_form(
-        client, "/account/register", "/account/register", {**form, "accept_privacy_policy": "yes"}
+    accepted = await client.post(
+        "/account/register", data={**form, "code": code, "accept_privacy_policy": "yes"}
     )
 
     assert accepted.status_code == 303
@@ -245,18 +275,35 @@ async def test_registration_by_mobile_with_an_sms_code(client: AsyncClient, sms:
     assert await customer_count() == 1
 
 
-async def test_registering_a_taken_email_is_a_conflict(client: AsyncClient) -> None:
+async def test_a_taken_email_gets_the_same_page_and_its_owner_an_email(
+    client: AsyncClient, mail: notify.ConsoleEmail
+) -> None:
     await make_customer(email="dave@example.com")
 
-    response = await post_form(
-        client,
+    taken = await post_form(
+        client, "/account/register", "/account/register/email-code/send", {"email": "dave@example.com"}
+    )
+    fresh = await post_form(
+        client, "/account/register", "/account/register/email-code/send", {"email": "dora@example.com"}
+    )
+    await deliver_emails()
+    guess = await client.post(
         "/account/register",
-        "/account/register",
-        by_email("dave@example.com", accept_privacy_policy="1"),
+        data=by_email(
+            "dave@example.com", code="123456", accept_privacy_policy="1", csrf_token=csrf_of(taken)
+        ),
     )
 
-    assert response.status_code == 409
-    assert alert_of(response) == "该手机号或邮箱已注册。"
+    assert taken.status_code == fresh.status_code == 200
+    assert alert_ok_of(taken) == (
+        "我们已向 d***@example.com 发送邮件。请输入邮件中的验证码（15 分钟内有效）。"
+        "如果该邮箱已有账号，邮件会告知您如何登录。"
+    )
+    assert alert_ok_of(fresh) == alert_ok_of(taken)
+    assert [m.subject for m in emails_to(mail, "dave@example.com")] == ["【Mercato】您已经有账号了"]
+    assert len(emails_to(mail, "dora@example.com")) == 1
+    assert guess.status_code == 422
+    assert alert_of(guess) == "验证码错误。"
     assert await customer_count() == 1
 
 
@@ -391,6 +438,13 @@ def by_email(email: str, **fields: str) -> dict[str, str]:
     return {"channel": "email", "email": email, "password": "s3cret-pass", **fields}
 
 
+def alert_ok_of(page: Response) -> str:
+    """The confirmation a page shows (unescaped, its whitespace collapsed)."""
+    match = re.search(r'<div class="alert alert-ok" role="status">\s*<p>(.*?)</p>', page.text, re.DOTALL)
+    assert match is not None, "the page shows no confirmation"
+    return " ".join(html.unescape(match.group(1)).split())
+
+
 async def test_sign_in_and_registration_link_to_each_other_and_keep_next(client: AsyncClient) -> None:
     login = await client.get("/account/login", params={"next": "/account/orders?tab=to_pay"})
     register = await client.get("/account/register", params={"next": "/account/orders?tab=to_pay"})
@@ -405,15 +459,129 @@ async def test_sign_in_and_registration_link_to_each_other_and_keep_next(client:
     [("/account/orders", "/account/orders"), ("//evil.example", "/account")],
     ids=["inside the shop", "elsewhere: the account instead"],
 )
-async def test_registration_goes_on_to_next(client: AsyncClient, next_page: str, location: str) -> None:
+async def test_registration_goes_on_to_next(
+    client: AsyncClient, mail: notify.ConsoleEmail, next_page: str, location: str
+) -> None:
     register = await client.get("/account/register", params={"next": next_page})
+    sent = await client.post(
+        "/account/register/email-code/send",
+        data={"email": "hank@example.com", "next": next_page, "csrf_token": csrf_of(register)},
+    )
+    assert sent.text.count(f'<input type="hidden" name="next" value="{location}">') == 3
 
     response = await client.post(
         "/account/register",
         data=by_email(
-            "hank@example.com", accept_privacy_policy="yes", next=next_page, csrf_token=csrf_of(register)
+            "hank@example.com",
+            code=await emailed_code(mail, "hank@example.com"),
+            accept_privacy_policy="yes",
+            next=next_page,
+            csrf_token=csrf_of(register),
         ),
     )
 
     assert response.status_code == 303
     assert response.headers["location"] == location
+
+
+async def test_a_forgotten_password_is_reset_with_an_emailed_code(
+    client: AsyncClient, mail: notify.ConsoleEmail
+) -> None:
+    customer = await make_customer(email="ivy@example.com", name="Ivy")
+    await customer_token(customer.id)
+    login = await client.get("/account/login", params={"next": "/account/orders"})
+    assert 'href="/account/password-reset?next=/account/orders"' in login.text
+
+    sent = await post_form(
+        client,
+        "/account/password-reset?next=/account/orders",
+        "/account/password-reset/code/send",
+        {"channel": "email", "email": "ivy@example.com", "next": "/account/orders"},
+    )
+    code = await emailed_code(mail, "ivy@example.com")
+    form = {
+        "channel": "email",
+        "email": "ivy@example.com",
+        "next": "/account/orders",
+        "csrf_token": csrf_of(sent),
+    }
+    weak = await client.post(
+        "/account/password-reset", data={**form, "code": code, "new_password": "password"}
+    )
+    response = await client.post(
+        "/account/password-reset", data={**form, "code": code, "new_password": "fresh-horse-77"}
+    )
+
+    assert sent.status_code == 200
+    assert (
+        alert_ok_of(sent) == "如果有账号使用 i***@example.com，我们已向其发送验证码。验证码 15 分钟内有效。"
+    )
+    assert 'id="reset-email-new_password"' in sent.text
+    assert weak.status_code == 422
+    assert (
+        field_error_of(weak, "reset-email-new_password")
+        == "密码需为 8 到 128 位，同时包含字母和数字，且不能是常见密码。"
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account/login?notice=password_reset&next=%2Faccount%2Forders"
+    assert await token_count(revoked=False) == 0
+    notice = await client.get(response.headers["location"], headers=EN)
+    assert "Your password has been reset. Sign in with the new one." in notice.text
+    signed_in = await sign_in(client, "ivy@example.com", "fresh-horse-77")
+    assert signed_in.headers["location"] == "/account"
+
+
+async def test_a_reset_code_for_an_unknown_email_gets_the_same_page_and_sends_nothing(
+    client: AsyncClient, mail: notify.ConsoleEmail
+) -> None:
+    await make_customer(email="jade@example.com")
+
+    known = await post_form(
+        client,
+        "/account/password-reset",
+        "/account/password-reset/code/send",
+        {"channel": "email", "email": "jade@example.com"},
+    )
+    unknown = await post_form(
+        client,
+        "/account/password-reset",
+        "/account/password-reset/code/send",
+        {"channel": "email", "email": "jane@example.com"},
+    )
+    await deliver_emails()
+
+    assert known.status_code == unknown.status_code == 200
+    assert (
+        alert_ok_of(known)
+        == alert_ok_of(unknown)
+        == ("如果有账号使用 j***@example.com，我们已向其发送验证码。验证码 15 分钟内有效。")
+    )
+    assert [m.recipient for m in mail.sent] == ["jade@example.com"]
+
+
+async def test_a_password_is_reset_with_an_sms_code_too(
+    client: AsyncClient, sms: identity.ConsoleSms
+) -> None:
+    await make_customer(phone="+8613800138055")
+
+    sent = await post_form(
+        client,
+        "/account/password-reset",
+        "/account/password-reset/code/send",
+        {"channel": "phone", "phone": "13800138055"},
+    )
+    response = await client.post(
+        "/account/password-reset",
+        data={
+            "channel": "phone",
+            "phone": "13800138055",
+            "code": sms_code(sms, "+8613800138055"),
+            "new_password": "fresh-horse-77",
+            "csrf_token": csrf_of(sent),
+        },
+    )
+
+    assert sent.status_code == 200
+    assert 'id="reset-phone-code"' in sent.text
+    assert response.status_code == 303
+    await sign_in(client, "13800138055", "fresh-horse-77")

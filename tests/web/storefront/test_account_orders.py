@@ -14,6 +14,7 @@ from mercato import orders
 from mercato.core import events
 from mercato.core.db import uow
 from tests.factories.checkout import open_shop
+from tests.factories.orders import lift_unpaid_limits
 from tests.service.aftersales.support import read_order
 from tests.service.fulfillment.factories import store_order
 from tests.web.pages import EN, alert_of, csrf_of
@@ -80,6 +81,7 @@ async def test_the_list_filters_by_tab_and_pages(
     client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("mercato.storefront.routes.orders.PAGE_SIZE", 2)
+    lift_unpaid_limits(monkeypatch)
     customer = await signed_in_shopper(client)
     red, _black = await open_shop(stock=20)
     unpaid = [await unpaid_order(customer.id, red, 1) for _ in range(3)]

@@ -30,7 +30,7 @@ async def test_robots_keeps_crawlers_out_of_private_pages_and_points_to_the_site
         "Disallow: /locale\n"
         "Disallow: /search\n"
         "\n"
-        "Sitemap: http://testserver/sitemap.xml\n"
+        "Sitemap: http://127.0.0.1:8000/sitemap.xml\n"
     )
 
 
@@ -49,13 +49,13 @@ async def test_the_sitemap_lists_home_active_categories_and_products_on_sale(cli
         '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
     )
     assert re.findall(r"<loc>([^<]+)</loc>", response.text) == [
-        "http://testserver/",
-        "http://testserver/c/top",
-        "http://testserver/c/leaf",
-        "http://testserver/p/on-sale",
+        "http://127.0.0.1:8000/",
+        "http://127.0.0.1:8000/c/top",
+        "http://127.0.0.1:8000/c/leaf",
+        "http://127.0.0.1:8000/p/on-sale",
     ]
     assert re.search(
-        r"<loc>http://testserver/p/on-sale</loc><lastmod>\d{4}-\d{2}-\d{2}</lastmod>", response.text
+        r"<loc>http://127.0.0.1:8000/p/on-sale</loc><lastmod>\d{4}-\d{2}-\d{2}</lastmod>", response.text
     )
 
 
@@ -73,3 +73,40 @@ async def test_absolute_urls_use_the_configured_public_address(
     assert robots.text.endswith("Sitemap: https://shop.example.cn/sitemap.xml\n")
     assert "<loc>https://shop.example.cn/p/on-sale</loc>" in sitemap.text
     assert '<link rel="canonical" href="https://shop.example.cn/p/on-sale">' in product.text
+
+
+async def test_a_forged_host_header_never_reaches_absolute_urls(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MERCATO_BASE_URL", "https://shop.example.cn")
+    get_settings.cache_clear()
+    await make_listed_product(slug="on-sale")
+    forged = {"host": "evil.example", "x-forwarded-host": "evil.example"}
+
+    robots = await client.get("/robots.txt", headers=forged)
+    sitemap = await client.get("/sitemap.xml", headers=forged)
+    home = await client.get("/", headers=forged)
+    product = await client.get("/p/on-sale", headers=forged)
+
+    assert robots.text.endswith("Sitemap: https://shop.example.cn/sitemap.xml\n")
+    assert re.findall(r"<loc>([^<]+)</loc>", sitemap.text) == [
+        "https://shop.example.cn/",
+        "https://shop.example.cn/c/c-1",  # the factory's category
+        "https://shop.example.cn/p/on-sale",
+    ]
+    assert '<link rel="canonical" href="https://shop.example.cn/">' in home.text
+    assert '<link rel="canonical" href="https://shop.example.cn/p/on-sale">' in product.text
+    assert all("evil.example" not in r.text for r in (robots, sitemap, home, product))
+
+
+async def test_without_a_configured_address_embedded_mode_uses_its_own_not_the_host_header(
+    client: AsyncClient,
+) -> None:
+    await make_listed_product(slug="on-sale")
+
+    sitemap = await client.get("/sitemap.xml", headers={"host": "evil.example"})
+    product = await client.get("/p/on-sale", headers={"host": "evil.example"})
+
+    assert "<loc>http://127.0.0.1:8000/p/on-sale</loc>" in sitemap.text
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/p/on-sale">' in product.text
+    assert "evil.example" not in sitemap.text + product.text
