@@ -9,9 +9,10 @@ Every ``InputModel`` subclass inherits these rules, field by field, without decl
   U+200E, U+200F, U+061C). A field typed ``MultilineText`` (notes, descriptions, reasons) may
   hold line breaks and tabs; every other text is one line. Refused with the field error codes
   ``string_control_characters`` and ``string_bidi_characters`` (422 ``core.validation_failed``).
-- **Whole numbers** are strict: a JSON body gives ``2``, never ``"2"``, ``2.0`` or ``true``
-  (field error ``int_type``). Values that arrive as text (HTML forms) are validated with
-  ``context=TEXT_VALUES``, which lets ``"2"`` parse.
+- **Whole numbers and booleans** are strict: a JSON body gives ``2``, never ``"2"``, ``2.0`` or
+  ``true`` (field error ``int_type``), and ``true``, never ``1`` or ``"yes"`` (``bool_type``).
+  Values that arrive as text (HTML forms) are validated with ``context=TEXT_VALUES``, which lets
+  ``"2"`` and ``"on"`` parse.
 - Ids are ``IdInt``: 1..2**63-1, the range of a BIGINT column, so a huge id is a 422, not a
   database overflow. Every other integer declares its own bounds (a test walks every input
   model to make sure).
@@ -165,6 +166,7 @@ def _mentions(annotation: Any, marker: object) -> bool:
 @dataclass(frozen=True)
 class _FieldRules:
     ints: Literal["one", "each"] | None
+    boolean: bool
     multiline: bool
 
 
@@ -177,6 +179,7 @@ def _rules_of(model: type[BaseModel]) -> dict[str, _FieldRules]:
         rules = {
             name: _FieldRules(
                 ints=_int_shape(info.annotation),
+                boolean=_unwrap(info.annotation) is bool,
                 multiline=MULTILINE in info.metadata or _mentions(info.annotation, MULTILINE),
             )
             for name, info in model.model_fields.items()
@@ -206,6 +209,13 @@ class InputModel(BaseModel):
             )
             if loose:
                 raise PydanticKnownError("int_type")
+        if (
+            rules.boolean
+            and value is not None
+            and not isinstance(value, bool)
+            and not context.get("text_values")
+        ):
+            raise PydanticKnownError("bool_type")
         result = handler(value)
         _check_texts(result, rules.multiline)
         return result

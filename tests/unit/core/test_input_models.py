@@ -35,6 +35,7 @@ class Sample(InputModel):
     params: dict[str, str] = {}
     quantity: Annotated[int, Field(ge=1, le=999)] = 1
     role_ids: list[IdInt] = []
+    is_active: bool | None = None
 
 
 def _errors(data: dict[str, Any], **kwargs: Any) -> list[tuple[tuple[str | int, ...], str]]:
@@ -110,6 +111,17 @@ def test_ordinary_text_passes() -> None:
 )
 def test_integers_are_strict(_case: str, data: dict[str, Any], loc: tuple[str]) -> None:
     assert _errors(data) == [(loc, "int_type")]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", 1.0])
+def test_booleans_are_strict(value: Any) -> None:
+    assert _errors({"is_active": value}) == [(("is_active",), "bool_type")]
+    assert Sample.model_validate({"is_active": False}).is_active is False
+    assert Sample.model_validate({"is_active": None}).is_active is None
+
+
+def test_booleans_typed_as_text_parse_with_text_values() -> None:
+    assert Sample.model_validate({"is_active": "on"}, context=TEXT_VALUES).is_active is True
 
 
 def test_integers_typed_as_text_parse_with_text_values() -> None:
