@@ -19,6 +19,7 @@ from mercato.cart.errors import (
     CartFull,
     CartLineNotFound,
     CurrencyNotSupported,
+    NotEnoughStock,
     NotSellable,
     QuantityTooHigh,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "CartView",
     "ChangeLine",
     "CurrencyNotSupported",
+    "NotEnoughStock",
     "NotSellable",
     "Notice",
     "NoticeCode",

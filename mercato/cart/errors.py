@@ -33,3 +33,8 @@ class QuantityTooHigh(InvalidInput):
 class CurrencyNotSupported(InvalidInput):
     code = "cart.currency_not_supported"
     message = "This item is sold in another currency."
+
+
+class NotEnoughStock(Conflict):
+    code = "cart.not_enough_stock"
+    message = "Only {available} in stock; the quantity was not changed."

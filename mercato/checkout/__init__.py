@@ -7,7 +7,7 @@ cart; the same key with another body is refused), ``buy_now`` (one SKU, no cart,
 address), ``pay_url``; ``cancel_order`` (an unpaid order and its open payments, in one
 transaction: what the shopper, the console and the API call), ``cancel_unpaid_orders`` (the
 ``orders-cancel-unpaid`` job, ``tasks.py``); the delivery choices
-``delivery_slots`` (定时达) and ``pickup_stores`` (到店自提).
+``delivery_fees`` (each way's shipping fee), ``delivery_slots`` (定时达) and ``pickup_stores`` (到店自提).
 For the storefront's pages: ``confirm_buy_now`` (buy-now's confirm step), ``get_order_payment``
 (pay page), ``get_order_outcome`` (result page: paid, waiting, failed, cancelled) and ``pay_order``
 (pay an unpaid order again or another way).
@@ -38,6 +38,7 @@ from mercato.checkout.service import (
     complete_checkout,
     confirm_buy_now,
     confirm_checkout,
+    delivery_fees,
     delivery_slots,
     get_order_outcome,
     get_order_payment,
@@ -65,6 +66,7 @@ __all__ = [
     "complete_checkout",
     "confirm_buy_now",
     "confirm_checkout",
+    "delivery_fees",
     "delivery_slots",
     "get_order_outcome",
     "get_order_payment",

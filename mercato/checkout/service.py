@@ -40,7 +40,10 @@ from mercato.checkout.schemas import (
 )
 from mercato.core import clock, idempotency
 from mercato.core.db import uow
+from mercato.core.errors import DomainError
+from mercato.core.money import Money
 from mercato.core.schemas import InputModel
+from mercato.pricing import Delivery
 
 
 async def _items(session: AsyncSession, customer_id: int) -> tuple[cart.CartRef, list[orders.OrderItem]]:
@@ -105,6 +108,42 @@ async def confirm_checkout(
 def delivery_slots() -> list[orders.DeliverySlot]:
     """The scheduled-delivery slots a shopper may choose now."""
     return orders.offered_slots(clock.now())
+
+
+async def delivery_fees(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    address_id: int,
+    sku_id: int | None = None,
+    quantity: int = 1,
+) -> dict[Delivery, Money]:
+    """The shipping fee (promotions applied) of each way of delivery to the address:
+    the cart's ticked lines, or ``quantity`` of ``sku_id`` (立即购买). A way that cannot be priced
+    now (the items cannot reach the address) is left out, and all are with nothing to deliver;
+    store pickup, free, is not priced here.
+
+    Raises:
+        AddressNotFound (404).
+    """
+    if sku_id is not None:
+        items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
+    else:
+        try:
+            _cart, items = await _items(session, customer_id)
+        except EmptyCart:
+            return {}
+    address = await identity.get_address(session, customer_id=customer_id, address_id=address_id)
+    fees: dict[Delivery, Money] = {}
+    for delivery in (Delivery.standard, Delivery.express, Delivery.scheduled):
+        try:
+            price = await orders.quote_order(
+                session, items=items, province=address.province, delivery=delivery
+            )
+        except DomainError:
+            continue
+        fees[delivery] = Money(price.shipping_amount, price.currency)
+    return fees
 
 
 async def pickup_stores(session: AsyncSession) -> list[PickupStore]:

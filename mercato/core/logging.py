@@ -34,6 +34,16 @@ _PII_KEYS: dict[str, Callable[[str | None], str | None]] = {
 _SECRET_KEYS = {"password", "token", "code", "secret", "authorization", "cookie", "otp"}
 
 
+# Request ids, trace ids and hashes are opaque identifiers, never personal data: their digit runs
+# must stay intact so that log lines can still be correlated.
+_IDENTIFIER_SUFFIXES = ("_id", "_ids", "_hash", "_digest", "_sha", "_uuid")
+_IDENTIFIER_KEYS = {"id", "uuid", "hash", "digest", "sha", "etag", "trace", "span", "traceparent"}
+
+
+def _is_identifier_key(lowered: str) -> bool:
+    return lowered in _IDENTIFIER_KEYS or lowered.endswith(_IDENTIFIER_SUFFIXES)
+
+
 def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Mask personal data and drop secrets from every log record."""
     for key, value in list(event_dict.items()):
@@ -42,7 +52,7 @@ def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Eve
             event_dict[key] = "[redacted]"
         elif lowered in _PII_KEYS and isinstance(value, str):
             event_dict[key] = _PII_KEYS[lowered](value)
-        elif isinstance(value, str) and key != "event":
+        elif isinstance(value, str) and key != "event" and not _is_identifier_key(lowered):
             event_dict[key] = mask_free_text(value)
     return event_dict
 

@@ -80,11 +80,18 @@ def mask_text(text: str | None, keep: int = 1) -> str | None:
     return text[:keep] + "*" * max(len(text) - keep, 2)
 
 
-_PHONE_RE = re.compile(r"\+?\d[\d ]{9,16}\d")
+# A mainland mobile number (11 digits, 1[3-9]…, optionally +86/0086/86 and spaces or dashes
+# between the 3-4-4 groups) standing alone: never a digit run inside a longer token such as a
+# request id, trace id, hash or UUID (letters, digits, "_", "-" or "." on either side).
+_PHONE_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\-+])"
+    r"(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}"
+    r"(?![A-Za-z0-9_]|[.\-][A-Za-z0-9])"
+)
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 def mask_free_text(text: str) -> str:
     """Mask phone numbers and emails found anywhere in a string (log lines, errors)."""
     text = _EMAIL_RE.sub(lambda m: mask_email(m.group(0)) or "", text)
-    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0).replace(" ", "")) or "", text)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0).replace(" ", "").replace("-", "")) or "", text)

@@ -7,7 +7,8 @@ schemas):
 - warehouses: ``create_warehouse``, ``get_warehouse``, ``list_warehouses``, ``update_warehouse``
 - staff stock operations (audited): ``receive_stock``, ``adjust_stock``, ``transfer_stock``,
   ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list),
-  ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs)
+  ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs),
+  ``has_sellable_stock`` (any units to sell among SKUs: the listing review warns when not)
 - orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
   ``reserve_allocations`` (all or nothing), ``release_reservations``, ``release_units`` (part
   of a hold), ``consume_reservations``, ``keep_reservations`` (paid: the holds no longer
@@ -63,7 +64,7 @@ from mercato.inventory.schemas import (
     WarehouseWrite,
 )
 from mercato.inventory.service.allocation import allocate, choose_warehouses
-from mercato.inventory.service.levels import available_units, sellable_units
+from mercato.inventory.service.levels import available_units, has_sellable_stock, sellable_units
 from mercato.inventory.service.reservations import (
     DEFAULT_HOLD,
     ReservationRace,
@@ -133,6 +134,7 @@ __all__ = [
     "adjust_stock",
     "allocate",
     "available_units",
+    "has_sellable_stock",
     "choose_warehouses",
     "consume_reservations",
     "create_warehouse",

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -86,6 +86,17 @@ def _date(context: Context, value: dt.date | dt.datetime | None) -> str:
     return format_date(value, format="medium", locale=_locale(context))
 
 
+@pass_context
+def _time_range(context: Context, starts: dt.datetime, ends: dt.datetime) -> str:
+    """A time slot in the shop's time zone, its day said once: ``12月8日 09:00–12:00``."""
+    tz, locale = get_settings().tz, _locale(context)
+    start, end = starts.astimezone(tz), ends.astimezone(tz)
+    if start.date() != end.date():
+        return f"{format_datetime(starts, tz, locale)} – {format_datetime(ends, tz, locale)}"
+    day = format_skeleton("MMMd", start, locale=locale)
+    return f"{day} {format_time(start, 'HH:mm', locale=locale)}–{format_time(end, 'HH:mm', locale=locale)}"
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "∅"
@@ -121,6 +132,7 @@ def _build() -> Environment:
     env.filters["date"] = _date
     env.filters["money"] = _money
     env.filters["number"] = _number
+    env.filters["time_range"] = _time_range
     env.globals["audit_changes"] = audit_changes
     return env
 

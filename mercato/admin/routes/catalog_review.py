@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
-from mercato import catalog
+from mercato import catalog, inventory
 from mercato.admin.routes._shared import next_page, notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.web.forms import FORM_ERRORS, read_form, validate
@@ -90,13 +90,30 @@ async def _queue(request: Request, auth: StaffSession, status_code: int = 200, *
             item.product.id: await catalog.check_listing(session, product_id=item.product.id)
             for item in page.items
         }
+        # A listing whose active SKUs have no units to sell passes review unnoticed otherwise.
+        in_stock = {
+            item.product.id: await inventory.has_sellable_stock(
+                session,
+                sku_ids=[
+                    sku.id
+                    for sku in await catalog.list_skus(session, product_id=item.product.id)
+                    if sku.status == catalog.SkuStatus.active
+                ],
+            )
+            for item in page.items
+        }
     return render(
         request,
         QUEUE_PAGE,
         status_code,
         staff=auth.staff,
         items=[
-            (item, checked[item.product.id], _marked_texts(item, checked[item.product.id]))
+            (
+                item,
+                checked[item.product.id],
+                _marked_texts(item, checked[item.product.id]),
+                in_stock[item.product.id],
+            )
             for item in page.items
         ],
         next_url=next_page(QUEUE, {}, page.next_cursor),

@@ -77,7 +77,14 @@ async def get_cart(
 
 
 @router.post("/lines")
-@raises(cart.NotSellable, cart.CurrencyNotSupported, cart.CartFrozen, cart.CartFull, cart.QuantityTooHigh)
+@raises(
+    cart.NotSellable,
+    cart.CurrencyNotSupported,
+    cart.CartFrozen,
+    cart.CartFull,
+    cart.QuantityTooHigh,
+    cart.NotEnoughStock,
+)
 async def add_line(
     data: cart.AddLine, request: Request, response: Response, session: DbSession, customer: MaybeCustomer
 ) -> cart.CartView:
@@ -101,7 +108,7 @@ async def add_line(
 
 
 @router.patch("/lines/{line_id}")
-@raises(cart.CartLineNotFound, cart.CartFrozen, cart.QuantityTooHigh)
+@raises(cart.CartLineNotFound, cart.CartFrozen, cart.QuantityTooHigh, cart.NotEnoughStock)
 async def change_line(
     line_id: LineId,
     data: cart.ChangeLine,
@@ -110,7 +117,8 @@ async def change_line(
     session: DbSession,
     customer: MaybeCustomer,
 ) -> cart.CartView:
-    """Change a line's quantity or tick it for checkout."""
+    """Change a line's quantity or tick it for checkout; a quantity above the available stock is
+    refused (409 ``cart.not_enough_stock``) unless it lowers the line."""
     token = _guest_token(request)
     cart_id = await _current_id(session, customer, token)
     await cart.change_line(session, cart_id=cart_id, line_id=line_id, data=data)

@@ -22,6 +22,7 @@ from mercato.cart.errors import (
     CartFull,
     CartLineNotFound,
     CurrencyNotSupported,
+    NotEnoughStock,
     NotSellable,
     QuantityTooHigh,
 )
@@ -182,6 +183,7 @@ async def add_line(
 
     Raises:
         NotSellable (409): unknown SKU, product not on sale or SKU disabled.
+        NotEnoughStock (409): the line would hold more units than are available; nothing changes.
         CurrencyNotSupported, CartFrozen (409), CartFull (409), QuantityTooHigh (422).
     """
     sku = (await catalog.get_sellable_skus(session, sku_ids=[data.sku_id])).get(data.sku_id)
@@ -195,10 +197,11 @@ async def add_line(
         new_token = None if customer_id else new_guest_token()
         cart = await _create(session, customer_id=customer_id, token=new_token)
     await _lock_active(session, cart.id)
+    available = (await inventory.available_units(session, sku_ids=[data.sku_id]))[data.sku_id]
     now = clock.now()
     lines = (await session.execute(select(func.count()).where(CartLine.cart_id == cart.id))).scalar_one()
     inserted = False
-    if lines < MAX_LINES:
+    if lines < MAX_LINES and data.quantity <= available:
         inserted = await insert_ignore(
             session,
             CartLine.__table__,
@@ -220,20 +223,25 @@ async def add_line(
                     CartLine.cart_id == cart.id,
                     CartLine.sku_id == data.sku_id,
                     CartLine.quantity + data.quantity <= MAX_QUANTITY,
+                    CartLine.quantity + data.quantity <= available,
                 )
                 .values(quantity=CartLine.quantity + data.quantity, is_selected=True, updated_at=now)
                 .returning(CartLine.id)
             )
         ).scalar_one_or_none()
         if grown is None:
-            exists = (
+            held = (
                 await session.execute(
-                    select(CartLine.id).where(CartLine.cart_id == cart.id, CartLine.sku_id == data.sku_id)
+                    select(CartLine.quantity).where(
+                        CartLine.cart_id == cart.id, CartLine.sku_id == data.sku_id
+                    )
                 )
             ).scalar_one_or_none()
-            if exists is None:
+            if held is None and lines >= MAX_LINES:
                 raise CartFull(max_lines=MAX_LINES)
-            raise QuantityTooHigh(max_quantity=MAX_QUANTITY)
+            if (held or 0) + data.quantity > MAX_QUANTITY:
+                raise QuantityTooHigh(max_quantity=MAX_QUANTITY)
+            raise NotEnoughStock(available=available)
     return cart.id, new_token
 
 
@@ -249,19 +257,28 @@ async def _line(session: AsyncSession, cart_id: int, line_id: int) -> CartLine:
 async def change_line(session: AsyncSession, *, cart_id: int, line_id: int, data: ChangeLine) -> None:
     """Set a line's quantity or tick.
 
+    A quantity above the units available is refused unless it lowers the line (a line left above
+    the stock by a sale elsewhere can always come down).
+
     Raises:
-        CartLineNotFound (404), CartFrozen (409).
+        CartLineNotFound (404), CartFrozen (409),
+        NotEnoughStock (409): more than available and not lower than now; nothing changes.
     """
-    await _line(session, cart_id, line_id)
+    line = await _line(session, cart_id, line_id)
     await _lock_active(session, cart_id)
     values: dict[str, object] = {"updated_at": clock.now()}
+    stmt = update(CartLine).where(CartLine.id == line_id, CartLine.cart_id == cart_id)
+    available = None
     if data.quantity is not None:
         values["quantity"] = data.quantity
+        available = (await inventory.available_units(session, sku_ids=[line.sku_id]))[line.sku_id]
+        if data.quantity > available:
+            stmt = stmt.where(CartLine.quantity >= data.quantity)
     if data.selected is not None:
         values["is_selected"] = data.selected
-    await session.execute(
-        update(CartLine).where(CartLine.id == line_id, CartLine.cart_id == cart_id).values(**values)
-    )
+    changed = (await session.execute(stmt.values(**values).returning(CartLine.id))).scalar_one_or_none()
+    if changed is None:
+        raise NotEnoughStock(available=available)
 
 
 async def remove_line(session: AsyncSession, *, cart_id: int, line_id: int) -> None:

@@ -14,7 +14,7 @@ hash). Current-password checks (password change, account deletion) are limited p
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,9 +194,14 @@ async def register_customer(
     destination = phone or email
     assert destination is not None  # one of them was given (checked above)
     await verify_code(session, destination=destination, purpose=CodePurpose.register, code=data.code)
-    return await create_customer(
+    customer = await create_customer(
         session, phone=phone, email=email, password=data.password, name=data.name, meta=meta, checked=True
     )
+    # Registering signs the customer in (the storefront and the API issue a session right after):
+    # that is their first sign-in, shown to staff as the last one until the next.
+    now = clock.now()
+    await session.execute(update(Customer).where(Customer.id == customer.id).values(last_login_at=now))
+    return customer.model_copy(update={"last_login_at": now})
 
 
 async def create_customer(

@@ -257,3 +257,10 @@ async def available_units(session: AsyncSession, *, sku_ids: list[int]) -> dict[
     for sku_id, units in rows:
         found[sku_id] = int(units)
     return found
+
+
+async def has_sellable_stock(session: AsyncSession, *, sku_ids: list[int]) -> bool:
+    """Whether any of the SKUs (say, a product's active ones) has units to sell in an active
+    warehouse; a listing whose SKUs have none cannot be bought."""
+    units = await available_units(session, sku_ids=sku_ids)
+    return any(count > 0 for count in units.values())

@@ -4,6 +4,7 @@ conditional UPDATE (so two racing actions cannot both win), records the change a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import structlog
 from sqlalchemy import func, select, update
@@ -223,11 +224,12 @@ async def _move_sub_order(
     reason: str,
     refused: type[Conflict],
     **values: object,
-) -> bool:
-    """Move one sub-order along ``SUB_ORDER`` with one conditional UPDATE and record it.
+) -> str | None:
+    """Move one sub-order along ``SUB_ORDER`` with one conditional UPDATE.
 
-    Returns False when it is already at or past ``target`` (a repeat changes nothing); raises
-    ``refused`` when it is somewhere the move is not allowed from."""
+    Returns the status it came from, or None when it is already at or past ``target`` (a repeat
+    changes nothing); raises ``refused`` when it is somewhere the move is not allowed from. The
+    caller records the step (``_record_part_step``) once it knows whether the order moved too."""
     current = (
         await session.execute(
             select(SubOrder.status).where(SubOrder.id == sub_order_id, SubOrder.order_id == order_id)
@@ -249,13 +251,57 @@ async def _move_sub_order(
             await session.execute(select(SubOrder.status).where(SubOrder.id == sub_order_id))
         ).scalar_one()
         if now_at in _AT_OR_PAST[target]:
-            return False
+            return None
         raise refused()
+    return current
+
+
+async def _record_part_step(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    sub_order_id: int,
+    came_from: str,
+    target: OrderStatus,
+    actor: identity.Actor,
+    reason: str,
+    order_moved: bool | None,
+) -> None:
+    """Record a sub-order's step in the order's timeline.
+
+    An order of several parts (warehouses) records each part's step (``sub_order_id`` set),
+    before the order's own. An order of one part records the step once, as the order's: called
+    with ``order_moved=None`` before the order's move it records nothing, and after it (True or
+    False) only when the order did not move along with its one part."""
+    one_part = len(await _sub_statuses(session, order_id)) == 1
+    if order_moved is not (False if one_part else None):
+        return
+    await _add_part_change(
+        session,
+        order_id=order_id,
+        sub_order_id=sub_order_id,
+        came_from=came_from,
+        target=target,
+        actor=actor,
+        reason=reason,
+    )
+
+
+async def _add_part_change(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    sub_order_id: int,
+    came_from: str,
+    target: OrderStatus,
+    actor: identity.Actor,
+    reason: str,
+) -> None:
     session.add(
         OrderStatusChange(
             order_id=order_id,
             sub_order_id=sub_order_id,
-            from_status=current,
+            from_status=came_from,
             to_status=str(target),
             actor_id=actor.staff_id,
             actor_label=actor.label,
@@ -264,7 +310,6 @@ async def _move_sub_order(
         )
     )
     await session.flush()
-    return True
 
 
 async def _sub_statuses(session: AsyncSession, order_id: int) -> list[str]:
@@ -284,7 +329,7 @@ async def mark_sub_order_shipped(
         OrderNotFound (404), CannotShip (409): not paid, or cancelled or closed.
     """
     now = clock.now()
-    if not await _move_sub_order(
+    came_from = await _move_sub_order(
         session,
         order_id=order_id,
         sub_order_id=sub_order_id,
@@ -293,8 +338,20 @@ async def mark_sub_order_shipped(
         reason=reason,
         refused=CannotShip,
         shipped_at=now,
-    ):
+    )
+    if came_from is None:
         return False
+    record_step = functools.partial(
+        _record_part_step,
+        session,
+        order_id=order_id,
+        sub_order_id=sub_order_id,
+        came_from=came_from,
+        target=OrderStatus.shipped,
+        actor=actor,
+        reason=reason,
+    )
+    await record_step(order_moved=None)
     warehouse_id = (
         await session.execute(select(SubOrder.warehouse_id).where(SubOrder.id == sub_order_id))
     ).scalar_one()
@@ -302,7 +359,7 @@ async def mark_sub_order_shipped(
     statuses = await _sub_statuses(session, order_id)
     fully = all(s != OrderStatus.paid for s in statuses)
     target = OrderStatus.shipped if fully else OrderStatus.partially_shipped
-    await _move(
+    moved = await _move(
         session,
         order_id=order_id,
         target=target,
@@ -312,6 +369,7 @@ async def mark_sub_order_shipped(
         with_sub_orders=False,
         shipped_at=now if fully else None,
     )
+    await record_step(order_moved=moved is not None)
     await record_event(session, OrderShipped(order_id=order_id, sub_order_id=sub_order_id, fully=fully))
     return True
 
@@ -331,7 +389,7 @@ async def mark_sub_order_delivered(
         OrderNotFound (404), CannotDeliver (409): that part has not shipped.
     """
     now = clock.now()
-    if not await _move_sub_order(
+    came_from = await _move_sub_order(
         session,
         order_id=order_id,
         sub_order_id=sub_order_id,
@@ -340,8 +398,21 @@ async def mark_sub_order_delivered(
         reason=reason,
         refused=CannotDeliver,
         delivered_at=now,
-    ):
+    )
+    if came_from is None:
         return False
+    record_step = functools.partial(
+        _record_part_step,
+        session,
+        order_id=order_id,
+        sub_order_id=sub_order_id,
+        came_from=came_from,
+        target=OrderStatus.delivered,
+        actor=actor,
+        reason=reason,
+    )
+    await record_step(order_moved=None)
+    moved: str | None = None
     if all(s in (OrderStatus.delivered, OrderStatus.closed) for s in await _sub_statuses(session, order_id)):
         moved = await _move(
             session,
@@ -355,6 +426,7 @@ async def mark_sub_order_delivered(
         )
         if moved is not None:
             await record_event(session, OrderDelivered(order_id=order_id))
+    await record_step(order_moved=moved is not None)
     return True
 
 
@@ -522,7 +594,7 @@ async def drop_units_before_shipping(
         )
     ).scalar_one()
     if not left:
-        await _move_sub_order(
+        came_from = await _move_sub_order(
             session,
             order_id=order_id,
             sub_order_id=line.sub_order_id,
@@ -531,3 +603,13 @@ async def drop_units_before_shipping(
             reason=f"nothing left to ship: {reason}",
             refused=CannotDropUnits,
         )
+        if came_from is not None:
+            await _add_part_change(
+                session,
+                order_id=order_id,
+                sub_order_id=line.sub_order_id,
+                came_from=came_from,
+                target=OrderStatus.closed,
+                actor=actor,
+                reason=f"nothing left to ship: {reason}",
+            )

@@ -171,6 +171,17 @@ async def _delivery_page(
     )
     status = context.pop("status_code", 200)
     context.setdefault("problem", None)
+    try:
+        buy_now = _buy_now(values)
+    except ValidationError:
+        buy_now = None
+    fees = await checkout.delivery_fees(
+        session,
+        customer_id=auth.customer.id,
+        address_id=address.id,
+        sku_id=buy_now.sku_id if buy_now else None,
+        quantity=buy_now.quantity if buy_now else 1,
+    )
     return render(
         request,
         DELIVERY_PAGE,
@@ -179,6 +190,7 @@ async def _delivery_page(
         address=address,
         slots=checkout.delivery_slots(),
         stores=await checkout.pickup_stores(session),
+        fees=fees,
         values=values,
         state=_state(values, "address_id", *BUY_NOW_FIELDS),
         back=f"/checkout{_query(_state(values, 'address_id', *BUY_NOW_FIELDS))}",

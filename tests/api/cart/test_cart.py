@@ -9,6 +9,7 @@ from mercato import catalog
 from mercato.cart.models import Cart, CartLine
 from mercato.catalog.models import Sku
 from mercato.core.db import uow
+from mercato.inventory.models import Stock
 from tests.factories.cart import listed_skus
 from tests.factories.catalog import SYSTEM
 from tests.factories.identity import signed_in_customer
@@ -72,9 +73,9 @@ async def test_unticked_and_unbuyable_lines_do_not_count(client: AsyncClient) ->
         "x-cart-token"
     ]
     headers = {"X-Cart-Token": token}
-    body = (
-        await client.post("/api/v1/cart/lines", json={"sku_id": black, "quantity": 5}, headers=headers)
-    ).json()
+    await client.post("/api/v1/cart/lines", json={"sku_id": black, "quantity": 3}, headers=headers)
+    await sell_elsewhere(black, 1)  # two left: the line of three is now above the stock
+    body = (await client.get("/api/v1/cart", headers=headers)).json()
     black_line = next(x for x in body["lines"] if x["sku_id"] == black)
     red_line = next(x for x in body["lines"] if x["sku_id"] == red)
 
@@ -82,7 +83,7 @@ async def test_unticked_and_unbuyable_lines_do_not_count(client: AsyncClient) ->
         False,
         ["quantity_reduced"],
     )
-    assert black_line["notices"][0]["params"] == {"available": 3}
+    assert black_line["notices"][0]["params"] == {"available": 2}
     assert [n["code"] for n in red_line["notices"]] == ["low_stock"]
     assert body["subtotal_amount"] == 1000  # only the buyable red line
 
@@ -91,9 +92,59 @@ async def test_unticked_and_unbuyable_lines_do_not_count(client: AsyncClient) ->
     ).json()
     assert (unticked["subtotal_amount"], unticked["can_checkout"]) == (0, False)
     fixed = (
-        await client.patch(f"/api/v1/cart/lines/{black_line['id']}", json={"quantity": 3}, headers=headers)
+        await client.patch(f"/api/v1/cart/lines/{black_line['id']}", json={"quantity": 2}, headers=headers)
     ).json()
-    assert (fixed["subtotal_amount"], fixed["selected_quantity"]) == (3000, 3)
+    assert (fixed["subtotal_amount"], fixed["selected_quantity"]) == (2000, 2)
+
+
+async def sell_elsewhere(sku_id: int, units: int) -> None:
+    """Another shopper's order holds ``units`` of the SKU."""
+    async with uow() as s:
+        await s.execute(update(Stock).where(Stock.sku_id == sku_id).values(reserved=Stock.reserved + units))
+
+
+async def cart_lines() -> list[tuple[int, int]]:
+    async with uow(write=False) as s:
+        return [(sku, q) for sku, q in await s.execute(select(CartLine.sku_id, CartLine.quantity))]
+
+
+async def test_more_than_the_stock_is_refused_and_the_line_stays_as_it_was(client: AsyncClient) -> None:
+    red, black = await listed_skus(price=1000, stock=8)
+    added = await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": 8})
+    headers = {"X-Cart-Token": added.headers["x-cart-token"], "Accept-Language": "en"}
+    line_id = added.json()["lines"][0]["id"]
+    before = (await counts(), await cart_lines())
+
+    one_more = await client.patch(f"/api/v1/cart/lines/{line_id}", json={"quantity": 9}, headers=headers)
+    add_one = await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": 1}, headers=headers)
+    new_line = await client.post("/api/v1/cart/lines", json={"sku_id": black, "quantity": 9}, headers=headers)
+
+    for refused in (one_more, add_one, new_line):
+        assert (refused.status_code, refused.json()["code"]) == (409, "cart.not_enough_stock")
+        assert refused.json()["detail"] == "Only 8 in stock; the quantity was not changed."
+    assert (await counts(), await cart_lines()) == before == ((1, 1), [(red, 8)])
+    body = (await client.get("/api/v1/cart", headers=headers)).json()
+    assert [(x["quantity"], x["available"], x["can_buy"]) for x in body["lines"]] == [(8, 8, True)]
+    assert (body["selected_quantity"], body["subtotal_amount"]) == (8, 8000)
+
+
+async def test_a_line_above_the_stock_can_come_down_but_not_go_up(client: AsyncClient) -> None:
+    red, _black = await listed_skus(price=1000, stock=5)
+    added = await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": 5})
+    headers = {"X-Cart-Token": added.headers["x-cart-token"]}
+    line_id = added.json()["lines"][0]["id"]
+    await sell_elsewhere(red, 3)  # two left
+
+    up = await client.patch(f"/api/v1/cart/lines/{line_id}", json={"quantity": 6}, headers=headers)
+    assert (up.status_code, up.json()["code"]) == (409, "cart.not_enough_stock")
+    assert await cart_lines() == [(red, 5)]
+    down = await client.patch(f"/api/v1/cart/lines/{line_id}", json={"quantity": 4}, headers=headers)
+    assert down.status_code == 200
+    assert [(x["quantity"], x["can_buy"]) for x in down.json()["lines"]] == [(4, False)]
+    assert down.json()["selected_quantity"] == 0
+    fixed = await client.patch(f"/api/v1/cart/lines/{line_id}", json={"quantity": 2}, headers=headers)
+    assert [(x["quantity"], x["can_buy"]) for x in fixed.json()["lines"]] == [(2, True)]
+    assert (fixed.json()["selected_quantity"], fixed.json()["subtotal_amount"]) == (2, 2000)
 
 
 async def test_notices_for_a_changed_price_and_an_item_taken_off_sale(client: AsyncClient) -> None:
@@ -119,7 +170,7 @@ async def test_notices_for_a_changed_price_and_an_item_taken_off_sale(client: As
 
 
 async def test_refusals_change_nothing(client: AsyncClient) -> None:
-    red, _black = await listed_skus()
+    red, _black = await listed_skus(stock=999)
     token = (await client.post("/api/v1/cart/lines", json={"sku_id": red, "quantity": 990})).headers[
         "x-cart-token"
     ]

@@ -95,8 +95,6 @@ async def test_a_shopper_collects_the_order_at_the_store(client: AsyncClient) ->
         "pending_payment",
         "paid",
         "shipped",
-        "shipped",
-        "delivered",
         "delivered",
         "completed",
     ]

@@ -287,3 +287,24 @@ async def test_a_part_with_every_unit_refunded_before_shipping_closes_and_does_n
     assert ((await level(sku, far)).on_hand, (await level(sku, far)).reserved) == (2, 0)
     assert ((await level(sku, near)).on_hand, (await level(sku, near)).reserved) == (0, 0)
     assert (await verify()).problems == []
+
+
+async def test_a_one_warehouse_order_records_each_step_once() -> None:
+    customer = await make_customer()
+    red, _black = await listed_skus(stock=5)
+    order = await paid(await place(customer.id, (red, 2)))
+    [sub] = order.sub_orders
+
+    assert await ship(order.id, sub.id) is True
+    assert await ship(order.id, sub.id) is False
+    assert await deliver(order.id, sub.id) is True
+    assert await deliver(order.id, sub.id) is False
+
+    done = await read(order.id)
+    assert (done.status, [s.status for s in done.sub_orders]) == (orders.OrderStatus.delivered, ["delivered"])
+    assert [(h.sub_order_id, h.from_status, h.to_status, h.actor_label) for h in done.history] == [
+        (None, "", "pending_payment", f"customer:{customer.id}"),
+        (None, "pending_payment", "paid", "payments"),
+        (None, "paid", "shipped", WAREHOUSE.label),
+        (None, "shipped", "delivered", WAREHOUSE.label),
+    ]

@@ -19,6 +19,7 @@ from tests.factories.catalog import (
     make_priced_product,
     snapshot,
 )
+from tests.factories.inventory import make_warehouse, receive
 from tests.web.pages import EN, csrf_of, staff_sign_in
 
 XSS = "<script>alert(1)</script>"
@@ -81,6 +82,26 @@ async def test_findings_are_highlighted_with_mark(client: AsyncClient) -> None:
         "<code>title</code> · <mark>最好</mark>: Uses a banned absolute term (Advertising Law art. 9)."
         in page.text
     )
+
+
+async def test_the_queue_warns_when_the_product_has_no_sellable_stock(client: AsyncClient) -> None:
+    empty = await _pending(title="无货T恤")
+    stocked = await _pending(title="有货T恤")
+    async with uow(write=False) as session:
+        skus = await catalog.list_skus(session, product_id=stocked.id)
+    await receive(skus[0].id, (await make_warehouse()).id, 3)
+    await _sign_in(client)
+
+    page = await client.get("/admin/catalog/review", headers=EN)
+    zh = await client.get("/admin/catalog/review")
+
+    def article(text: str, product_id: int) -> str:
+        start = text.index(f'<h2 id="review-{product_id}-title">')
+        return text[start : text.index("</article>", start)]
+
+    assert "has no sellable stock" in article(page.text, empty.id)
+    assert "has no sellable stock" not in article(page.text, stocked.id)
+    assert "没有可售库存" in article(zh.text, empty.id)
 
 
 async def test_approving_puts_the_product_on_sale(client: AsyncClient) -> None:

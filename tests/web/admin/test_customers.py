@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
-from tests.factories.identity import make_customer
-from tests.web.pages import EN, staff_sign_in
+from mercato import identity
+from mercato.core.db import uow
+from tests.factories.identity import PASSWORD, make_customer
+from tests.web.pages import EN, csrf_of, post_form, sign_in, sms_code, staff_sign_in
 
 
 async def test_the_list_masks_phone_numbers_and_emails(client: AsyncClient) -> None:
@@ -61,6 +63,43 @@ async def test_the_detail_page_masks_the_contact_details(client: AsyncClient) ->
     assert "Alice" in page.text
     assert missing.status_code == 404
     assert "Customer not found." in missing.text
+
+
+async def test_the_detail_page_shows_the_last_sign_in(client: AsyncClient) -> None:
+    customer = await make_customer(phone="+8613812345678", name="Alice")
+    await staff_sign_in(client, "ops@example.com", "customers.read")
+    before = await client.get(f"/admin/customers/{customer.id}", headers=EN)
+    await sign_in(client, "13812345678", PASSWORD)
+
+    page = await client.get(f"/admin/customers/{customer.id}", headers=EN)
+
+    assert "<dt>Last sign-in</dt>\n    <dd>—</dd>" in before.text
+    assert "<dt>Last sign-in</dt>" in page.text
+    assert "<dt>Last sign-in</dt>\n    <dd>—</dd>" not in page.text
+
+
+async def test_registering_counts_as_the_first_sign_in(client: AsyncClient, sms: identity.ConsoleSms) -> None:
+    sent = await post_form(
+        client, "/account/register", "/account/register/code/send", {"phone": "13800138001"}
+    )
+    form = {
+        "channel": "phone",
+        "phone": "+8613800138001",
+        "code": sms_code(sms, "+8613800138001"),
+        "accept_privacy_policy": "yes",
+        "csrf_token": csrf_of(sent),
+    }
+    assert (await client.post("/account/register", data=form)).status_code == 303
+    async with uow(write=False) as session:
+        found = await identity.list_customers(session, query="13800138001")
+    customer = found.items[0]
+    await staff_sign_in(client, "ops@example.com", "customers.read")
+
+    page = await client.get(f"/admin/customers/{customer.id}", headers=EN)
+
+    assert customer.last_login_at is not None
+    assert "<dt>Last sign-in</dt>" in page.text
+    assert "<dt>Last sign-in</dt>\n    <dd>—</dd>" not in page.text
 
 
 async def test_customers_need_customers_read(client: AsyncClient) -> None:

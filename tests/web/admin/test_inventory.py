@@ -310,6 +310,19 @@ async def test_warehouses_are_listed(client: AsyncClient) -> None:
     assert "Regional warehouse" in page.text
 
 
+async def test_the_warehouse_table_names_warehouses_not_people(client: AsyncClient) -> None:
+    await make_warehouse("SH-1")
+    await staff_sign_in(client, "ops@example.com", *READER)
+
+    page = await client.get("/admin/inventory/warehouses")
+    english = await client.get("/admin/inventory/warehouses", headers=EN)
+
+    assert '<th scope="col">仓库名称</th>' in page.text
+    assert 'data-label="仓库名称"' in page.text
+    assert "姓名" not in page.text
+    assert '<th scope="col">Warehouse name</th>' in english.text
+
+
 async def test_a_stocktake_import_checks_then_writes(client: AsyncClient) -> None:
     sku, warehouse = await _stocked(3)
     await staff_sign_in(client, "ops@example.com", *WRITER)

@@ -281,3 +281,19 @@ async def test_an_order_link_from_a_message_goes_to_the_order(client: AsyncClien
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/account/orders/{order.number}"
+
+
+async def test_an_order_calls_its_delivery_a_delivery_and_its_tax_included(client: AsyncClient) -> None:
+    _customer, order = await shopper_with_order(client, unpaid_order, 2)
+    assert order.tax_amount > 0
+
+    zh = await client.get(f"/account/orders/{order.number}")
+    en = await client.get(f"/account/orders/{order.number}", headers=EN)
+
+    assert "<dt>配送方式</dt>" in zh.text
+    assert "支付方式" not in zh.text
+    assert "<dt>Delivery method</dt>" in en.text
+    assert "<dt>税费</dt>" not in zh.text
+    assert "<dt>Tax</dt>" not in en.text
+    assert re.search(r'id="order-total">[^<]*</strong> <span class="muted" id="order-tax">（含税 ¥', zh.text)
+    assert re.search(r'id="order-tax">\(incl\. tax CN¥[\d.]+\)</span>', en.text)

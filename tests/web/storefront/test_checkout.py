@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mercato import catalog, checkout, identity, inventory, orders
 from mercato.cart.models import Cart, CartLine
@@ -22,6 +22,7 @@ from mercato.orders.models import Order
 from mercato.payments.models import Payment
 from mercato.payments.providers.base import PaymentToCreate, ProviderCreated
 from mercato.payments.providers.registry import set_provider
+from mercato.pricing.models import ShippingTemplateRow
 from tests.factories.catalog import SYSTEM
 from tests.factories.checkout import ADDRESS, open_shop
 from tests.factories.identity import PASSWORD, make_customer
@@ -491,3 +492,49 @@ async def test_a_scheduled_delivery_slot_travels_through_the_steps_and_is_ordere
     assert placed_order.delivery == "scheduled"
     assert placed_order.slot is not None
     assert placed_order.slot.starts_at == slot.starts_at
+
+
+async def test_a_delivery_slot_says_its_day_once(client: AsyncClient) -> None:
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
+    slot = checkout.delivery_slots()[0]
+    starts, ends = (t.astimezone(get_settings().tz) for t in (slot.starts_at, slot.ends_at))
+    query = urlencode(
+        {"address_id": address_id, "delivery": "scheduled", "slot_starts_at": slot.starts_at.isoformat()}
+    )
+    hours = f"{starts:%H:%M}–{ends:%H:%M}"
+
+    zh = await client.get(f"/checkout/delivery?{query}")
+    en = await client.get(f"/checkout/delivery?{query}", headers=EN)
+    step3 = await review(client, query)
+
+    assert f"selected>{starts.month}月{starts.day}日 {hours}</option>" in zh.text
+    assert f"selected>{starts:%b} {starts.day} {hours}</option>" in en.text
+    assert f"Scheduled delivery: {starts:%b} {starts.day} {hours}" in step3.text
+
+
+async def test_the_review_page_ids_are_unique_and_the_invoice_title_label_names_its_input(
+    client: AsyncClient,
+) -> None:
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
+
+    page = await review(client, f"address_id={address_id}&delivery=standard")
+
+    ids = re.findall(r'\sid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert re.search(
+        r'<label for="place-title">[^<]*</label>\s*<input id="place-title" name="title"', page.text
+    )
+
+
+async def test_the_delivery_step_shows_each_ways_shipping_fee(client: AsyncClient) -> None:
+    _red, address_id = await ready_to_check_out(client, price=3000, stock=5)
+    async with uow() as s:
+        await s.execute(update(ShippingTemplateRow).values(express_surcharge_amount=1200))
+
+    page = await client.get(f"/checkout/delivery?address_id={address_id}", headers=EN)
+    zh = await client.get(f"/checkout/delivery?address_id={address_id}")
+
+    assert page.status_code == 200
+    assert '<span class="delivery-fee" data-fee="standard">Shipping CN¥8.00</span>' in page.text
+    assert '<span class="delivery-fee" data-fee="express">Shipping CN¥20.00</span>' in page.text
+    assert '<span class="delivery-fee" data-fee="express">运费 ¥20.00</span>' in zh.text
