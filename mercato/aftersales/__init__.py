@@ -6,8 +6,9 @@ and response-time figures for staff.
 Public API (service functions take an ``AsyncSession`` first and keyword arguments, and return
 schemas):
 
-- shopper: ``create_request`` (within ``aftersales_window_days`` of delivery, or refund only
-  before shipment), ``cancel_request``, ``ship_back``, ``escalate_request``; photos:
+- shopper: ``check_new_request`` (its checks, before photos are decoded), ``create_request``
+  (within ``aftersales_window_days`` of delivery, or refund only before shipment),
+  ``cancel_request``, ``ship_back``, ``escalate_request``; photos:
   ``check_photo`` (or ``check_new_photos`` for a request still to be created), then
   ``core.images.decode`` outside any transaction, then ``add_photo``
 - staff: ``approve_request``, ``reject_request``, ``receive_return`` (grade every unit; resellable
@@ -90,7 +91,13 @@ from mercato.aftersales.service.handling import (
 from mercato.aftersales.service.photos import add_photo, check_new_photos, check_photo
 from mercato.aftersales.service.reads import get_request, list_requests, resolution_report
 from mercato.aftersales.service.refunds import check_refunds, record_refund_outcome
-from mercato.aftersales.service.requests import cancel_request, create_request, escalate_request, ship_back
+from mercato.aftersales.service.requests import (
+    cancel_request,
+    check_new_request,
+    create_request,
+    escalate_request,
+    ship_back,
+)
 from mercato.aftersales.states import REQUEST, AftersalesStatus
 
 __all__ = [
@@ -146,6 +153,7 @@ __all__ = [
     "check_new_photos",
     "check_photo",
     "check_refunds",
+    "check_new_request",
     "create_request",
     "escalate_request",
     "get_request",

@@ -12,6 +12,7 @@ are then claimed from the line with one conditional UPDATE (see ``models.Aftersa
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,29 +105,35 @@ def _check_where_the_line_is(
     return False
 
 
-async def _claims_of(session: AsyncSession, order: orders.OrderRead) -> dict[int, AftersalesLineClaim]:
+def _fresh_claim(order: orders.OrderRead, line: orders.OrderLineRead, paid: int) -> dict[str, int]:
+    return {
+        "order_id": order.id,
+        "order_line_id": line.id,
+        "bought_quantity": line.quantity,
+        "paid_amount": paid,
+        "claimed_quantity": 0,
+        "refund_quantity": 0,
+        "refund_share_amount": 0,
+    }
+
+
+async def _claims_of(
+    session: AsyncSession, order: orders.OrderRead, *, create: bool = True
+) -> dict[int, AftersalesLineClaim]:
     """The claim rows of every line of the order, created on first use and locked (PostgreSQL):
-    two requests for one order queue here, so each sees what the other claimed."""
+    two requests for one order queue here, so each sees what the other claimed. With
+    ``create=False`` nothing is written or locked: a line without a row yet gets an unsaved one."""
     paid = line_paid_amounts(order)
-    for line in order.lines:
-        await insert_ignore(
-            session,
-            AftersalesLineClaim.__table__,
-            {
-                "order_id": order.id,
-                "order_line_id": line.id,
-                "bought_quantity": line.quantity,
-                "paid_amount": paid[line.id],
-                "claimed_quantity": 0,
-                "refund_quantity": 0,
-                "refund_share_amount": 0,
-            },
+    if create:
+        for line in order.lines:
+            await insert_ignore(
+                session, AftersalesLineClaim.__table__, _fresh_claim(order, line, paid[line.id])
+            )
+        await session.execute(
+            update(AftersalesLineClaim)
+            .where(AftersalesLineClaim.order_id == order.id)
+            .values(order_id=AftersalesLineClaim.order_id)
         )
-    await session.execute(
-        update(AftersalesLineClaim)
-        .where(AftersalesLineClaim.order_id == order.id)
-        .values(order_id=AftersalesLineClaim.order_id)
-    )
     rows = (
         await session.execute(
             select(AftersalesLineClaim)
@@ -134,22 +141,39 @@ async def _claims_of(session: AsyncSession, order: orders.OrderRead) -> dict[int
             .execution_options(populate_existing=True)
         )
     ).scalars()
-    return {row.order_line_id: row for row in rows}
+    claims = {row.order_line_id: row for row in rows}
+    for line in order.lines:
+        if line.id not in claims:
+            claims[line.id] = AftersalesLineClaim(**_fresh_claim(order, line, paid[line.id]))
+    return claims
 
 
-async def create_request(session: AsyncSession, *, customer_id: int, data: CreateRequest) -> AftersalesRead:
-    """Open a request for ``data.quantity`` units of one line of the customer's order.
+@dataclass(frozen=True)
+class _Vetted:
+    """What ``_vet`` found: the order, line and part the request is for, and its figures."""
 
-    Raises:
-        LineNotFound (404): no such line in the customer's orders (another customer's included).
-        OrderNotEligible (409): the order is not paid (or was cancelled or closed).
-        KindNotAllowed (422): a return or exchange before the line was shipped.
-        NotDeliveredYet (409): the line is on its way.
-        WindowClosed (409): more than ``aftersales_window_days`` after delivery.
-        QuantityExceedsBought (422): more units than bought minus those already requested.
-        RefundTooLarge (422): a refund over the units' share of the line's payment.
-        PaymentExhausted (409): the payment has less left to refund than asked for.
-    """
+    order: orders.OrderRead
+    line: orders.OrderLineRead
+    sub_order: orders.SubOrderRead
+    before_shipment: bool
+    claim: AftersalesLineClaim
+    available: int
+    share: int
+    amount: int
+
+
+async def check_new_request(session: AsyncSession, *, customer_id: int, data: CreateRequest) -> None:
+    """Check that ``create_request`` would accept ``data`` right now, writing nothing: the
+    storefront form calls it before it decodes the photos sent along, and ``create_request``
+    checks again when it writes. Raises what ``create_request`` raises."""
+    await _vet(session, customer_id=customer_id, data=data, claim_rows=False)
+
+
+async def _vet(
+    session: AsyncSession, *, customer_id: int, data: CreateRequest, claim_rows: bool = True
+) -> _Vetted:
+    """Every check of a new request (see ``create_request``), before anything is claimed; with
+    ``claim_rows=False`` it writes and locks nothing."""
     try:
         order = await orders.read_order(session, order_id=data.order_id, customer_id=customer_id)
     except orders.OrderNotFound:
@@ -160,13 +184,12 @@ async def create_request(session: AsyncSession, *, customer_id: int, data: Creat
     sub_order = next(s for s in order.sub_orders if s.id == line.sub_order_id)
     before_shipment = _check_where_the_line_is(order, sub_order, data.kind)
 
-    claim = (await _claims_of(session, order))[line.id]
+    claim = (await _claims_of(session, order, create=claim_rows))[line.id]
     available = claim.bought_quantity - claim.claimed_quantity
     if data.quantity > available:
         raise QuantityExceedsBought(available=available)
-    refunds = data.kind in REFUND_KINDS
     share = 0
-    if refunds:
+    if data.kind in REFUND_KINDS:
         share = unit_share(
             paid=claim.paid_amount,
             bought=claim.bought_quantity,
@@ -183,6 +206,31 @@ async def create_request(session: AsyncSession, *, customer_id: int, data: Creat
         left = payment.amount - payment.refunded_amount
         if amount > left:
             raise PaymentExhausted(refundable=money(left, payment.currency))
+    return _Vetted(order, line, sub_order, before_shipment, claim, available, share, amount)
+
+
+async def create_request(session: AsyncSession, *, customer_id: int, data: CreateRequest) -> AftersalesRead:
+    """Open a request for ``data.quantity`` units of one line of the customer's order.
+
+    Raises:
+        LineNotFound (404): no such line in the customer's orders (another customer's included).
+        OrderNotEligible (409): the order is not paid (or was cancelled or closed).
+        KindNotAllowed (422): a return or exchange before the line was shipped.
+        NotDeliveredYet (409): the line is on its way.
+        WindowClosed (409): more than ``aftersales_window_days`` after delivery.
+        QuantityExceedsBought (422): more units than bought minus those already requested.
+        RefundTooLarge (422): a refund over the units' share of the line's payment.
+        PaymentExhausted (409): the payment has less left to refund than asked for.
+    """
+    vetted = await _vet(session, customer_id=customer_id, data=data)
+    order, line, sub_order, claim = vetted.order, vetted.line, vetted.sub_order, vetted.claim
+    before_shipment, available, share, amount = (
+        vetted.before_shipment,
+        vetted.available,
+        vetted.share,
+        vetted.amount,
+    )
+    refunds = data.kind in REFUND_KINDS
 
     claimed = await session.execute(
         update(AftersalesLineClaim)

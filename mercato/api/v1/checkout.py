@@ -25,6 +25,23 @@ class PayPageNotReady(NotFound):
     message = "The payment page is not ready yet; try again in a moment."
 
 
+#: What placing an order can refuse, for the routes that place one (cart checkout and buy-now).
+PLACING = (
+    identity.AddressNotFound,
+    orders.InvalidDelivery,
+    orders.ItemUnavailable,
+    orders.PriceChanged,
+    orders.UnpaidOrdersLimit,
+    orders.UnpaidUnitsLimit,
+    inventory.InsufficientStock,
+    inventory.NotDeliverable,
+    inventory.NotAtStore,
+    payments.UnknownProvider,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+)
+
+
 @router.get("/delivery-slots")
 async def delivery_slots(auth: CurrentCustomer) -> list[orders.DeliverySlot]:
     """定时达: the windows a scheduled delivery may be booked for now (send ``starts_at`` back as
@@ -56,21 +73,7 @@ async def confirm(
 
 
 @router.post("/complete")
-@raises(
-    checkout.EmptyCart,
-    identity.AddressNotFound,
-    orders.InvalidDelivery,
-    orders.ItemUnavailable,
-    orders.PriceChanged,
-    orders.UnpaidOrdersLimit,
-    orders.UnpaidUnitsLimit,
-    inventory.InsufficientStock,
-    inventory.NotDeliverable,
-    inventory.NotAtStore,
-    payments.UnknownProvider,
-    IdempotencyKeyReused,
-    IdempotencyInProgress,
-)
+@raises(checkout.EmptyCart, *PLACING)
 async def complete(
     data: checkout.CompleteCheckout,
     auth: CurrentCustomer,
@@ -85,22 +88,7 @@ async def complete(
 
 
 @router.post("/buy-now")
-@raises(
-    checkout.NoAddress,
-    identity.AddressNotFound,
-    orders.InvalidDelivery,
-    orders.NothingToOrder,
-    orders.ItemUnavailable,
-    orders.PriceChanged,
-    orders.UnpaidOrdersLimit,
-    orders.UnpaidUnitsLimit,
-    inventory.InsufficientStock,
-    inventory.NotDeliverable,
-    inventory.NotAtStore,
-    payments.UnknownProvider,
-    IdempotencyKeyReused,
-    IdempotencyInProgress,
-)
+@raises(checkout.NoAddress, orders.NothingToOrder, *PLACING)
 async def buy_now(
     data: checkout.BuyNow,
     auth: CurrentCustomer,

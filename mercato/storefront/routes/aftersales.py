@@ -163,6 +163,7 @@ async def create_request(request: Request) -> Response:
                 "reason_code",
                 "description",
             )
+            await aftersales.check_new_request(session, customer_id=auth.customer.id, data=data)
             uploads = aftersales.check_new_photos(customer_id=auth.customer.id, photos=photos)
             # Every photo is decoded before the request is created, with no transaction open.
             images = [await decode_upload(session, upload) for upload in uploads]

@@ -85,3 +85,18 @@ async def test_more_photos_than_allowed_are_refused_before_any_is_decoded(
     assert decoder.calls == 0
     assert await rows() == before
     assert stored_files() == []
+
+
+async def test_a_request_the_order_cannot_take_is_refused_before_any_photo_is_decoded(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields, _url = await form(client)
+    decoder = Decoder(monkeypatch, held=False)
+    before = await rows()
+
+    response = await client.post(NEW, data={**fields, "quantity": "99"}, files=photos(2), headers=EN)
+
+    assert response.status_code == 422
+    assert decoder.calls == 0
+    assert await rows() == before
+    assert stored_files() == []
