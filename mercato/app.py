@@ -24,8 +24,11 @@ from mercato.admin.routes import content as content_pages
 from mercato.admin.routes import customers as customer_pages
 from mercato.admin.routes import dashboard as dashboard_pages
 from mercato.admin.routes import inventory as inventory_pages
+from mercato.admin.routes import order_tools as console_order_tools
 from mercato.admin.routes import orders as console_order_pages
 from mercato.admin.routes import pickup as console_pickup_pages
+from mercato.admin.routes import settings as settings_pages
+from mercato.admin.routes import shipping as shipping_pages
 from mercato.admin.routes import staff as staff_pages
 from mercato.api.v1 import aftersales as aftersales_api
 from mercato.api.v1 import auth as auth_api
@@ -42,6 +45,7 @@ from mercato.api.v1 import messages as messages_api
 from mercato.api.v1 import orders as orders_api
 from mercato.api.v1 import payments as payments_api
 from mercato.api.v1 import pricing as pricing_api
+from mercato.api.v1 import shop as shop_api
 from mercato.api.v1 import staff as staff_api
 from mercato.core.db import reset_database
 from mercato.core.jobs import settle_delivery
@@ -54,12 +58,14 @@ from mercato.storefront.routes import cart as cart_pages
 from mercato.storefront.routes import catalog as shop_catalog_pages
 from mercato.storefront.routes import checkout as checkout_pages
 from mercato.storefront.routes import home as home_pages
+from mercato.storefront.routes import legal as legal_pages
 from mercato.storefront.routes import messages as messages_pages
 from mercato.storefront.routes import orders as order_pages
 from mercato.storefront.routes import pay as pay_pages
 from mercato.storefront.routes import privacy as privacy_pages
 from mercato.storefront.routes import sandbox_gateway as sandbox_gateway_pages
 from mercato.storefront.routes import seo as seo_pages
+from mercato.storefront.routes import wechat as wechat_pages
 from mercato.web import html_errors, openapi, problems
 from mercato.web.api_docs import api_docs_page
 from mercato.web.middleware import RequestContextMiddleware
@@ -139,6 +145,8 @@ def create_app() -> FastAPI:
         pay_pages.router,
         sandbox_gateway_pages.router,
         seo_pages.router,
+        legal_pages.router,
+        shop_api.router,
         content_pages.router,
         auth_api.router,
         me_api.router,
@@ -149,6 +157,7 @@ def create_app() -> FastAPI:
         fulfillment_api.router,
         address_pages.router,
         account_pages.router,
+        wechat_pages.router,
         order_pages.router,
         aftersales_pages.router,
         messages_pages.router,
@@ -163,12 +172,15 @@ def create_app() -> FastAPI:
         catalog_api.admin_router,
         console_pages.router,
         dashboard_pages.router,
+        console_order_tools.router,  # before the order pages: /orders/{number} would take its paths
         console_order_pages.router,
         console_pickup_pages.router,
         console_aftersales_pages.router,
         inventory_pages.router,
         customer_pages.router,
+        shipping_pages.router,
         staff_pages.router,
+        settings_pages.router,
         catalog_pages.router,
     ):
         app.include_router(router)

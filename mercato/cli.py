@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 
 import typer
 
@@ -55,9 +56,18 @@ def demo(force: bool = typer.Option(False, help="Allow seeding in production mod
         typer.echo("refusing to load demo data in production mode (use --force)", err=True)
         raise typer.Exit(code=1)
 
-    created = asyncio.run(seed())
+    created = _seed_demo()
     typer.echo("demo data: " + (", ".join(created) if created else "already present"))
     _print_logins()
+
+
+def _seed_demo() -> list[str]:
+    """Load what is missing of the demo data, printing each step of a first build and its time."""
+    started = time.monotonic()
+    created = asyncio.run(seed(progress=typer.echo))
+    if created:
+        typer.echo(f"demo: ready in {time.monotonic() - started:.0f} s")
+    return created
 
 
 def _print_logins() -> None:
@@ -94,7 +104,7 @@ def run(
     settings = get_settings()
     upgrade()
     if settings.mode is Mode.embedded:
-        asyncio.run(seed())
+        _seed_demo()
         _print_logins()
     uvicorn.run(
         "mercato.app:create_app",

@@ -39,6 +39,7 @@ def register() -> None:
     _ = payments_tasks.send_sandbox_notifications
     _ = (checkout_tasks.cancel_unpaid, orders_tasks.complete_delivered)
     _ = fulfillment_tasks.subscribe_tracking
+    _ = (fulfillment_tasks.run_order_export, fulfillment_tasks.sweep_order_exports)
     _ = notify_tasks.send_emails
     _ = aftersales_tasks.check_refunds
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)

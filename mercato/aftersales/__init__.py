@@ -14,8 +14,11 @@ schemas):
 - staff: ``approve_request``, ``reject_request``, ``receive_return`` (grade every unit; resellable
   units back to stock), ``refund_request`` (issue a refused refund again), ``ship_replacement``,
   ``arbitrate_request`` (aftersales.arbitrate), all audited
+- for the shopper's pages: ``aftersales_windows`` (per sub-order: possible now, or once
+  delivered, or the window closed and when), ``get_return_address`` (an approved return's
+  destination: the warehouse the line shipped from)
 - reads: ``get_request`` (customer-scoped or staff), ``list_requests`` (the queue),
-  ``resolution_report``
+  ``count_waiting_requests`` (the console's to-do), ``resolution_report``
 - ``check_refunds`` (the ``aftersales-check-refunds`` job), ``record_refund_outcome``
 - states: ``REQUEST`` (the transition table), ``AftersalesStatus``
 
@@ -89,7 +92,12 @@ from mercato.aftersales.service.handling import (
     ship_replacement,
 )
 from mercato.aftersales.service.photos import add_photo, check_new_photos, check_photo
-from mercato.aftersales.service.reads import get_request, list_requests, resolution_report
+from mercato.aftersales.service.reads import (
+    count_waiting_requests,
+    get_request,
+    list_requests,
+    resolution_report,
+)
 from mercato.aftersales.service.refunds import check_refunds, record_refund_outcome
 from mercato.aftersales.service.requests import (
     cancel_request,
@@ -158,6 +166,7 @@ __all__ = [
     "escalate_request",
     "get_request",
     "list_requests",
+    "count_waiting_requests",
     "receive_return",
     "record_refund_outcome",
     "refund_request",
@@ -166,3 +175,8 @@ __all__ = [
     "ship_back",
     "ship_replacement",
 ]
+
+from mercato.aftersales.schemas import AftersalesWindow, ReturnAddress  # noqa: E402
+from mercato.aftersales.service.availability import aftersales_windows, get_return_address  # noqa: E402
+
+__all__ += ["AftersalesWindow", "ReturnAddress", "aftersales_windows", "get_return_address"]

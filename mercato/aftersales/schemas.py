@@ -156,6 +156,30 @@ class AftersalesSummary(ReadModel):
     waiting_since: dt.datetime | None  # the shopper's last action, while the shop owes an answer
 
 
+class AftersalesWindow(ReadModel):
+    """Whether the shopper may ask for after-sales on a part (sub-order) of an order now:
+    ``reason`` is the refusal's code when not (``aftersales.not_delivered_yet``: on its way,
+    possible once delivered; ``aftersales.window_closed``; ``aftersales.order_not_eligible``);
+    ``closes_at`` is when the window after delivery closes (or closed)."""
+
+    sub_order_id: int
+    open: bool
+    reason: str
+    closes_at: dt.datetime | None
+
+
+class ReturnAddress(ReadModel):
+    """Where the shopper sends the goods of an approved return or exchange: the warehouse the
+    line shipped from (it receives them), with the shop's customer-service phone."""
+
+    warehouse_name: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    phone: str
+
+
 class Grading(ReadModel):
     warehouse_id: int
     resellable: int

@@ -3,7 +3,8 @@ sign-in, and the priced view with notices (price changed, only N left, sold out)
 
 Public API:
 
-- ``find_cart`` (merges a guest cart into the customer's at sign-in), ``add_line``,
+- ``find_cart`` (merges a guest cart into the customer's at sign-in), ``count_units`` (the
+  cart tab's badge, one query), ``add_line``,
   ``change_line``, ``remove_line``, ``select_lines``, ``view_cart``, ``new_guest_token``
 - checkout: ``checkout_items`` (the ticked lines), ``freeze_cart`` (while the order waits for
   payment), ``finish_checkout`` (paid: ordered lines leave; cancelled: the cart thaws)
@@ -39,6 +40,7 @@ from mercato.cart.service.carts import (
     add_line,
     change_line,
     checkout_items,
+    count_units,
     find_cart,
     finish_checkout,
     freeze_cart,
@@ -71,6 +73,7 @@ __all__ = [
     "add_line",
     "change_line",
     "checkout_items",
+    "count_units",
     "finish_checkout",
     "freeze_cart",
     "find_cart",

@@ -5,6 +5,7 @@ Public API (service functions take an ``AsyncSession`` first, keyword arguments 
 schemas):
 
 - references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``,
+  ``name_specs`` (a cart or order line's spec codes and values as names in both languages),
   ``search_sku_ids`` (code or title, for staff lists);
   ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
   ``handlers.on_stock_level_changed``); ``record_sales`` (paid units, from ``orders``)
@@ -12,26 +13,30 @@ schemas):
   ``set_brand_logo`` (the upload is decoded between them by ``core.images.decode``, outside
   any transaction), ``list_product_images``, ``remove_product_image``,
   ``reorder_product_images`` (files in ``core.storage``, proved and re-encoded with Pillow;
-  audited)
+  audited); ``list_spec_images``, ``set_spec_images`` (a picture per value of the product's
+  picture-driving spec: the storefront shows it when the value is picked, and it is the SKU's
+  picture in carts and orders)
 - categories: ``get_category_tree``, ``get_category``, ``create_category``, ``update_category``,
   ``move_category`` (the subtree follows in one UPDATE), ``reorder_categories``,
   ``delete_category`` (only when empty)
 - brands: ``list_brands``, ``get_brand``, ``create_brand``, ``update_brand``, ``delete_brand``
 - product types: ``list_product_types``, ``get_product_type``, ``create_product_type``,
   ``update_product_type``, ``add_attribute``, ``add_attribute_value``, ``remove_attribute_value``
-- products: ``list_products``, ``get_product``, ``create_product``, ``update_product``
+- products: ``list_products``, ``get_product``, ``create_product``, ``update_product`` (the
+  description is rich text sanitised with nh3 to the editor's formats: ``service/rich_text.py``)
 - SKUs: ``set_product_specs`` (SKUs from spec combinations; kept, added, disabled, re-enabled),
   ``list_skus``, ``update_sku``
 - listing (``states.LISTING``): ``submit_for_review`` (runs ``check_listing``), ``approve_listing``,
   ``reject_listing``, ``take_off_sale``, ``put_on_sale``, ``list_listing_history``,
-  ``list_review_queue``
+  ``list_review_queue`` (``count_review_queue``)
 - compliance: ``check_listing`` (dry run), ``ensure_default_banned_terms`` (idempotent seed for
   the demo loader and new shops), ``load_default_banned_terms``, ``list_banned_terms``,
   ``add_banned_term``, ``deactivate_banned_term``; ``compliance.AUTO_APPROVE_LOW_RISK``
 - spreadsheets (``service/spreadsheets.py``): ``import_products`` (CSV/XLSX, all or nothing, bulk
   writes, one ``catalog.import`` audit entry), ``export_products`` (round-trippable)
 - storefront (only products on sale; tree and pages cached): ``get_storefront_category_tree``,
-  ``list_storefront_products``, ``get_storefront_product``, ``get_storefront_product_by_slug``,
+  ``list_storefront_products``, ``list_storefront_cards`` (cards by id, in a given order),
+  ``get_storefront_product``, ``get_storefront_product_by_slug``,
   ``invalidate_product_cache`` (for writes that change a product page outside these services);
   ``get_storefront_facets`` (brands, filterable attributes and price span for the filter panel),
   ``list_sitemap_products`` (slugs and last changes of the products on sale)
@@ -165,6 +170,7 @@ from mercato.catalog.service.categories import (
 from mercato.catalog.service.listing import (
     approve_listing,
     check_listing,
+    count_review_queue,
     list_listing_history,
     list_review_queue,
     put_on_sale,
@@ -213,6 +219,7 @@ from mercato.catalog.service.storefront import (
     get_storefront_product,
     get_storefront_product_by_slug,
     invalidate_product_cache,
+    list_storefront_cards,
     list_storefront_products,
 )
 from mercato.catalog.states import LISTING, ListingStatus, SkuStatus
@@ -350,7 +357,9 @@ __all__ += [
     "list_product_types",
     "list_products",
     "list_review_queue",
+    "count_review_queue",
     "list_skus",
+    "list_storefront_cards",
     "list_storefront_products",
     "load_default_banned_terms",
     "move_category",
@@ -393,3 +402,13 @@ from mercato.catalog.schemas import SitemapProduct  # noqa: E402
 from mercato.catalog.service.sitemap import list_sitemap_products  # noqa: E402
 
 __all__ += ["SitemapProduct", "list_sitemap_products"]
+
+from mercato.catalog.schemas import SpecImageRead, SpecImageRef, SpecImagesWrite  # noqa: E402
+from mercato.catalog.service.spec_images import list_spec_images, set_spec_images  # noqa: E402
+
+__all__ += ["SpecImageRead", "SpecImageRef", "SpecImagesWrite", "list_spec_images", "set_spec_images"]
+
+from mercato.catalog.schemas import SpecName  # noqa: E402
+from mercato.catalog.service.spec_names import name_specs  # noqa: E402
+
+__all__ += ["SpecName", "name_specs"]

@@ -170,6 +170,22 @@ class ProductImage(IdMixin, Base):
     created_at: Mapped[dt.datetime]
 
 
+class SpecImage(IdMixin, Base):
+    """The picture of one value of the product's picture-driving spec (the white hoodie's photo
+    for colour=白色). A product's pictures follow one spec: its rows share ``attribute_code``.
+    Removing the image removes the tie."""
+
+    __tablename__ = "catalog_spec_image"
+    __table_args__ = (UniqueConstraint("product_id", "attribute_code", "value"),)
+
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("catalog_product.id", ondelete="CASCADE"))
+    attribute_code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(60))
+    image_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("catalog_product_image.id", ondelete="CASCADE"), index=True
+    )
+
+
 class PriceBreak(IdMixin, Base):
     """A quantity price break for B2B buyers: from ``min_quantity`` units, this unit price."""
 

@@ -6,11 +6,15 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from mercato.catalog.service.rich_text import as_paragraphs
 from mercato.catalog.states import ListingStatus, SkuStatus
 from mercato.core.schemas import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the import checks amounts
 from mercato.core.schemas import IdInt, InputModel, MultilineText, ReadModel
+
+#: A stored description as shown: plain text written before the editor reads as paragraphs.
+DescriptionHtml = Annotated[str, AfterValidator(as_paragraphs)]
 
 
 class SkuRef(ReadModel):
@@ -49,6 +53,26 @@ class ProductImageOrder(InputModel):
     """Every image id of the product, in the order the images are shown."""
 
     image_ids: list[IdInt] = Field(max_length=200)
+
+
+class SpecImagesWrite(InputModel):
+    """The pictures of the product's picture-driving spec: a value -> one of the product's image
+    ids. Replaces every tie the product had; a value left out (or null) shows the main picture."""
+
+    attribute_code: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+    images: dict[Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^;=]+$")], IdInt | None] = (
+        Field(default_factory=dict, max_length=100)
+    )
+
+
+class SpecImageRead(ReadModel):
+    """A spec value's picture (by image id, with its URLs)."""
+
+    attribute_code: str
+    value: str
+    image_id: int
+    url: str
+    thumbnail_url: str
 
 
 class BrandLogoRead(ReadModel):
@@ -299,7 +323,7 @@ class ProductRead(ReadModel):
     title: str
     title_en: str
     subtitle: str
-    description_html: str
+    description_html: DescriptionHtml
     tags: list[str]
     params: dict[str, str]
     seo_title: str
@@ -541,6 +565,17 @@ class SpecValueRead(ReadModel):
     value_en: str
 
 
+class SpecName(ReadModel):
+    """One spec of a SKU as shoppers read it: the attribute's and the value's names (颜色 远峰蓝 /
+    Colour Sierra Blue); ``name_en`` or ``value_en`` is blank where there is no English name."""
+
+    code: str
+    name: str
+    name_en: str
+    value: str
+    value_en: str
+
+
 class SpecOption(ReadModel):
     """A spec the shopper chooses (colour, size) with the values its active SKUs offer."""
 
@@ -561,6 +596,14 @@ class StorefrontSku(ReadModel):
     price_breaks: list[PriceBreakRead]
 
 
+class SpecImageRef(ReadModel):
+    """The storefront picture of a spec value: ``image_index`` into ``ProductDetail.images``."""
+
+    code: str
+    value: str
+    image_index: int
+
+
 class ProductDetail(ReadModel):
     """Everything the storefront product page shows (only products on sale have one)."""
 
@@ -569,7 +612,7 @@ class ProductDetail(ReadModel):
     title: str
     title_en: str
     subtitle: str
-    description_html: str
+    description_html: DescriptionHtml
     tags: list[str]
     seo_title: str
     seo_description: str
@@ -585,6 +628,7 @@ class ProductDetail(ReadModel):
     breadcrumbs: list[Breadcrumb]
     brand: BrandSummary | None
     images: list[ImageRef]
+    spec_images: list[SpecImageRef] = Field(default_factory=list)
     params: list[ParamRead]
     specs: list[SpecOption]
     skus: list[StorefrontSku]
@@ -637,7 +681,7 @@ class SellableSku(ReadModel):
     min_order_quantity: int
     category_ids: list[int]  # the product's category and its ancestors, root first
     seller_id: int | None
-    image_url: str | None  # the first image's thumbnail
+    image_url: str | None  # the thumbnail of its spec value's picture, else of the first image
     is_sellable: bool  # the product is on sale and the SKU active
 
 

@@ -146,13 +146,29 @@ async def delivery_fees(
     return fees
 
 
-async def pickup_stores(session: AsyncSession) -> list[PickupStore]:
-    """The active stores that hand over orders (到店自提), by name."""
-    stores = [
-        PickupStore.model_validate(w, from_attributes=True)
-        for w in await inventory.list_warehouses(session, active_only=True)
-        if w.kind is inventory.WarehouseKind.store
-    ]
+async def pickup_stores(
+    session: AsyncSession, *, customer_id: int | None = None, sku_id: int | None = None, quantity: int = 1
+) -> list[PickupStore]:
+    """The active stores that hand over orders (到店自提), by name. For a customer's checkout
+    (their cart's ticked lines, or ``quantity`` of ``sku_id`` for 立即购买) only the stores that
+    hold every line now: a store that could not supply them is not offered."""
+    if customer_id is None:
+        warehouses = [
+            w
+            for w in await inventory.list_warehouses(session, active_only=True)
+            if w.kind is inventory.WarehouseKind.store
+        ]
+    else:
+        if sku_id is not None:
+            items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
+        else:
+            try:
+                _cart, items = await _items(session, customer_id)
+            except EmptyCart:
+                return []
+        lines = [inventory.DemandLine(sku_id=item.sku_id, quantity=item.quantity) for item in items]
+        warehouses = await inventory.stores_holding(session, lines=lines)
+    stores = [PickupStore.model_validate(w, from_attributes=True) for w in warehouses]
     return sorted(stores, key=lambda s: (s.name, s.id))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextvars import ContextVar, Token
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,21 @@ PAYMENT_PROVIDER_SETTINGS: dict[str, tuple[str, ...]] = {
     ),
     "stripe": ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret", "stripe_api_base"),
 }
+
+
+#: The shop's time zone for the request being served (set from the shop settings by the web
+#: layer, mercato/web/shop.py); ``Settings.tz`` prefers it to ``MERCATO_TIMEZONE``.
+_shop_timezone: ContextVar[str | None] = ContextVar("mercato_shop_timezone", default=None)
+
+
+def use_shop_timezone(name: str | None) -> Token[str | None]:
+    """Make ``Settings.tz`` answer ``name`` (an IANA zone) in this context; returns the token
+    ``reset_shop_timezone`` takes."""
+    return _shop_timezone.set(name)
+
+
+def reset_shop_timezone(token: Token[str | None]) -> None:
+    _shop_timezone.reset(token)
 
 
 class Mode(StrEnum):
@@ -81,6 +97,25 @@ class Settings(BaseSettings):
     sms_twilio_auth_token: SecretStr = SecretStr("")
     sms_twilio_from: str = ""
     sms_twilio_base_url: str = "https://api.twilio.com"
+    # SMS, Alibaba Cloud (阿里云短信, docs/decisions/0009-sms-providers.md): the RAM user's
+    # AccessKey id and secret, the approved signature (签名; the shop's own, once shop settings
+    # name one, is used first) and the approved verification-code template (SMS_..., with a
+    # ${code} variable); the endpoint is overridable (tests point it at a local server)
+    sms_aliyun_access_key_id: str = ""
+    sms_aliyun_access_key_secret: SecretStr = SecretStr("")
+    sms_aliyun_sign_name: str = ""
+    sms_aliyun_template_code: str = ""
+    sms_aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    # WeChat sign-in (docs/decisions/0028-wechat-sign-in.md): the Open Platform website app
+    # (网站应用, QR login on computers) and the official account (公众号, sign-in inside WeChat
+    # and the payer's openid for WeChat Pay JSAPI), each an appid and its AppSecret; either may
+    # be left out. The two hosts are overridable (tests point them at a local server)
+    wechat_open_appid: str = ""
+    wechat_open_secret: SecretStr = SecretStr("")
+    wechat_mp_appid: str = ""
+    wechat_mp_secret: SecretStr = SecretStr("")
+    wechat_connect_url: str = "https://open.weixin.qq.com"
+    wechat_api_url: str = "https://api.weixin.qq.com"
     default_region: str = "CN"
     session_days: Annotated[int, Field(ge=1, le=365)] = 14
     token_days: Annotated[int, Field(ge=1, le=3650)] = 90
@@ -179,6 +214,10 @@ class Settings(BaseSettings):
     kuaidi100_key: SecretStr = SecretStr("")
     kuaidi100_salt: SecretStr = SecretStr("")
     kuaidi100_base_url: str = "https://poll.kuaidi100.com"
+    # Order exports (console): exports of up to order_export_sync_rows orders download at once,
+    # larger ones are made by a job with a progress bar; the file is kept order_export_hours
+    order_export_sync_rows: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    order_export_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
     # Jobs
     outbox_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 2
     run_jobs_in_web: bool = True
@@ -242,7 +281,8 @@ class Settings(BaseSettings):
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        """The shop's time zone: the shop settings' (for a web request), else ``timezone``."""
+        return ZoneInfo(_shop_timezone.get() or self.timezone)
 
     def effective_secret_key(self) -> str:
         """Return the signing secret; in embedded mode generate it once under var/."""
@@ -329,8 +369,10 @@ class Settings(BaseSettings):
         found.extend(self._payment_provider_problems())
         found.extend(self._email_problems())
         found.extend(self._tracking_problems())
-        if self.sms_provider not in {"console", "twilio"}:
-            found.append("MERCATO_SMS_PROVIDER: choose 'console' or 'twilio'")
+        if self.sms_provider not in {"console", "twilio", "aliyun"}:
+            found.append("MERCATO_SMS_PROVIDER: choose 'console', 'twilio' or 'aliyun'")
+        found.extend(self._aliyun_sms_problems())
+        found.extend(self._wechat_problems())
         if self.sms_provider == "twilio":
             missing = [
                 name
@@ -342,6 +384,59 @@ class Settings(BaseSettings):
                 if not value
             ]
             found.extend(f"{name}: required when MERCATO_SMS_PROVIDER=twilio" for name in missing)
+        return found
+
+    def _aliyun_sms_problems(self) -> list[str]:
+        """What keeps Alibaba Cloud SMS from sending codes, when it is the provider."""
+        if self.sms_provider != "aliyun":
+            return []
+        found = [
+            f"{name}: required when MERCATO_SMS_PROVIDER=aliyun"
+            for name, value in (
+                ("MERCATO_SMS_ALIYUN_ACCESS_KEY_ID", self.sms_aliyun_access_key_id),
+                (
+                    "MERCATO_SMS_ALIYUN_ACCESS_KEY_SECRET",
+                    self.sms_aliyun_access_key_secret.get_secret_value(),
+                ),
+                ("MERCATO_SMS_ALIYUN_SIGN_NAME", self.sms_aliyun_sign_name),
+                ("MERCATO_SMS_ALIYUN_TEMPLATE_CODE", self.sms_aliyun_template_code),
+            )
+            if not value.strip()
+        ]
+        problem = _url_problem("MERCATO_SMS_ALIYUN_ENDPOINT", self.sms_aliyun_endpoint)
+        return [*found, problem] if problem else found
+
+    def wechat_app(self, kind: str) -> tuple[str, str] | None:
+        """The appid and AppSecret of WeChat sign-in's ``open`` (website) or ``mp`` (official
+        account) app, or None when it is not (fully) configured."""
+        appid, secret = {
+            "open": (self.wechat_open_appid, self.wechat_open_secret),
+            "mp": (self.wechat_mp_appid, self.wechat_mp_secret),
+        }[kind]
+        value = secret.get_secret_value().strip()
+        return (appid.strip(), value) if appid.strip() and value else None
+
+    def _wechat_problems(self) -> list[str]:
+        """Half-configured WeChat sign-in apps (an appid without its secret, or the reverse)."""
+        found: list[str] = []
+        for kind in ("open", "mp"):
+            appid_name = f"MERCATO_WECHAT_{kind.upper()}_APPID"
+            secret_name = f"MERCATO_WECHAT_{kind.upper()}_SECRET"
+            appid = getattr(self, f"wechat_{kind}_appid").strip()
+            secret = getattr(self, f"wechat_{kind}_secret").get_secret_value().strip()
+            if appid and not secret:
+                found.append(f"{secret_name}: required with {appid_name}")
+            elif secret and not appid:
+                found.append(f"{appid_name}: required with {secret_name}")
+        if self.wechat_app("open") or self.wechat_app("mp"):
+            found.extend(
+                problem
+                for problem in (
+                    _url_problem("MERCATO_WECHAT_CONNECT_URL", self.wechat_connect_url),
+                    _url_problem("MERCATO_WECHAT_API_URL", self.wechat_api_url),
+                )
+                if problem
+            )
         return found
 
     def _tracking_problems(self) -> list[str]:

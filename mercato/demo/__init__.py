@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import identity, inventory
@@ -11,7 +13,11 @@ from mercato.core.settings import get_settings
 from mercato.demo.banners import seed_banners
 from mercato.demo.catalog import seed_catalog
 from mercato.demo.content import CATEGORIES, WAREHOUSES
+from mercato.demo.shop import seed_shop
 from mercato.worker import register
+
+#: Told each step of the demo build, as one line of text.
+Progress = Callable[[str], None]
 
 DEMO_STAFF_EMAIL = "admin@example.com"
 DEMO_STAFF_PASSWORD = "mercato-admin-2026"  # noqa: S105 - printed demo login, embedded mode only
@@ -86,18 +92,21 @@ async def _seed(session: AsyncSession) -> list[str]:
     return created
 
 
-async def _seed_catalog() -> list[str]:
+async def _seed_catalog(progress: Progress) -> list[str]:
     """The demo assortment, once: skipped when its warehouses already exist."""
     count = get_settings().demo_products
     async with uow() as session:
         existing = {w.code for w in await inventory.list_warehouses(session)}
         if DEMO_WAREHOUSE in existing or count == 0:
             return []
-        await seed_catalog(session, count=count)
+        progress(f"demo: building the demo shop ({count} products, MERCATO_DEMO_PRODUCTS); this happens once")
+        await seed_catalog(session, count=count, progress=progress)
     # Settle the read models now (in-stock flags) instead of waiting for the first job run.
     register()
-    while await deliver_pending(limit=1000):
-        pass
+    delivered = 0
+    while batch := await deliver_pending(limit=1000):
+        delivered += batch
+        progress(f"demo: stock and listings settled, {delivered} events…")
     return [f"{count} products in {len(CATEGORIES)} categories with stock in 3 warehouses and a pickup store"]
 
 
@@ -107,11 +116,24 @@ async def _seed_banners() -> list[str]:
         return await seed_banners(session)
 
 
-async def seed() -> list[str]:
-    """Create what is missing of the demo data; return what was created."""
+async def _seed_shop() -> list[str]:
+    """The demo shop's profile and legal pages, once (before the demo customer consents)."""
+    async with uow() as session:
+        return await seed_shop(session)
+
+
+def _silent(_line: str) -> None:
+    """Progress nobody reads."""
+
+
+async def seed(progress: Progress = _silent) -> list[str]:
+    """Create what is missing of the demo data; return what was created. ``progress`` is told
+    each step as it starts (``mercato run`` and ``mercato demo`` print them: the first build of the
+    catalogue takes a while)."""
     try:
+        profile = await _seed_shop()  # first: the demo customer consents to its privacy policy
         async with uow() as session:
             created = await _seed(session)
-        return created + await _seed_catalog() + await _seed_banners()
+        return created + await _seed_catalog(progress) + await _seed_banners() + profile
     finally:
         await reset_database()

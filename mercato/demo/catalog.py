@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato import catalog, identity, inventory, pricing
 from mercato.core import images
 from mercato.demo.content import BRANDS, CATEGORIES, SERIES, STORE_ADDRESSES, TYPES, WAREHOUSES, Leaf
+from mercato.demo.shop import PROFILE
 
 ACTOR = identity.Actor(staff_id=None, label="demo")
 PALETTE = (
@@ -95,7 +96,7 @@ async def _categories(session: AsyncSession) -> list[tuple[Leaf, int, int]]:
                 slug=top.slug,
                 position=top_index,
                 is_high_risk=top.high_risk,
-                seo_title=f"{top.name} - Mercato",
+                seo_title=f"{top.name} - {PROFILE.name}",
             ),
             actor=ACTOR,
         )
@@ -126,8 +127,11 @@ def _spec_choice(rng: random.Random, attributes: Sequence[catalog.AttributeRead]
     return specs
 
 
-async def seed_catalog(session: AsyncSession, *, count: int) -> int:
-    """Create the demo assortment with ``count`` products; return how many products exist after."""
+async def seed_catalog(
+    session: AsyncSession, *, count: int, progress: Callable[[str], None] | None = None
+) -> int:
+    """Create the demo assortment with ``count`` products; return how many products exist after.
+    ``progress`` is told how far the products are, about every twentieth."""
     rng = random.Random(2026)
     await catalog.ensure_default_banned_terms(session)
     types = await _product_types(session)
@@ -174,7 +178,10 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
         ),
         actor=ACTOR,
     )
+    step = max(1, count // 20)
     for index in range(count):
+        if progress is not None and index % step == 0:
+            progress(f"demo: catalog {index}/{count} products…")
         leaf, category_id, top_index = leaves[index % len(leaves)]
         brand = brands[rng.randrange(len(brands))]
         noun_zh, noun_en = leaf.nouns[index % len(leaf.nouns)]
@@ -255,4 +262,6 @@ async def seed_catalog(session: AsyncSession, *, count: int) -> int:
         )
         await catalog.submit_for_review(session, product_id=product.id, actor=ACTOR)
         await catalog.approve_listing(session, product_id=product.id, actor=ACTOR)
+    if progress is not None:
+        progress(f"demo: catalog {count}/{count} products")
     return count

@@ -9,12 +9,15 @@ Hierarchy (see ``mercato.core.errors``)::
     ├── TrackerNotEnabled        fulfillment.tracker_not_enabled      push for a tracker not switched on
     ├── NotFound (404)
     │   ├── ShipmentNotFound     fulfillment.shipment_not_found
+    │   ├── ExportNotFound       fulfillment.export_not_found         no such export, or another's
     │   ├── SubOrderNotFound     fulfillment.sub_order_not_found
     │   └── PickupCodeNotFound   fulfillment.pickup_code_not_found
     ├── InvalidInput (422)
     │   ├── UnknownCarrier       fulfillment.unknown_carrier
     │   ├── EventInFuture        fulfillment.event_in_future
-    │   └── PickupCodeInvalid    fulfillment.pickup_code_invalid
+    │   ├── PickupCodeInvalid    fulfillment.pickup_code_invalid
+    │   ├── BatchRejected        fulfillment.batch_rejected           rows of a batch-shipping file
+    │   └── BatchColumnsMissing  fulfillment.batch_columns_missing
     ├── Conflict (409)
     │   ├── NotShippable         fulfillment.not_shippable            unpaid, cancelled or closed
     │   ├── PickupOrder          fulfillment.pickup_order             collected at a store, not shipped
@@ -23,7 +26,10 @@ Hierarchy (see ``mercato.core.errors``)::
     │   ├── ShipmentFinished     fulfillment.shipment_finished        delivered or returned already
     │   ├── WrongStore           fulfillment.wrong_store
     │   ├── PickupAlreadyVerified fulfillment.pickup_already_verified
-    │   └── PickupNotAllowed     fulfillment.pickup_not_allowed       the order was closed
+    │   ├── PickupNotAllowed     fulfillment.pickup_not_allowed       the order was closed
+    │   ├── ExportNotReady       fulfillment.export_not_ready         queued, running or failed
+    │   ├── ExportExpired        fulfillment.export_expired           its file was deleted
+    │   └── BatchAlreadyShipped  fulfillment.batch_already_shipped    the same file was shipped before
     ├── RateLimited (429)
     │   └── PickupAttemptsExceeded fulfillment.pickup_attempts_exceeded
     └── Unavailable (503)
@@ -32,9 +38,12 @@ Hierarchy (see ``mercato.core.errors``)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from mercato.core.errors import (
     Conflict,
     DomainError,
+    FieldError,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -142,3 +151,56 @@ class CarrierUnavailable(Unavailable):
 class EventInFuture(InvalidInput):
     code = "fulfillment.event_in_future"
     message = "A tracking step cannot be in the future."
+
+
+class ExportNotFound(NotFound):
+    code = "fulfillment.export_not_found"
+    message = "Export not found."
+
+
+class ExportNotReady(Conflict):
+    code = "fulfillment.export_not_ready"
+    message = "This export has no file yet."
+
+
+class ExportExpired(Conflict):
+    code = "fulfillment.export_expired"
+    message = "This export has expired: export the orders again."
+
+
+@dataclass(frozen=True)
+class BatchRowProblem:
+    """Why one row of a batch-shipping file cannot ship: ``message`` is a msgid formatted with
+    ``params`` (translated when shown)."""
+
+    row: int
+    order_number: str
+    column: str
+    code: str
+    message: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class BatchRejected(InvalidInput):
+    """Some rows of a batch-shipping file cannot ship; ``rows`` says which and why. Nothing was
+    shipped."""
+
+    code = "fulfillment.batch_rejected"
+    message = "Nothing was shipped: {count} rows of the file have problems."
+
+    def __init__(self, rows: list[BatchRowProblem]) -> None:
+        super().__init__(
+            count=len({problem.row for problem in rows}),
+            fields=[FieldError(("row", p.row, p.column), p.code, p.message) for p in rows],
+        )
+        self.rows = rows
+
+
+class BatchColumnsMissing(InvalidInput):
+    code = "fulfillment.batch_columns_missing"
+    message = "The file needs the columns order_number, carrier and tracking_number (see the template)."
+
+
+class BatchAlreadyShipped(Conflict):
+    code = "fulfillment.batch_already_shipped"
+    message = "This file was shipped already ({rows} rows): nothing was shipped again."

@@ -7,8 +7,9 @@ the lines a shipment carries are copied, so the parcel's content stays as it lef
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.core.db import Base, BigId, IdMixin
@@ -120,4 +121,48 @@ class StatusChange(IdMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(BigId)
     actor_label: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime]
+
+
+class OrderExport(IdMixin, Base):
+    """A spreadsheet of the orders matching a staff member's filters: made at once when small,
+    by the ``fulfillment.run_order_export`` job when large (``rows_done`` of ``rows_total`` is
+    its progress). The file is kept in media storage until ``expires_at``; only ``staff_id``
+    may download it."""
+
+    __tablename__ = "fulfillment_order_export"
+    __table_args__ = (
+        Index("ix_fulfillment_order_export_staff", "staff_id", "id"),
+        Index("ix_fulfillment_order_export_status", "status", "created_at"),
+    )
+
+    staff_id: Mapped[int] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(10))  # states.ExportStatus
+    file_format: Mapped[str] = mapped_column(String(4))  # csv or xlsx
+    locale: Mapped[str] = mapped_column(String(10))  # the language of the header and labels
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)  # schemas.OrderExportFilters
+    rows_total: Mapped[int | None] = mapped_column(Integer)  # known once the job counted them
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str | None] = mapped_column(String(200))  # the file, once done
+    filename: Mapped[str] = mapped_column(String(100))
+    error: Mapped[str] = mapped_column(String(300), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime | None]  # the job claimed it (a stale claim is taken over)
+    finished_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]  # the file is deleted after this
+
+
+class ShipBatch(IdMixin, Base):
+    """A batch-shipping spreadsheet that was accepted and shipped as a whole; its SHA-256 makes
+    a second upload of the same file ship nothing."""
+
+    __tablename__ = "fulfillment_ship_batch"
+    __table_args__ = (UniqueConstraint("file_sha256"),)
+
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(BigId)
+    actor_label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]

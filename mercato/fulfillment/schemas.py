@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, field_validator
 
+from mercato import orders
 from mercato.core.schemas import IdInt, InputModel, ReadModel
-from mercato.fulfillment.states import PickupStatus, TrackingStatus
+from mercato.fulfillment.states import ExportStatus, PickupStatus, TrackingStatus
+from mercato.pricing import Delivery
 
 Id = IdInt
 #: Loose on purpose: carriers' formats differ and change; Kuaidi100 takes 6 to 32 characters.
@@ -137,3 +140,95 @@ class PickupVerification(ReadModel):
     store_id: int
     status: PickupStatus
     verified_at: dt.datetime
+
+
+class OrderExportFilters(InputModel):
+    """The console order list's filters that an export repeats: ``orders.list_orders``'s
+    keyword arguments (a new list filter is added here too, or the export refuses it)."""
+
+    status: Annotated[str, Field(max_length=24)] | None = None
+    delivery: Delivery | None = None
+    placed_from: AwareDatetime | None = None  # inclusive
+    placed_before: AwareDatetime | None = None  # exclusive
+    sku_id: IdInt | None = None
+    search: Annotated[str, Field(max_length=100)] | None = None
+    buyer: orders.BuyerSearch | None = None  # the customer search
+
+
+class PreparedOrderExport(ReadModel):
+    """An export as first looked at: the rows themselves when the orders are few enough to
+    download at once (``header`` and ``rows`` set), else only that a job must make it."""
+
+    filters: OrderExportFilters
+    file_format: str  # csv or xlsx
+    locale: str
+    header: list[str]
+    rows: list[list[str | int | Decimal | None]] | None  # None: too many for now, queue a job
+
+
+class OrderExportRead(ReadModel):
+    id: int
+    staff_id: int
+    status: ExportStatus
+    file_format: str
+    filters: OrderExportFilters
+    rows_total: int | None
+    rows_done: int
+    filename: str
+    error: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    is_expired: bool  # done, but the file is gone
+
+    @property
+    def percent(self) -> int:
+        """Progress for the bar, 0-100."""
+        if self.status is ExportStatus.done:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class ShippedRow(ReadModel):
+    """One row of an accepted batch-shipping file and the parcel it became."""
+
+    row: int
+    order_number: str
+    carrier: str
+    tracking_number: str
+    shipment_id: int
+
+
+class BatchShipped(ReadModel):
+    """An accepted batch-shipping file: every row shipped, in one transaction."""
+
+    batch_id: int
+    filename: str
+    shipped: list[ShippedRow]
+
+
+class DocumentLine(ReadModel):
+    item: str  # the title with its spec values
+    sku_code: str
+    quantity: int  # units to ship (refunded ones left out)
+
+
+class OrderDocument(ReadModel):
+    """What a packing list or waybill sheet prints for one sub-order (one parcel)."""
+
+    order_number: str
+    placed_at: dt.datetime
+    note: str
+    warehouse_name: str
+    warehouse_code: str
+    sender_address: str
+    recipient: str
+    recipient_phone: str
+    recipient_region: str  # province, city, district
+    recipient_detail: str
+    is_masked: bool  # the recipient is masked (no orders.reveal_pii)
+    carrier_name: str  # once shipped
+    tracking_number: str
+    lines: list[DocumentLine]

@@ -43,3 +43,12 @@ PICKUP: TransitionTable[PickupStatus] = TransitionTable(
     "fulfillment.pickup",
     {PickupStatus.open: frozenset({PickupStatus.verified, PickupStatus.cancelled})},
 )
+
+
+class ExportStatus(StrEnum):
+    """Where an order export is (a job claims a queued one with one conditional UPDATE)."""
+
+    queued = "queued"  # waiting for the job
+    running = "running"  # the job is writing it; rows_done of rows_total
+    done = "done"  # the file is stored until expires_at (final)
+    failed = "failed"  # the job gave up; error says why (final)

@@ -8,13 +8,19 @@ schemas):
   exists before its address is proven), ``authenticate_with_password``,
   ``authenticate_with_code``, ``get_customer``, ``update_profile``, ``change_password``,
   ``reset_password`` (by SMS or email code); for staff: ``list_customers`` (search by name,
-  email or phone digits), ``get_customer_record`` (any status)
+  email or phone digits, or by tag), ``get_customer_record`` (any status), ``match_customers``
+  (the accounts a term names exactly: mobile, email or name; the console's order search)
+- customer tags and notes (staff, audited): ``tag_customer`` (vocabulary grows on first use,
+  ``MAX_TAGS_PER_CUSTOMER``), ``untag_customer``, ``list_customer_tags``, ``list_tags``,
+  ``add_customer_note``, ``list_customer_notes``
 - codes: ``send_code`` (SMS, after commit), ``send_email_code`` (through the outbox; the same
   answer whether or not the address has an account), ``verify_code``
 - tokens: ``issue_token``, ``resolve_token``, ``touch_token``, ``revoke_token``,
   ``revoke_all_tokens``, ``list_live_tokens``
 - addresses: ``list_addresses``, ``get_address``, ``add_address``, ``update_address``,
-  ``delete_address``
+  ``delete_address`` (the province, city and district checked against the national division
+  data); regions: ``list_regions``, ``region_choices`` (the three pickers), ``check_region``,
+  ``parse_address_line`` (paste-to-parse)
 - privacy: ``list_consents``, ``export_customer_data``, ``delete_customer``
 - staff: ``authenticate_staff`` (lockout per account and IP address), ``get_staff`` (active,
   for sign-in), ``get_staff_member``, ``list_staff``, ``create_staff``, ``update_staff`` (only
@@ -22,6 +28,12 @@ schemas):
 - roles: ``list_permissions``, ``list_roles``, ``get_role``, ``create_role``, ``update_role``,
   ``delete_role`` (no one grants a permission they do not hold)
 - audit: ``record_audit`` (same transaction as the write), ``list_audit_entries``
+- WeChat sign-in (website QR and in-WeChat OAuth): ``wechat_app_for`` (which app serves the
+  browser), ``begin_wechat_authorization``, ``claim_wechat_authorization`` (state: this
+  browser's, once, short-lived), ``identify_wechat_user`` (the network call, outside any
+  transaction), ``complete_wechat_authorization`` (sign in, link, or a ticket to prove a mobile
+  number), ``get_wechat_binding``, ``bind_wechat_by_phone``, ``list_wechat_accounts``,
+  ``unlink_wechat``, ``find_payer_openid`` (WeChat Pay JSAPI)
 - ``PERMISSIONS``: the permission catalogue
 
 Events emitted: ``CustomerRegistered``, ``CustomerDeleted``, ``EmailCodeIssued`` and
@@ -51,6 +63,7 @@ from mercato.identity.errors import (
     OneIdentifierOnly,
     PasswordAttemptsExceeded,
     PhoneInvalid,
+    RegionInvalid,
     RegistrationRateLimited,
     RoleNameTaken,
     RoleNotFound,
@@ -59,8 +72,18 @@ from mercato.identity.errors import (
     StaffEmailTaken,
     StaffNotFound,
     SuperuserRequired,
+    TagInvalid,
+    TagLimitReached,
     UnknownPermission,
     WeakPassword,
+    WeChatAccountNotFound,
+    WeChatAlreadyLinked,
+    WeChatDenied,
+    WeChatLinkExists,
+    WeChatNotConfigured,
+    WeChatRefused,
+    WeChatStateInvalid,
+    WeChatUnavailable,
 )
 from mercato.identity.events import (
     CustomerDeleted,
@@ -69,6 +92,7 @@ from mercato.identity.events import (
     ExistingAccountSignUpAttempted,
 )
 from mercato.identity.permissions import PERMISSIONS
+from mercato.identity.providers.aliyun import AliyunSms
 from mercato.identity.providers.base import SmsDeliveryFailed, SmsSender
 from mercato.identity.providers.console import ConsoleSms
 from mercato.identity.providers.registry import get_sms_sender, set_sms_sender
@@ -78,17 +102,25 @@ from mercato.identity.schemas import (
     AddressRead,
     AddressWrite,
     AuditEntryRead,
+    BindWeChat,
     ChangePassword,
     CodeLogin,
     CodePurpose,
     ConsentRead,
     CustomerExport,
+    CustomerMatch,
+    CustomerNoteRead,
+    CustomerNoteWrite,
     CustomerRead,
     CustomerStatus,
+    CustomerTagRead,
     DeleteAccount,
     IssuedToken,
+    ParsedAddress,
     PasswordLogin,
     PermissionRead,
+    Region,
+    RegionChoices,
     RegisterCustomer,
     RequestMeta,
     ResetPassword,
@@ -103,8 +135,17 @@ from mercato.identity.schemas import (
     StaffRead,
     StaffSignedIn,
     StaffUpdate,
+    TagCustomer,
     TokenRead,
     UpdateProfile,
+    WeChatAccountRead,
+    WeChatAppKind,
+    WeChatAuthorizationRead,
+    WeChatBinding,
+    WeChatIdentity,
+    WeChatOutcome,
+    WeChatPurpose,
+    WeChatRedirect,
 )
 from mercato.identity.service.addresses import (
     MAX_ADDRESSES,
@@ -116,7 +157,16 @@ from mercato.identity.service.addresses import (
 )
 from mercato.identity.service.audit import list_audit_entries, record_audit
 from mercato.identity.service.codes import EMAIL_CODE_TTL, send_code, send_email_code, verify_code
-from mercato.identity.service.customer_admin import get_customer_record, list_customers
+from mercato.identity.service.customer_admin import get_customer_record, list_customers, match_customers
+from mercato.identity.service.customer_notes import add_customer_note, list_customer_notes
+from mercato.identity.service.customer_tags import (
+    MAX_TAG_LENGTH,
+    MAX_TAGS_PER_CUSTOMER,
+    list_customer_tags,
+    list_tags,
+    tag_customer,
+    untag_customer,
+)
 from mercato.identity.service.customers import (
     authenticate_with_code,
     authenticate_with_password,
@@ -127,8 +177,9 @@ from mercato.identity.service.customers import (
     reset_password,
     update_profile,
 )
-from mercato.identity.service.normalize import normalize_email, normalize_phone
+from mercato.identity.service.normalize import national_phone, normalize_email, normalize_phone
 from mercato.identity.service.privacy import delete_customer, export_customer_data, list_consents
+from mercato.identity.service.regions import check_region, list_regions, parse_address_line, region_choices
 from mercato.identity.service.roles import (
     create_role,
     create_role_from,
@@ -158,8 +209,51 @@ from mercato.identity.service.tokens import (
     revoke_token,
     touch_token,
 )
+from mercato.identity.service.wechat import (
+    WECHAT_AUTHORIZATION_TTL,
+    WECHAT_TICKET_TTL,
+    begin_wechat_authorization,
+    bind_wechat_by_phone,
+    claim_wechat_authorization,
+    complete_wechat_authorization,
+    find_payer_openid,
+    get_wechat_binding,
+    identify_wechat_user,
+    list_wechat_accounts,
+    unlink_wechat,
+    wechat_app_for,
+)
 
 __all__ = [
+    "WECHAT_AUTHORIZATION_TTL",
+    "WECHAT_TICKET_TTL",
+    "BindWeChat",
+    "WeChatAccountNotFound",
+    "WeChatAccountRead",
+    "WeChatAlreadyLinked",
+    "WeChatAppKind",
+    "WeChatAuthorizationRead",
+    "WeChatBinding",
+    "WeChatDenied",
+    "WeChatIdentity",
+    "WeChatLinkExists",
+    "WeChatNotConfigured",
+    "WeChatOutcome",
+    "WeChatPurpose",
+    "WeChatRedirect",
+    "WeChatRefused",
+    "WeChatStateInvalid",
+    "WeChatUnavailable",
+    "begin_wechat_authorization",
+    "bind_wechat_by_phone",
+    "claim_wechat_authorization",
+    "complete_wechat_authorization",
+    "find_payer_openid",
+    "get_wechat_binding",
+    "identify_wechat_user",
+    "list_wechat_accounts",
+    "unlink_wechat",
+    "wechat_app_for",
     "EMAIL_CODE_TTL",
     "MAX_ADDRESSES",
     "PERMISSIONS",
@@ -170,9 +264,26 @@ __all__ = [
     "AddressNotFound",
     "AddressRead",
     "AddressWrite",
+    "AliyunSms",
     "AuditEntryRead",
     "CannotGrant",
     "CannotManageStaff",
+    "CustomerMatch",
+    "CustomerNoteRead",
+    "CustomerNoteWrite",
+    "CustomerTagRead",
+    "MAX_TAGS_PER_CUSTOMER",
+    "MAX_TAG_LENGTH",
+    "TagCustomer",
+    "TagInvalid",
+    "TagLimitReached",
+    "add_customer_note",
+    "list_customer_notes",
+    "list_customer_tags",
+    "list_tags",
+    "match_customers",
+    "tag_customer",
+    "untag_customer",
     "ChangePassword",
     "CodeAttemptsExceeded",
     "CodeExpired",
@@ -200,10 +311,14 @@ __all__ = [
     "IssuedToken",
     "MissingPermission",
     "OneIdentifierOnly",
+    "ParsedAddress",
     "PasswordAttemptsExceeded",
     "PasswordLogin",
     "PermissionRead",
     "PhoneInvalid",
+    "Region",
+    "RegionChoices",
+    "RegionInvalid",
     "RegisterCustomer",
     "RegistrationRateLimited",
     "RequestMeta",
@@ -239,6 +354,7 @@ __all__ = [
     "authenticate_with_code",
     "authenticate_with_password",
     "change_password",
+    "check_region",
     "create_customer",
     "create_role",
     "create_role_from",
@@ -262,11 +378,15 @@ __all__ = [
     "list_customers",
     "list_live_tokens",
     "list_permissions",
+    "list_regions",
     "list_roles",
     "list_staff",
+    "national_phone",
     "normalize_email",
     "normalize_phone",
+    "parse_address_line",
     "record_audit",
+    "region_choices",
     "register_customer",
     "require_permission",
     "reset_password",

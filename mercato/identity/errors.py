@@ -10,7 +10,11 @@ identity.staff_not_found, identity.staff_email_taken, identity.role_not_found,
 identity.role_name_taken, identity.unknown_permission, identity.self_lockout,
 identity.account_deleted, identity.customer_not_found, identity.code_purpose_unsupported,
 identity.one_identifier_only, identity.registration_rate_limited,
-identity.password_attempts_exceeded, identity.cannot_manage_staff.
+identity.password_attempts_exceeded, identity.cannot_manage_staff,
+identity.wechat_not_configured, identity.wechat_state_invalid, identity.wechat_denied,
+identity.wechat_refused, identity.wechat_unavailable, identity.wechat_already_linked,
+identity.wechat_link_exists, identity.wechat_account_not_found, identity.region_invalid,
+identity.tag_invalid, identity.tag_limit_reached.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from mercato.core.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    Unavailable,
 )
 
 
@@ -101,6 +106,13 @@ class ConsentRequired(InvalidInput):
 class AddressLimitReached(Conflict):
     code = "identity.address_limit_reached"
     message = "You can keep at most {limit} addresses."
+
+
+class RegionInvalid(InvalidInput):
+    """The province, city and district do not fit together (the field error names which)."""
+
+    code = "identity.region_invalid"
+    message = "Choose the province, city and district from the lists."
 
 
 class AddressNotFound(NotFound):
@@ -200,3 +212,62 @@ class CannotManageStaff(PermissionDenied):
 
     code = "identity.cannot_manage_staff"
     message = "You cannot change a staff member who holds permissions you do not hold."
+
+
+class TagInvalid(InvalidInput):
+    """A customer tag that is blank or too long once normalised."""
+
+    code = "identity.tag_invalid"
+    message = "A tag is 1 to {max_length} characters long."
+
+
+class TagLimitReached(Conflict):
+    code = "identity.tag_limit_reached"
+    message = "A customer can carry at most {limit} tags."
+
+
+class WeChatNotConfigured(NotFound):
+    """No WeChat app for this browser (none configured, or only the official account outside WeChat)."""
+
+    code = "identity.wechat_not_configured"
+    message = "Signing in with WeChat is not available here."
+
+
+class WeChatStateInvalid(InvalidInput):
+    """The ``state`` of a WeChat callback is not this browser's, was used, or has expired; or the
+    ticket of a pending link is gone."""
+
+    code = "identity.wechat_state_invalid"
+    message = "This WeChat sign-in has expired or was already used. Start again."
+
+
+class WeChatDenied(InvalidInput):
+    code = "identity.wechat_denied"
+    message = "WeChat sign-in was not allowed. Start again, or sign in another way."
+
+
+class WeChatRefused(InvalidInput):
+    """WeChat refused the authorisation code (40029 invalid, 40163 already used, 42003 expired …)."""
+
+    code = "identity.wechat_refused"
+    message = "WeChat did not confirm the sign-in (error {errcode}). Start again."
+
+
+class WeChatUnavailable(Unavailable):
+    code = "identity.wechat_unavailable"
+    message = "WeChat is not answering. Try again shortly."
+
+
+class WeChatAlreadyLinked(Conflict):
+    code = "identity.wechat_already_linked"
+    message = "This WeChat account is linked to another account."
+
+
+class WeChatLinkExists(Conflict):
+    code = "identity.wechat_link_exists"
+    message = "Your account is already linked to another WeChat account. Unlink it first."
+
+
+class WeChatAccountNotFound(NotFound):
+    code = "identity.wechat_account_not_found"
+    message = "WeChat account not found."

@@ -25,6 +25,9 @@ class Customer(IdMixin, Base):
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
     deleted_at: Mapped[dt.datetime | None]
+    #: How many tags the account carries: raised and lowered by one conditional UPDATE each, so
+    #: the cap (``MAX_TAGS_PER_CUSTOMER``) holds under concurrent taggers on both databases.
+    tag_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Consent(IdMixin, Base):
@@ -160,3 +163,90 @@ class AuditEntry(IdMixin, Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CustomerTag(IdMixin, Base):
+    """A label from the shop's tag vocabulary ("VIP", "批发"); created on first use.
+
+    ``key`` is the normalised name folded for comparison ("vip"), so "VIP" and "vip " are one tag;
+    ``name`` keeps the spelling it was first given.
+    """
+
+    __tablename__ = "identity_customer_tag"
+
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+
+
+class CustomerTagging(IdMixin, Base):
+    """A tag put on a customer by staff; a customer holds each tag at most once."""
+
+    __tablename__ = "identity_customer_tagging"
+    __table_args__ = (UniqueConstraint("customer_id", "tag_id"),)
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_customer_tag.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime]
+
+
+class CustomerNote(IdMixin, Base):
+    """An operator's note on a customer: who wrote it, when, and the text."""
+
+    __tablename__ = "identity_customer_note"
+    __table_args__ = (Index("ix_identity_customer_note_customer", "customer_id", "id"),)
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("identity_staff.id", ondelete="SET NULL"))
+    author_label: Mapped[str] = mapped_column(String(254), default="")
+    body: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime]
+
+
+class WeChatAccount(IdMixin, Base):
+    """A WeChat identity linked to a customer: the ``openid`` one of our WeChat apps knows them by
+    (``open``: the Open Platform website app; ``mp``: the official account), and the ``unionid``
+    every app of our Open Platform account shares, when WeChat gives it."""
+
+    __tablename__ = "identity_wechat_account"
+    __table_args__ = (UniqueConstraint("appid", "openid"), UniqueConstraint("customer_id", "appid"))
+
+    customer_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True
+    )
+    app_kind: Mapped[str] = mapped_column(String(10))  # open | mp
+    appid: Mapped[str] = mapped_column(String(32))
+    openid: Mapped[str] = mapped_column(String(64))
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
+    nickname: Mapped[str] = mapped_column(String(100), default="")
+    linked_at: Mapped[dt.datetime]
+
+
+class WeChatAuthorization(IdMixin, Base):
+    """One trip to WeChat's authorisation page and back.
+
+    Only hashes of the two secrets are stored: the ``state`` (sent to WeChat and kept in the
+    browser's cookie; used once, before ``expires_at``) and, when the WeChat identity belongs to
+    no account yet, the ``ticket`` the browser then holds while the shopper proves a mobile
+    number to link or create an account (``openid``, ``unionid``, ``nickname`` wait here).
+    """
+
+    __tablename__ = "identity_wechat_authorization"
+
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    app_kind: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(10))  # login | link | pay
+    customer_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("identity_customer.id", ondelete="CASCADE"), index=True
+    )
+    next_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    used_at: Mapped[dt.datetime | None]
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    openid: Mapped[str | None] = mapped_column(String(64))
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    nickname: Mapped[str] = mapped_column(String(100), default="")
+    bound_at: Mapped[dt.datetime | None]

@@ -151,6 +151,36 @@ class AddressRead(ReadModel):
     updated_at: dt.datetime
 
 
+class Region(ReadModel):
+    """A province, city or district (省/市/区) with its GB/T 2260 code."""
+
+    code: str
+    name: str
+
+
+class RegionChoices(ReadModel):
+    """What the three region pickers offer and hold: the chosen names (blank where nothing valid
+    is chosen yet), the provinces, the chosen province's cities and the chosen city's districts."""
+
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    provinces: list[Region]
+    cities: list[Region]
+    districts: list[Region]
+
+
+class ParsedAddress(ReadModel):
+    """The parts recognised in a pasted address line; blank where a part was not found."""
+
+    recipient: str = ""
+    phone: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    detail: str = ""
+
+
 class CustomerExport(ReadModel):
     """Everything Mercato holds about a customer, for a data-portability request."""
 
@@ -273,3 +303,115 @@ class AuditEntryRead(ReadModel):
     ip: str | None
     request_id: str | None
     created_at: dt.datetime
+
+
+class CustomerTagRead(ReadModel):
+    """A tag of the shop's vocabulary; ``customers`` is how many accounts carry it (in lists)."""
+
+    id: int
+    name: str
+    customers: int = 0
+
+
+class TagCustomer(InputModel):
+    """A tag to put on a customer or take off (normalised by the service: NFKC, spaces folded)."""
+
+    tag: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class CustomerNoteWrite(InputModel):
+    body: Annotated[MultilineText, Field(min_length=1, max_length=2000)]
+
+
+class CustomerNoteRead(ReadModel):
+    id: int
+    customer_id: int
+    author_id: int | None
+    author_label: str
+    body: str
+    created_at: dt.datetime
+
+
+class CustomerMatch(ReadModel):
+    """Who a staff search term names exactly: the accounts whose mobile number, email or name it
+    is (newest first, at most a few hundred), and the term as a normalised mobile number, if it is
+    one, for matching elsewhere (an order's recipient)."""
+
+    customer_ids: list[int]
+    phone: str | None = None
+    name: str = ""
+
+
+class WeChatAppKind(StrEnum):
+    """Which of the shop's WeChat apps a shopper signs in through."""
+
+    open = "open"  # Open Platform website app (网站应用): QR code on a computer, scope snsapi_login
+    mp = "mp"  # official account (公众号): inside WeChat, snsapi_userinfo (or snsapi_base to pay)
+
+
+class WeChatPurpose(StrEnum):
+    """Why the shopper was sent to WeChat."""
+
+    login = "login"  # sign in (or link to / create an account by mobile number)
+    link = "link"  # a signed-in customer links WeChat to the account
+    pay = "pay"  # a signed-in customer's official-account openid, for WeChat Pay JSAPI
+
+
+class WeChatRedirect(ReadModel):
+    """Where to send the browser, and the state it must hold (in a cookie) when it comes back."""
+
+    url: str
+    state: str
+
+
+class WeChatIdentity(ReadModel):
+    """Who WeChat says the shopper is (from the token and, with snsapi_userinfo or
+    snsapi_login, the user info)."""
+
+    openid: str
+    unionid: str | None = None
+    nickname: str = ""
+
+
+class WeChatAuthorizationRead(ReadModel):
+    """A claimed trip to WeChat: what it was for and where to go afterwards."""
+
+    id: int
+    app_kind: WeChatAppKind
+    purpose: WeChatPurpose
+    customer_id: int | None
+    next_url: str
+
+
+class WeChatOutcome(ReadModel):
+    """The end of a trip to WeChat: ``customer_id`` to sign in (login) or the customer linked
+    (link, pay); or, for an identity no account knows yet, the ``ticket`` that lets the browser
+    link it by proving a mobile number."""
+
+    purpose: WeChatPurpose
+    next_url: str
+    customer_id: int | None = None
+    ticket: str | None = None
+
+
+class WeChatBinding(ReadModel):
+    """A WeChat identity waiting to be linked to an account proven by a mobile number."""
+
+    app_kind: WeChatAppKind
+    nickname: str
+    next_url: str
+
+
+class BindWeChat(InputModel):
+    """Link the pending WeChat identity to the account of ``phone`` (created if there is none)."""
+
+    phone: Annotated[str, Field(min_length=3, max_length=30)]
+    code: Code
+    accept_privacy_policy: bool = False
+
+
+class WeChatAccountRead(ReadModel):
+    id: int
+    app_kind: WeChatAppKind
+    nickname: str
+    linked_at: dt.datetime

@@ -6,10 +6,11 @@ schemas):
 
 - warehouses: ``create_warehouse``, ``get_warehouse``, ``list_warehouses``, ``update_warehouse``
 - staff stock operations (audited): ``receive_stock``, ``adjust_stock``, ``transfer_stock``,
-  ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list),
+  ``set_safety_stock``; reads: ``list_stock`` (``low_only`` for the low-stock list; ``count_low_stock``),
   ``get_stock_levels``, ``list_ledger``, ``sellable_units``, ``available_units`` (many SKUs),
   ``has_sellable_stock`` (any units to sell among SKUs: the listing review warns when not)
-- orders: ``allocate`` (warehouse choice for a province), ``reserve_stock``,
+- orders: ``allocate`` (warehouse choice for a province), ``stores_holding`` (the stores a
+  pickup of these lines could be allocated at), ``reserve_stock``,
   ``reserve_allocations`` (all or nothing), ``release_reservations``, ``release_units`` (part
   of a hold), ``consume_reservations``, ``keep_reservations`` (paid: the holds no longer
   expire), ``expire_reservations`` (the ``inventory-expire-reservations`` job),
@@ -63,7 +64,7 @@ from mercato.inventory.schemas import (
     WarehouseUpdate,
     WarehouseWrite,
 )
-from mercato.inventory.service.allocation import allocate, choose_warehouses
+from mercato.inventory.service.allocation import allocate, choose_warehouses, stores_holding
 from mercato.inventory.service.levels import available_units, has_sellable_stock, sellable_units
 from mercato.inventory.service.reservations import (
     DEFAULT_HOLD,
@@ -80,6 +81,7 @@ from mercato.inventory.service.reservations import (
 from mercato.inventory.service.spreadsheets import export_stock, import_stock
 from mercato.inventory.service.stock import (
     adjust_stock,
+    count_low_stock,
     get_stock_levels,
     list_ledger,
     list_stock,
@@ -133,6 +135,7 @@ __all__ = [
     "WarehouseWrite",
     "adjust_stock",
     "allocate",
+    "stores_holding",
     "available_units",
     "has_sellable_stock",
     "choose_warehouses",
@@ -147,6 +150,7 @@ __all__ = [
     "list_ledger",
     "list_reservations",
     "list_stock",
+    "count_low_stock",
     "list_warehouses",
     "receive_stock",
     "release_reservations",

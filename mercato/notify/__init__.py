@@ -13,6 +13,7 @@ talk to the SMTP server own their transactions and take no session):
   queued an email), ``send_email`` (claim, send, record), ``list_deliveries``, ``get_delivery``,
   ``list_delivery_history``, ``retry_delivery`` (staff, audited)
 - ``erase_customer_messages`` (account deletion)
+- ``preview_messages``: every template rendered with sample data in every language (read-only)
 - transports: ``ConsoleEmail`` (the embedded default: a masked log line), ``SmtpEmail``
   (aiosmtplib), ``get_email_transport``/``use_email_transport``, ``build_mime``
 
@@ -47,6 +48,7 @@ from mercato.notify.schemas import (
     MessageKind,
     MessageRead,
     RetryDelivery,
+    TemplatePreview,
     UnreadCount,
 )
 from mercato.notify.service.emails import (
@@ -66,6 +68,7 @@ from mercato.notify.service.messages import (
     mark_read,
     notify_customer,
 )
+from mercato.notify.service.previews import preview_messages
 from mercato.notify.states import DELIVERY
 from mercato.notify.templating import KIND_PARAMS
 
@@ -90,6 +93,7 @@ __all__ = [
     "OutgoingEmail",
     "RetryDelivery",
     "SmtpEmail",
+    "TemplatePreview",
     "UnreadCount",
     "build_mime",
     "count_unread",
@@ -103,6 +107,7 @@ __all__ = [
     "mark_all_read",
     "mark_read",
     "notify_customer",
+    "preview_messages",
     "retry_delivery",
     "send_due_emails",
     "send_email",

@@ -99,3 +99,15 @@ class DeliveryStatusChangeRead(ReadModel):
 
 class RetryDelivery(InputModel):
     reason: Annotated[MultilineText, Field(min_length=1, max_length=300)]
+
+
+class TemplatePreview(ReadModel):
+    """A notification template rendered with sample data (the console's settings preview)."""
+
+    kind: str  # a MessageKind or an AccountEmailKind
+    locale: str
+    in_app: bool  # also an in-app message (account emails are email only)
+    title: str
+    body: str
+    subject: str  # the email's subject
+    text: str  # the email's plain-text part

@@ -5,10 +5,15 @@ Public API:
 
 - ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
   ``read_order`` (customer-scoped or staff), ``list_orders`` (filters and search for staff)
-- the shopper's tabs: ``count_orders_by_status``, ``list_customer_orders`` (a group of statuses,
+- the shopper's tabs: ``count_orders_by_status`` (everyone's with ``customer_id=None``: the
+  console's to-dos), ``list_customer_orders`` (a group of statuses,
   as ``OrderCard``s: summary, totals and the lines' preview, for a whole page in two queries)
 - reports: ``sales_summary`` (the dashboard's orders, GMV, paying customers and average order
-  value per day in the shop's time zone; ``PAID_STATUSES`` says which orders count)
+  value per day in the shop's time zone; ``PAID_STATUSES`` says which orders count);
+  ``list_best_selling_product_ids`` (the storefront's 热销 shelf: units paid for in the last 30 days)
+- customer 360: ``customer_order_stats`` (orders, paid orders, lifetime spend, average order value
+  and last purchase of one customer, in one aggregate query); ``list_orders(buyer=BuyerSearch)``
+  finds orders by their buyer's accounts or their recipient
 - delivery: ``offered_slots`` (定时达 windows), ``check_delivery``; ``is_valid_tax_id`` (invoices)
 - placement caps (``limits.py``): ``MERCATO_MAX_UNPAID_ORDERS`` unpaid orders per customer and
   ``MERCATO_MAX_UNPAID_UNITS_PER_SKU`` units of a SKU across them (``UnpaidOrdersLimit``,
@@ -57,7 +62,9 @@ from mercato.orders.events import (
 )
 from mercato.orders.schemas import (
     AddressSnapshot,
+    BuyerSearch,
     CancelOrder,
+    CustomerOrderStats,
     DeliveryChoice,
     DeliverySlot,
     InvoiceKind,
@@ -84,6 +91,8 @@ from mercato.orders.service.actions import (
     mark_sub_order_delivered,
     mark_sub_order_shipped,
 )
+from mercato.orders.service.bestsellers import list_best_selling_product_ids
+from mercato.orders.service.customers import customer_order_stats
 from mercato.orders.service.placement import place_order, quote_order
 from mercato.orders.service.reads import list_orders, read_order
 from mercato.orders.service.reports import PAID_STATUSES, SalesDay, SalesFigures, SalesSummary, sales_summary
@@ -95,7 +104,9 @@ __all__ = [
     "PAID_STATUSES",
     "SUB_ORDER",
     "AddressSnapshot",
+    "BuyerSearch",
     "CancelOrder",
+    "CustomerOrderStats",
     "CannotCancel",
     "CannotClose",
     "CannotComplete",
@@ -140,8 +151,10 @@ __all__ = [
     "complete_delivered_orders",
     "complete_order",
     "count_orders_by_status",
+    "customer_order_stats",
     "drop_units_before_shipping",
     "is_valid_tax_id",
+    "list_best_selling_product_ids",
     "list_customer_orders",
     "list_overdue_unpaid_orders",
     "list_orders",

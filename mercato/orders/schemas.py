@@ -154,6 +154,7 @@ class OrderLinePreview(ReadModel):
     """What an order card in the shopper's list shows of a line."""
 
     id: int
+    sku_id: int
     title: str
     spec: dict[str, str]
     image_url: str | None
@@ -191,3 +192,25 @@ class OrderRead(OrderSummary):
 
 class CancelOrder(InputModel):
     reason: Annotated[MultilineText, Field(min_length=1, max_length=300)]
+
+
+class BuyerSearch(ReadModel):
+    """The console's search for a customer's orders: orders of these accounts, or addressed to a
+    recipient with this mobile number (E.164, as addresses are stored) or this exact name."""
+
+    customer_ids: tuple[IdInt, ...] = ()
+    recipient_phone: str | None = None
+    recipient_name: str = ""
+
+
+class CustomerOrderStats(ReadModel):
+    """One customer's orders in figures (customer 360): ``orders`` counts every order placed;
+    spend, paid orders, average order value and the last purchase count paid orders only (see
+    ``PAID_STATUSES``), in ``currency``'s minor units."""
+
+    currency: str
+    orders: int
+    paid_orders: int
+    spend_amount: int  # GMV of the customer's paid orders (lifetime spend)
+    average_order_amount: int  # spend / paid orders, rounded half up; 0 without paid orders
+    last_purchase_at: dt.datetime | None  # when the latest paid order was paid

@@ -10,7 +10,8 @@ Public API:
   free over a threshold), also used to show "再买 ¥12 包邮"
 
 - shipping templates kept by staff: ``create_shipping_template``, ``update_shipping_template``,
-  ``list_shipping_templates``, ``get_default_shipping_template`` (audited writes)
+  ``list_shipping_templates``, ``get_shipping_template``, ``get_default_shipping_template``
+  (audited writes)
 
 Depends on: core, identity (audit). ``calculate`` itself uses no database and no clock: callers
 load what it needs.
@@ -40,6 +41,7 @@ from mercato.pricing.schemas import (
 from mercato.pricing.service.templates import (
     create_shipping_template,
     get_default_shipping_template,
+    get_shipping_template,
     list_shipping_templates,
     update_shipping_template,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "calculate",
     "create_shipping_template",
     "get_default_shipping_template",
+    "get_shipping_template",
     "list_shipping_templates",
     "rule_for",
     "shipping_fee",

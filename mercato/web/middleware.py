@@ -26,6 +26,7 @@ from mercato.core.i18n import SUPPORTED, gettext, negotiate, set_locale
 from mercato.core.settings import Settings, get_settings
 from mercato.web.problems import problem
 from mercato.web.session import CUSTOMER_COOKIE, STAFF_COOKIE
+from mercato.web.shop import apply_shop
 
 log = structlog.get_logger("mercato.access")
 REQUESTS = Counter("mercato_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -41,6 +42,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 UPLOAD_PATH = re.compile(
     r"/api/v1/(?:admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)|aftersales/[^/]+/photos)/?"
     r"|/admin/catalog/(?:products/[^/]+/images|brands/[^/]+/logo)|/admin/content/banners(?:/\d+)?"
+    r"|/admin/settings/profile"
 )
 #: The shopper's after-sales form sends up to ``aftersales_max_photos`` photos in one post.
 PHOTOS_PATH = re.compile(r"/account/aftersales/new")
@@ -68,6 +70,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 #: is ``no-store``, so a new route is private unless it is added here.
 PUBLIC_PATH = re.compile(
     r"/|/c/[^/]+|/p/[^/]+|/search|/robots\.txt|/sitemap\.xml|/api/v1/catalog(?:/.*)?|/api/openapi\.json|/api/docs"
+    r"|/legal/[a-z\-]+|/shop-theme\.css|/api/v1/shop"
 )
 #: Static files and media: public and never personal, whatever cookies travel with them.
 ASSET_PREFIXES = ("/static/", "/media/")
@@ -168,6 +171,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["locale"] = locale
+        await apply_shop(
+            scope["state"],
+            scope.get("path", ""),
+            cookie_locale=_cookie_locale(cookies),
+            accept_language=headers.get("accept-language"),
+        )
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

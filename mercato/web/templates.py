@@ -25,6 +25,7 @@ from mercato.core.i18n import DEFAULT_LOCALE, format_datetime, gettext, translat
 from mercato.core.money import Money
 from mercato.core.security import mask_email, mask_phone
 from mercato.core.settings import get_settings
+from mercato.shop import ShopSettingsRead, default_settings
 from mercato.web.csrf import csrf_token
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -140,6 +141,13 @@ def _build() -> Environment:
 templates = _build()
 
 
+def shop_of(request: Request) -> ShopSettingsRead:
+    """The shop's settings the middleware loaded for this request (``mercato.web.shop``); the
+    environment's defaults where it loaded none (a page rendered for a skipped path)."""
+    loaded = getattr(request.state, "shop", None)
+    return loaded if isinstance(loaded, ShopSettingsRead) else default_settings()
+
+
 def render(
     request: Request,
     template: str,
@@ -148,7 +156,8 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``template`` for this request, with ``csrf_token``, ``locale`` and ``request``.
+    """Render ``template`` for this request, with ``csrf_token``, ``locale``, ``request`` and
+    ``shop`` (the shop's settings: its name, logo, colours, footer details).
 
     Pages are per browser (they carry a CSRF token): ``private, no-cache``, so no shared cache
     keeps them and the browser asks again before reusing one. Everything personal (any page
@@ -156,6 +165,7 @@ def render(
     sets a cookie) is made ``no-store`` by the middleware (ADR 0023).
     """
     locale = getattr(request.state, "locale", DEFAULT_LOCALE)
+    context.setdefault("shop", shop_of(request))
     response = HTMLResponse(
         status_code=status_code, headers={"cache-control": PAGE_CACHE_CONTROL, **(headers or {})}
     )

@@ -81,12 +81,20 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
     second = run(["demo"], tmp_path)
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[0] == (
+    steps = [line for line in first.stdout.splitlines() if line.startswith("demo: ")]
+    assert steps[:3] == [
+        "demo: building the demo shop (24 products, MERCATO_DEMO_PRODUCTS); this happens once",
+        "demo: catalog 0/24 products…",
+        "demo: catalog 1/24 products…",
+    ]
+    assert "demo: catalog 24/24 products" in steps
+    assert re.fullmatch(r"demo: ready in \d+ s", steps[-1]), steps[-1]
+    assert next(line for line in first.stdout.splitlines() if line.startswith("demo data: ")) == (
         "demo data: staff admin@example.com, role Catalog manager, role Customer service, role Auditor, "
         "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses and a pickup store,"
-        " 3 home-page banners"
+        " 3 home-page banners, shop profile 集市优选 with its privacy policy, terms and after-sales policy"
     )
-    assert second.stdout.splitlines()[0] == "demo data: already present"
+    assert second.stdout.splitlines()[0] == "demo data: already present"  # no build, no steps
     assert "admin@example.com / mercato-admin-2026" in first.stdout
     probe = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "cli" / "sign_in_probe.py")],

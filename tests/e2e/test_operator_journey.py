@@ -53,7 +53,8 @@ async def test_an_operator_ships_the_order_and_refunds_a_return(open_page: OpenP
     await _look(console, "console-dashboard")
 
     # orders → the paid order
-    await console.get_by_role("navigation", name="Main menu").get_by_role("link", name="Orders").click()
+    menu = console.get_by_role("navigation", name="Console menu")
+    await menu.get_by_role("link", name="Orders", exact=True).click()
     await expect(console).to_have_url(re.compile(r"/admin/orders/$"))
     await _look(console, "console-orders")
     await console.get_by_role("link", name=order.number).click()
@@ -106,7 +107,7 @@ async def test_an_operator_ships_the_order_and_refunds_a_return(open_page: OpenP
     request_path = re.sub(r"^https?://[^/]+", "", shopper.url).split("?")[0]
 
     # the console's after-sales queue → the request → approve
-    await console.get_by_role("navigation", name="Main menu").get_by_role("link", name="After-sales").click()
+    await menu.get_by_role("link", name="After-sales").click()
     await expect(console).to_have_url(re.compile(r"/admin/aftersales/$"))
     await _look(console, "console-aftersales")
     await console.get_by_role("row").filter(has_text=order.number).get_by_role("link").first.click()

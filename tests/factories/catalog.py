@@ -203,3 +203,19 @@ async def snapshot() -> tuple[int, int, int, int, int]:
         await count(AuditEntry),
         await count(OutboxEvent),
     )
+
+
+async def add_image(product_id: int, alt: str, size: tuple[int, int] = (64, 48)) -> catalog.ProductImageRead:
+    """A PNG gradient of ``size`` stored as the product's last image."""
+    from tests.factories.media import decoded, image_bytes  # noqa: PLC0415 - media imports Pillow
+
+    async with uow() as s:
+        return await catalog.add_product_image(
+            s,
+            product_id=product_id,
+            image=decoded(image_bytes(size=size)),
+            filename=f"{alt}.png",
+            declared_type="image/png",
+            alt=alt,
+            actor=SYSTEM,
+        )

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
+from mercato.admin import navigation  # noqa: F401  (registers ``console_menu`` for the shell)
 from mercato.core.db import uow
 from mercato.core.i18n import N_, gettext
 from mercato.core.money import exponent

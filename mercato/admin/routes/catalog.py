@@ -40,6 +40,7 @@ from mercato.admin.routes._shared import (
 )
 from mercato.admin.routes.catalog_common import (
     CATALOG,
+    LISTING_FIELDS,
     close_form,
     form_choices,
     parse_id,
@@ -74,7 +75,17 @@ STATUS_VALUES = frozenset(status.value for status in catalog.ListingStatus)
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: Notices a redirect may ask the editor to show (by key, never free text from the URL).
 NOTICES = frozenset(
-    {"created", "saved", "specs", "skus", "image_added", "image_removed", "images_ordered", "listing"}
+    {
+        "created",
+        "saved",
+        "specs",
+        "skus",
+        "image_added",
+        "image_removed",
+        "images_ordered",
+        "spec_images",
+        "listing",
+    }
 )
 #: The basic form's fields; any other field error belongs to a parameter (``param-<code>``).
 BASIC_FIELDS = frozenset(
@@ -184,6 +195,29 @@ def _chosen_specs(skus: list[catalog.SkuRead]) -> dict[str, set[str]]:
     return chosen
 
 
+def _spec_pictures(
+    product_type: catalog.ProductTypeRead,
+    chosen: dict[str, set[str]],
+    ties: list[catalog.SpecImageRead],
+    wanted: str,
+) -> dict[str, Any]:
+    """The spec-pictures form: the specs the SKUs use (to choose the one pictures follow), that
+    spec (the one tied already, else ``wanted``, else the first) with its values in the type's
+    order, and each value's image id."""
+    specs = [a for a in product_type.attributes if a.kind == catalog.AttributeKind.spec and a.code in chosen]
+    codes = [a.code for a in specs]
+    code = ties[0].attribute_code if ties else (wanted if wanted in codes else (codes[0] if codes else ""))
+    attribute = next((a for a in specs if a.code == code), None)
+    values = [v.value for v in attribute.values if v.value in chosen[code]] if attribute else []
+    values += sorted(chosen.get(code, set()) - set(values))
+    return {
+        "specs": [(a.code, a.name) for a in specs],
+        "attribute": code,
+        "value_list": values,
+        "images": {tie.value: tie.image_id for tie in ties},
+    }
+
+
 async def _editor(
     request: Request,
     auth: StaffSession,
@@ -198,6 +232,7 @@ async def _editor(
         skus = await catalog.list_skus(session, product_id=product_id)
         images = await catalog.list_product_images(session, product_id=product_id)
         history = await catalog.list_listing_history(session, product_id=product_id)
+        spec_images = await catalog.list_spec_images(session, product_id=product_id)
         choices = await form_choices(session)
     sku_values = {
         sku.id: {
@@ -222,6 +257,9 @@ async def _editor(
         chosen=_chosen_specs(skus),
         skus=skus,
         images=images,
+        pictures=_spec_pictures(
+            product_type, _chosen_specs(skus), spec_images, request.query_params.get("pictures", "")
+        ),
         history=history,
         notice=notice_of(request, NOTICES),
         can_write=auth.staff.has("catalog.write"),
@@ -514,6 +552,38 @@ async def move_image(request: Request, product_id: Id, image_id: Id) -> Response
     return RedirectResponse(_editor_url(product_id, "images_ordered"), status_code=303)
 
 
+@products.post("/products/{product_id}/spec-images")
+async def set_spec_images(request: Request, product_id: Id) -> Response:
+    """Tie each value of the picture-driving spec (``attribute_code``) to one of the product's
+    images (``image-<value>``, blank for the main picture). A spec other than the one the form
+    showed (``shown_attribute``) is chosen without pictures, so the form then lists its values."""
+    values = await read_form(request)
+    attribute = values.get("attribute_code", "").strip()
+    images: dict[str, str | None] = {}
+    if attribute == values.get("shown_attribute", ""):
+        images = {
+            name.removeprefix("image-"): (value.strip() or None)
+            for name, value in values.items()
+            if name.startswith("image-")
+        }
+    try:
+        async with uow() as session:
+            auth = await staff_for(request, session, "catalog.write")
+            if auth is None:
+                return to_login(request)
+            data = catalog.SpecImagesWrite.model_validate(
+                {"attribute_code": attribute, "images": images}, context=TEXT_VALUES
+            )
+            await catalog.set_spec_images(session, product_id=product_id, data=data, actor=auth.actor)
+    except FORM_ERRORS as exc:
+        if isinstance(exc, catalog.ProductNotFound):
+            raise
+        problem = problem_of(request, exc)
+        return await _editor_again(request, product_id, "pictures_problem", problem, picture_values=values)
+    shown = urlencode({"pictures": attribute})  # the spec chosen, even with no picture yet
+    return RedirectResponse(f"{_editor_url(product_id, 'spec_images')}&{shown}", status_code=303)
+
+
 # --- Listing actions ------------------------------------------------------------------------
 
 
@@ -523,7 +593,9 @@ def _listing_problem(exc: ValidationError | DomainError, locale: str) -> tuple[F
     lines: list[str] = []
     if isinstance(exc, DomainError):
         for item in exc.fields:
-            where = " · ".join(str(part) for part in item.loc)
+            field, *rest = (str(part) for part in item.loc)
+            name = gettext(LISTING_FIELDS[field], locale) if field in LISTING_FIELDS else field
+            where = " · ".join([name, *rest])
             lines.append(f"{where}: {gettext(item.message, locale)}")
     return problem, lines
 

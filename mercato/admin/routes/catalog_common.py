@@ -13,9 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from mercato import catalog
+from mercato.core.i18n import N_
 from mercato.web import forms
 
 CATALOG = "/admin/catalog/"
+#: The product fields listing findings point at, named for people (never "title", "skus").
+LISTING_FIELDS = {
+    "title": N_("Title"),
+    "title_en": N_("English title"),
+    "subtitle": N_("Subtitle"),
+    "description_html": N_("Description"),
+    "category_id": N_("Category"),
+    "skus": N_("SKUs"),
+    "images": N_("Images"),
+    "price_amount": N_("Price"),
+}
 #: Brands read per page when the product forms list every brand (the service's largest page).
 BRAND_PAGE = 100
 

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog, inventory
 from mercato.admin.routes._shared import next_page, notice_of, problem_of, signed_in, staff_for, to_login
+from mercato.admin.routes.catalog_common import LISTING_FIELDS
 from mercato.core.db import uow
 from mercato.web.forms import FORM_ERRORS, read_form, validate
 from mercato.web.session import StaffSession
@@ -118,6 +119,7 @@ async def _queue(request: Request, auth: StaffSession, status_code: int = 200, *
         ],
         next_url=next_page(QUEUE, {}, page.next_cursor),
         notice=notice_of(request, NOTICES),
+        field_names=LISTING_FIELDS,
         **context,
     )
 

@@ -419,6 +419,7 @@ async def ledger(request: Request) -> Response:
         warehouse_list=warehouse_list,
         kinds=list(inventory.LedgerKind),
         kind_labels=KIND_LABELS,
+        reason_labels=REASON_LABELS,
         filters=filters,
         next_url=next_page(LEDGER, filters, next_cursor),
         notice=NOTICES.get(request.query_params.get("notice") or ""),
@@ -532,6 +533,144 @@ async def receive_form(request: Request) -> Response:
 async def receive(request: Request) -> Response:
     """Book goods in: on hand goes up by the quantity."""
     return await _run_operation(request, "receive")
+
+
+RECEIVE_PRODUCT_PAGE = "admin/inventory/receive_product.html"
+
+
+async def _product_skus(
+    session: AsyncSession, query: str
+) -> tuple[catalog.ProductRead, list[catalog.SkuRead]]:
+    """The product named by one of its SKU codes (or its id), with its active SKUs.
+
+    Raises:
+        SkuNotFound, ProductNotFound: with a field error on ``product``.
+    """
+    query = query.strip()
+    product_id = parse_id(query)
+    if product_id is None:
+        found = await catalog.get_sku_ids_by_code(session, codes=[query]) if query else {}
+        if query not in found:
+            raise catalog.SkuNotFound(
+                sku_ids=query,
+                fields=[
+                    FieldError(("body", "product"), "catalog.sku_not_found", N_("No SKU has this code."))
+                ],
+            )
+        product_id = (await catalog.get_sku_refs(session, sku_ids=[found[query]]))[found[query]].product_id
+    try:
+        product = await catalog.get_product(session, product_id=product_id)
+    except catalog.ProductNotFound as exc:
+        raise catalog.ProductNotFound(
+            fields=[FieldError(("body", "product"), exc.code, N_("No product has this id."))]
+        ) from exc
+    skus = await catalog.list_skus(session, product_id=product_id)
+    return product, [sku for sku in skus if sku.status == catalog.SkuStatus.active]
+
+
+async def _receive_product_page(
+    request: Request,
+    auth: StaffSession,
+    *,
+    values: dict[str, str],
+    problem: FormProblem | None = None,
+) -> Response:
+    """The by-product receive form: find a product, then a quantity field per SKU."""
+    product: catalog.ProductRead | None = None
+    skus: list[catalog.SkuRead] = []
+    async with uow(write=False) as session:
+        warehouse_list = await inventory.list_warehouses(session)
+        if values.get("product", "").strip():
+            try:
+                product, skus = await _product_skus(session, values["product"])
+            except (catalog.SkuNotFound, catalog.ProductNotFound) as exc:
+                problem = problem or _problem(request, exc)
+    return form_page(
+        request,
+        RECEIVE_PRODUCT_PAGE,
+        problem,
+        staff=auth.staff,
+        warehouse_options=[_option(warehouse) for warehouse in warehouse_list if warehouse.is_active],
+        product=product,
+        skus=skus,
+        values=values,
+    )
+
+
+@router.get("/receive/product")
+async def receive_product_form(request: Request) -> Response:
+    """Receive for every SKU of a product at once: ``?product=`` names it by a SKU code or its id."""
+    auth = await signed_in(request, WRITE)
+    if auth is None:
+        return to_login(request)
+    return await _receive_product_page(
+        request, auth, values={"product": request.query_params.get("product", "")[:64]}
+    )
+
+
+@router.post("/receive/product")
+async def receive_product(request: Request) -> Response:
+    """Book one receipt per SKU with a quantity (blank or 0 skips it) into one warehouse under one
+    reference, all in one transaction: a bad line is a field error on that line and nothing is
+    booked."""
+    values = await read_form(request)
+    auth = await signed_in(request, WRITE)
+    if auth is None:
+        return to_login(request)
+    locale = locale_of(request)
+    errors: dict[str, str] = {}
+    try:
+        async with uow() as session:
+            _product, skus = await _product_skus(session, values.get("product", ""))
+            lines: list[inventory.ReceiveStock] = []
+            for sku in skus:
+                name = f"quantity-{sku.id}"
+                if values.get(name, "").strip() in ("", "0"):
+                    continue
+                try:
+                    lines.append(
+                        validate(
+                            inventory.ReceiveStock,
+                            {**values, "sku_id": str(sku.id), "quantity": values[name]},
+                            "sku_id",
+                            "warehouse_id",
+                            "quantity",
+                            "reason",
+                            "reference",
+                        )
+                    )
+                except ValidationError as exc:
+                    problem = form_problem(exc, locale)
+                    errors.update(
+                        {
+                            (name if field == "quantity" else field): text
+                            for field, text in problem.fields.items()
+                        }
+                    )
+            if not lines and not errors:
+                errors[""] = gettext("Type a quantity for at least one SKU.", locale)
+            if errors:
+                raise _LinesRefused()
+            for line in lines:
+                try:
+                    await inventory.receive_stock(session, data=line, actor=auth.actor)
+                except DomainError as exc:
+                    problem = _problem(request, exc)
+                    line_error = problem.fields.pop("sku_code", "")
+                    errors.update(
+                        problem.fields or {f"quantity-{line.sku_id}": line_error or problem.message}
+                    )
+                    raise _LinesRefused() from exc
+    except _LinesRefused:
+        return await _receive_product_page(request, auth, values=values, problem=invalid(request, errors))
+    except FORM_ERRORS as exc:
+        return await _receive_product_page(request, auth, values=values, problem=_problem(request, exc))
+    query = {"warehouse": values.get("warehouse_id", ""), "notice": "received"}
+    return RedirectResponse(f"{LEDGER}?{_query(query)}", status_code=303)
+
+
+class _LinesRefused(Exception):
+    """Some lines of the by-product receipt were refused: the transaction rolls back, nothing is booked."""
 
 
 @router.get("/adjust")

@@ -47,7 +47,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 LIST = "/admin/orders/"
 PAGE_SIZE = 20
-FILTERS = ("status", "delivery", "placed_from", "placed_to", "sku", "q")
+FILTERS = ("status", "delivery", "placed_from", "placed_to", "sku", "q", "customer")
 NOTICES = {
     "shipped": N_("The sub-order was shipped."),
     "tracked": N_("The tracking step was added."),
@@ -115,10 +115,20 @@ def _list_filters(filters: dict[str, str], locale: str) -> tuple[dict[str, Any],
     return args, errors
 
 
+async def _buyer_search(session: AsyncSession, term: str) -> orders.BuyerSearch:
+    """The orders a customer search names: of the accounts whose mobile, email or name it is,
+    or addressed to a recipient with that mobile number or name (all exact)."""
+    match = await identity.match_customers(session, term=term)
+    return orders.BuyerSearch(
+        customer_ids=tuple(match.customer_ids), recipient_phone=match.phone, recipient_name=match.name
+    )
+
+
 @router.get("/orders/")
 async def order_list(request: Request) -> Response:
     """Orders newest first, filtered by status, delivery, the day placed (shop time zone, both
-    ends included), a SKU code, or a search term (number prefix, SKU code, title words)."""
+    ends included), a SKU code, a search term (number prefix, SKU code, title words), or the
+    customer (their mobile, email or name, or the recipient's mobile or name, exactly)."""
     locale = locale_of(request)
     filters = {name: request.query_params.get(name, "").strip() for name in FILTERS}
     args, errors = _list_filters(filters, locale)
@@ -133,6 +143,8 @@ async def order_list(request: Request) -> Response:
             found = await catalog.get_sku_ids_by_code(session, codes=[filters["sku"]])
             sku_unknown = filters["sku"] not in found
             args["sku_id"] = found.get(filters["sku"])
+        if filters["customer"] and not errors:
+            args["buyer"] = await _buyer_search(session, filters["customer"][:100])
         if not errors and not sku_unknown:
             page = await orders.list_orders(
                 session, cursor=request.query_params.get("cursor") or None, limit=PAGE_SIZE, **args

@@ -164,7 +164,6 @@ async def role_list(request: Request) -> Response:
         "admin/staff/roles.html",
         staff=auth.staff,
         roles=roles,
-        descriptions=dict(identity.PERMISSIONS),
         notice=_notice(request),
     )
 

@@ -88,6 +88,13 @@ async def list_requests(
     )
 
 
+async def count_waiting_requests(session: AsyncSession) -> int:
+    """How many requests wait for the shop's (or the platform's) answer: the console's to-do,
+    the same requests as ``list_requests(waiting=True)``."""
+    stmt = select(func.count()).select_from(AftersalesRequest).where(AftersalesRequest.status.in_(_WAITING))
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def resolution_report(
     session: AsyncSession, *, since: dt.datetime, until: dt.datetime
 ) -> ResolutionReport:

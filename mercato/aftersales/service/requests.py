@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import orders, payments
+from mercato import orders, payments, shop
 from mercato.aftersales.errors import (
     KindNotAllowed,
     LineNotFound,
@@ -54,7 +54,6 @@ from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.events import record_event
 from mercato.core.money import allocate
-from mercato.core.settings import get_settings
 
 _DELIVERED = {orders.OrderStatus.delivered, orders.OrderStatus.completed}
 _NOT_PAID = {orders.OrderStatus.pending_payment, orders.OrderStatus.cancelled, orders.OrderStatus.closed}
@@ -84,7 +83,7 @@ def unit_share(*, paid: int, bought: int, claimed_units: int, claimed_share: int
 
 
 def _check_where_the_line_is(
-    order: orders.OrderRead, sub_order: orders.SubOrderRead, kind: AftersalesKind
+    order: orders.OrderRead, sub_order: orders.SubOrderRead, kind: AftersalesKind, *, window_days: int
 ) -> bool:
     """Whether the request comes before shipment; raises when this kind is not possible now."""
     if order.status in _NOT_PAID or order.payment_id is None:
@@ -99,7 +98,7 @@ def _check_where_the_line_is(
     if status not in _DELIVERED:
         raise OrderNotEligible()
     delivered_at = sub_order.delivered_at or order.delivered_at
-    days = get_settings().aftersales_window_days
+    days = window_days
     if delivered_at is None or clock.now() > delivered_at + dt.timedelta(days=days):
         raise WindowClosed(days=days)
     return False
@@ -182,7 +181,8 @@ async def _vet(
     if line is None:
         raise LineNotFound()
     sub_order = next(s for s in order.sub_orders if s.id == line.sub_order_id)
-    before_shipment = _check_where_the_line_is(order, sub_order, data.kind)
+    window_days = (await shop.get_settings(session)).aftersales_window_days
+    before_shipment = _check_where_the_line_is(order, sub_order, data.kind, window_days=window_days)
 
     claim = (await _claims_of(session, order, create=claim_rows))[line.id]
     available = claim.bought_quantity - claim.claimed_quantity

@@ -89,6 +89,23 @@ async def reorder_product_images(
     )
 
 
+@router.get("/products/{product_id}/spec-images")
+@raises(catalog.ProductNotFound)
+async def list_spec_images(product_id: Id, auth: Reader, session: DbSession) -> list[catalog.SpecImageRead]:
+    """The picture of each value of the product's picture-driving spec."""
+    return await catalog.list_spec_images(session, product_id=product_id)
+
+
+@router.put("/products/{product_id}/spec-images")
+@raises(catalog.ProductNotFound, catalog.InvalidAttributes)
+async def set_spec_images(
+    product_id: Id, data: catalog.SpecImagesWrite, auth: Writer, session: DbSession
+) -> list[catalog.SpecImageRead]:
+    """Tie values of one spec (e.g. each colour) to the product's images, replacing every tie;
+    the storefront shows a value's picture when it is picked, carts and orders the SKU's."""
+    return await catalog.set_spec_images(session, product_id=product_id, data=data, actor=auth.actor)
+
+
 @router.delete(
     "/products/{product_id}/images/{image_id}",
     status_code=status.HTTP_204_NO_CONTENT,

@@ -40,7 +40,7 @@ async def list_addresses(auth: CurrentCustomer, session: DbSession) -> list[iden
 
 
 @router.post("/addresses", status_code=status.HTTP_201_CREATED)
-@raises(identity.PhoneInvalid, identity.AddressLimitReached)
+@raises(identity.PhoneInvalid, identity.RegionInvalid, identity.AddressLimitReached)
 async def add_address(
     data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
 ) -> identity.AddressRead:
@@ -54,7 +54,7 @@ async def get_address(address_id: IdInt, auth: CurrentCustomer, session: DbSessi
 
 
 @router.put("/addresses/{address_id}")
-@raises(identity.AddressNotFound, identity.PhoneInvalid)
+@raises(identity.AddressNotFound, identity.PhoneInvalid, identity.RegionInvalid)
 async def update_address(
     address_id: IdInt, data: identity.AddressWrite, auth: CurrentCustomer, session: DbSession
 ) -> identity.AddressRead:

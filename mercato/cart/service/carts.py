@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, inventory, pricing
@@ -58,31 +58,55 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _customer_cart_id(customer_id: int) -> Select[int]:
+    return (
+        select(Cart.id)
+        .where(
+            Cart.customer_id == customer_id,
+            Cart.status.in_([CartStatus.active, CartStatus.checking_out]),
+        )
+        .order_by(Cart.id.desc())
+        .limit(1)
+    )
+
+
+def _guest_cart_id(token: str) -> Select[int]:
+    return select(Cart.id).where(
+        Cart.token_hash == _digest(token),
+        Cart.customer_id.is_(None),
+        Cart.status.in_([CartStatus.active, CartStatus.checking_out]),
+        (Cart.expires_at.is_(None)) | (Cart.expires_at > clock.now()),
+    )
+
+
 async def _customer_cart(session: AsyncSession, customer_id: int) -> Cart | None:
     return (
-        await session.execute(
-            select(Cart)
-            .where(
-                Cart.customer_id == customer_id,
-                Cart.status.in_([CartStatus.active, CartStatus.checking_out]),
-            )
-            .order_by(Cart.id.desc())
-            .limit(1)
-        )
+        await session.execute(select(Cart).where(Cart.id == _customer_cart_id(customer_id).scalar_subquery()))
     ).scalar_one_or_none()
 
 
 async def _guest_cart(session: AsyncSession, token: str) -> Cart | None:
     return (
-        await session.execute(
-            select(Cart).where(
-                Cart.token_hash == _digest(token),
-                Cart.customer_id.is_(None),
-                Cart.status.in_([CartStatus.active, CartStatus.checking_out]),
-                (Cart.expires_at.is_(None)) | (Cart.expires_at > clock.now()),
-            )
-        )
+        await session.execute(select(Cart).where(Cart.id == _guest_cart_id(token).scalar_subquery()))
     ).scalar_one_or_none()
+
+
+async def count_units(session: AsyncSession, *, customer_id: int | None, guest_token: str | None) -> int:
+    """How many units the shopper's cart holds (the badge of the shop's cart tab): the signed-in
+    customer's cart, else the guest's; 0 without one. One query, no write (``find_cart`` merges
+    a guest cart into the customer's, not this)."""
+    if customer_id is not None:
+        cart_id = _customer_cart_id(customer_id)
+    elif guest_token:
+        cart_id = _guest_cart_id(guest_token)
+    else:
+        return 0
+    total = await session.execute(
+        select(func.coalesce(func.sum(CartLine.quantity), 0)).where(
+            CartLine.cart_id == cart_id.scalar_subquery()
+        )
+    )
+    return int(total.scalar_one())
 
 
 async def _create(session: AsyncSession, *, customer_id: int | None, token: str | None) -> Cart:

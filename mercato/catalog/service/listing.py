@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Subquery, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import identity
@@ -277,6 +277,31 @@ async def list_listing_history(session: AsyncSession, *, product_id: int) -> lis
     return [ListingStatusChangeRead.model_validate(row) for row in rows]
 
 
+def _submissions() -> Subquery:
+    """Each product's latest submission for review (its status change id)."""
+    return (
+        select(
+            ListingStatusChange.product_id.label("product_id"),
+            func.max(ListingStatusChange.id).label("change_id"),
+        )
+        .where(ListingStatusChange.to_status == ListingStatus.pending_review.value)
+        .group_by(ListingStatusChange.product_id)
+        .subquery()
+    )
+
+
+async def count_review_queue(session: AsyncSession) -> int:
+    """How many products wait for review (the console's to-do): the ``list_review_queue`` rows."""
+    submitted = _submissions()
+    stmt = (
+        select(func.count())
+        .select_from(Product)
+        .join(submitted, submitted.c.product_id == Product.id)
+        .where(Product.status == ListingStatus.pending_review.value)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def list_review_queue(
     session: AsyncSession, *, cursor: str | None = None, limit: int | None = None
 ) -> Page[ReviewQueueItem]:
@@ -288,15 +313,7 @@ async def list_review_queue(
     """
     size = clamp_limit(limit)
     after = id_cursor(cursor)
-    submitted = (
-        select(
-            ListingStatusChange.product_id.label("product_id"),
-            func.max(ListingStatusChange.id).label("change_id"),
-        )
-        .where(ListingStatusChange.to_status == ListingStatus.pending_review.value)
-        .group_by(ListingStatusChange.product_id)
-        .subquery()
-    )
+    submitted = _submissions()
     stmt = (
         select(Product, ListingStatusChange)
         .join(submitted, submitted.c.product_id == Product.id)

@@ -2,8 +2,9 @@
 
 A product's content can be edited while it is a draft, rejected or off sale; editing a rejected
 or off-sale product moves it back to draft (it must pass the checks and a review again). The
-description is sanitised with nh3; ``params`` must be the parameter attributes of the product's
-type (and one of their values, when the attribute lists values).
+description is sanitised with nh3 to the editor's formats, plain text made into paragraphs
+(``rich_text``); ``params`` must be the parameter attributes of the product's type (and one of
+their values, when the attribute lists values).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import nh3
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from mercato.catalog.service.categories import find_category_row
 from mercato.catalog.service.common import Conflicts, changed, check_slug, temporary_slug, unique_guard
 from mercato.catalog.service.listing import get_product_row, reopen_for_edit
 from mercato.catalog.service.product_types import find_product_type_row, load_attributes
+from mercato.catalog.service.rich_text import sanitize_description
 from mercato.catalog.states import EDITABLE, ListingStatus
 from mercato.core import clock
 from mercato.core.errors import FieldError
@@ -57,8 +58,8 @@ CONTENT_FIELDS = (
 
 
 def sanitize_html(value: str) -> str:
-    """Keep only safe tags and attributes (nh3's defaults); links get rel=noopener noreferrer nofollow."""
-    return nh3.clean(value, link_rel="noopener noreferrer nofollow") if value else ""
+    """The description as stored (``rich_text.sanitize_description``)."""
+    return sanitize_description(value)
 
 
 def _view(product: ProductRead) -> dict[str, Any]:

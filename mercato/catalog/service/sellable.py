@@ -1,6 +1,7 @@
 """What the cart, checkout and orders need to know about SKUs to sell them: the product and SKU
 as they are now (title, spec, prices, price breaks, weight, minimum quantity, categories, the
-first image) and whether they can be bought at all."""
+SKU's picture: its spec value's, else the product's first image) and whether they can be bought
+at all."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.catalog.models import Category, PriceBreak, Product, ProductImage, Sku
+from mercato.catalog.models import Category, PriceBreak, Product, Sku
 from mercato.catalog.schemas import PriceBreakRead, SellableSku
 from mercato.catalog.service.categories import path_ids
+from mercato.catalog.service.spec_images import sku_thumbnails
 from mercato.catalog.states import ListingStatus, SkuStatus
-from mercato.core.storage import get_storage
 
 
 async def get_sellable_skus(session: AsyncSession, *, sku_ids: Collection[int]) -> dict[int, SellableSku]:
@@ -39,14 +40,9 @@ async def get_sellable_skus(session: AsyncSession, *, sku_ids: Collection[int]) 
         breaks.setdefault(sku_id, []).append(
             PriceBreakRead(min_quantity=min_quantity, unit_price_amount=unit)
         )
-    product_ids = sorted({product.id for _sku, product, _path in rows})
-    images: dict[int, str] = {}
-    for product_id, key in await session.execute(
-        select(ProductImage.product_id, ProductImage.thumbnail_key)
-        .where(ProductImage.product_id.in_(product_ids))
-        .order_by(ProductImage.product_id, ProductImage.position, ProductImage.id)
-    ):
-        images.setdefault(product_id, get_storage().url(key))
+    images = await sku_thumbnails(
+        session, [(sku.id, product.id, dict(sku.spec)) for sku, product, _path in rows]
+    )
     found: dict[int, SellableSku] = {}
     for sku, product, path in rows:
         found[sku.id] = SellableSku(
@@ -65,7 +61,7 @@ async def get_sellable_skus(session: AsyncSession, *, sku_ids: Collection[int]) 
             min_order_quantity=product.min_order_quantity,
             category_ids=path_ids(path),
             seller_id=product.seller_id,
-            image_url=images.get(product.id),
+            image_url=images.get(sku.id),
             is_sellable=product.status == ListingStatus.on_sale and sku.status == SkuStatus.active,
         )
     return found

@@ -38,6 +38,7 @@ from mercato.catalog.schemas import (
     ProductCardPage,
     ProductDetail,
     ProductSort,
+    SpecImageRef,
     SpecOption,
     SpecValueRead,
     StorefrontCategory,
@@ -46,6 +47,7 @@ from mercato.catalog.schemas import (
 from mercato.catalog.service import caching
 from mercato.catalog.service.categories import build_tree, path_ids
 from mercato.catalog.service.product_types import load_attributes
+from mercato.catalog.service.spec_images import spec_image_ids
 from mercato.catalog.states import ListingStatus, SkuStatus
 from mercato.core.errors import FieldError
 from mercato.core.i18n import N_
@@ -227,8 +229,13 @@ async def _list_page(
         .scalars()
         .all()
     )
+    return ProductCardPage(items=await _cards(session, rows), page=page, page_size=page_size, total=total)
+
+
+async def _cards(session: AsyncSession, rows: Sequence[Product]) -> list[ProductCard]:
+    """Cards for product rows, in their order, with each one's first picture (one query)."""
     images = await _first_images(session, [row.id for row in rows])
-    items = [
+    return [
         ProductCard(
             id=row.id,
             slug=row.slug,
@@ -248,7 +255,20 @@ async def _list_page(
         )
         for row in rows
     ]
-    return ProductCardPage(items=items, page=page, page_size=page_size, total=total)
+
+
+async def list_storefront_cards(session: AsyncSession, *, product_ids: Sequence[int]) -> list[ProductCard]:
+    """Cards of the products with these ids that are on sale, in the order given (a shelf whose
+    order another domain decides, e.g. best sellers); ids not on sale are left out. Two queries,
+    whatever the number of products."""
+    ids = list(dict.fromkeys(product_ids))[:MAX_PAGE_SIZE]
+    if not ids:
+        return []
+    rows = (
+        await session.execute(select(Product).where(Product.id.in_(ids), Product.status == ON_SALE))
+    ).scalars()
+    by_id = {row.id: row for row in rows}
+    return await _cards(session, [by_id[i] for i in ids if i in by_id])
 
 
 def _image(row: ProductImage) -> ImageRef:
@@ -260,6 +280,17 @@ def _image(row: ProductImage) -> ImageRef:
         height=row.height,
         alt=row.alt,
     )
+
+
+def _spec_image_refs(images: Sequence[ProductImage], ties: dict[str, dict[str, int]]) -> list[SpecImageRef]:
+    """The spec values with a picture, each by its index among the page's ``images``."""
+    index = {image.id: position for position, image in enumerate(images)}
+    return [
+        SpecImageRef(code=code, value=value, image_index=index[image_id])
+        for code, values in sorted(ties.items())
+        for value, image_id in sorted(values.items())
+        if image_id in index
+    ]
 
 
 async def _first_images(session: AsyncSession, product_ids: list[int]) -> dict[int, ImageRef]:
@@ -410,6 +441,7 @@ async def _build_detail(session: AsyncSession, product_id: int) -> ProductDetail
         if brand
         else None,
         images=[_image(image) for image in images],
+        spec_images=_spec_image_refs(images, (await spec_image_ids(session, [row.id])).get(row.id, {})),
         params=params,
         specs=specs,
         skus=[

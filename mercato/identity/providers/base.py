@@ -15,10 +15,16 @@ class SmsDeliveryFailed(Unavailable):
 class SmsSender(Protocol):
     """Sends one text message; returns the provider's message id.
 
+    ``text`` is the whole message; ``code`` the verification code in it, for providers that
+    send only approved templates (Alibaba Cloud fills its template's ``${code}``); ``sign_name``
+    the shop's approved SMS signature (签名), empty for the provider's configured one.
+
     Raises:
         SmsDeliveryFailed: the provider refused or could not be reached.
+        PhoneInvalid, CodeRateLimited: the provider refused the number, or its own limits for
+            the number were reached (Alibaba Cloud).
     """
 
     name: str
 
-    async def send(self, *, phone: str, text: str) -> str: ...
+    async def send(self, *, phone: str, text: str, code: str = "", sign_name: str = "") -> str: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mercato.core.settings import get_settings
+from mercato.identity.providers.aliyun import AliyunSms
 from mercato.identity.providers.base import SmsSender
 from mercato.identity.providers.console import ConsoleSms
 from mercato.identity.providers.twilio import TwilioSms
@@ -20,6 +21,14 @@ def get_sms_sender() -> SmsSender:
                 auth_token=settings.sms_twilio_auth_token.get_secret_value(),
                 from_number=settings.sms_twilio_from,
                 base_url=settings.sms_twilio_base_url,
+            )
+        elif settings.sms_provider == "aliyun":
+            _sender = AliyunSms(
+                access_key_id=settings.sms_aliyun_access_key_id,
+                access_key_secret=settings.sms_aliyun_access_key_secret.get_secret_value(),
+                sign_name=settings.sms_aliyun_sign_name,
+                template_code=settings.sms_aliyun_template_code,
+                endpoint=settings.sms_aliyun_endpoint,
             )
         else:
             _sender = ConsoleSms()

@@ -39,7 +39,7 @@ class TwilioSms:
             transport=transport,
         )
 
-    async def send(self, *, phone: str, text: str) -> str:
+    async def send(self, *, phone: str, text: str, code: str = "", sign_name: str = "") -> str:
         url = f"/2010-04-01/Accounts/{self._sid}/Messages.json"
         try:
             response = await self._client.post(url, data={"To": phone, "From": self._from, "Body": text})

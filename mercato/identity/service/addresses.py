@@ -14,6 +14,7 @@ from mercato.identity.errors import AddressLimitReached, AddressNotFound
 from mercato.identity.models import Address
 from mercato.identity.schemas import AddressRead, AddressWrite
 from mercato.identity.service.normalize import normalize_phone
+from mercato.identity.service.regions import check_region
 
 MAX_ADDRESSES = 20
 
@@ -58,9 +59,11 @@ async def add_address(session: AsyncSession, *, customer_id: int, data: AddressW
 
     Raises:
         PhoneInvalid: the recipient's phone is not a valid mobile number.
+        RegionInvalid: the district is not in the city, or the city not in the province.
         AddressLimitReached: the customer already has 20 addresses.
     """
     phone = normalize_phone(data.phone)
+    check_region(province=data.province, city=data.city, district=data.district)
     count = (
         await session.execute(select(func.count()).where(Address.customer_id == customer_id))
     ).scalar_one()
@@ -89,10 +92,11 @@ async def update_address(
     """Replace an address. Unsetting the only default is ignored (one default must remain).
 
     Raises:
-        AddressNotFound, PhoneInvalid.
+        AddressNotFound, PhoneInvalid, RegionInvalid.
     """
     row = await _owned(session, customer_id, address_id)
     phone = normalize_phone(data.phone)
+    check_region(province=data.province, city=data.city, district=data.district)
     for key, value in data.model_dump(exclude={"phone", "is_default"}).items():
         setattr(row, key, value)
     row.phone = phone

@@ -18,6 +18,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato import shop
 from mercato.core import clock
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import after_commit
@@ -48,10 +49,10 @@ PER_NUMBER_HOUR = Limit("identity.code.number_hour", "5/hour")
 PER_IP_HOUR = Limit("identity.code.ip_hour", "20/hour")
 
 _TEXTS = {
-    CodePurpose.register: N_("Your Mercato sign-up code is {code}. It expires in 5 minutes."),
-    CodePurpose.login: N_("Your Mercato sign-in code is {code}. It expires in 5 minutes. Never share it."),
-    CodePurpose.reset_password: N_("Your Mercato password reset code is {code}. It expires in 5 minutes."),
-    CodePurpose.delete_account: N_("Your Mercato account deletion code is {code}. It expires in 5 minutes."),
+    CodePurpose.register: N_("Your {shop} sign-up code is {code}. It expires in 5 minutes."),
+    CodePurpose.login: N_("Your {shop} sign-in code is {code}. It expires in 5 minutes. Never share it."),
+    CodePurpose.reset_password: N_("Your {shop} password reset code is {code}. It expires in 5 minutes."),
+    CodePurpose.delete_account: N_("Your {shop} account deletion code is {code}. It expires in 5 minutes."),
 }
 
 
@@ -105,10 +106,13 @@ async def send_code(session: AsyncSession, *, phone: str, purpose: CodePurpose, 
     destination = normalize_phone(phone)
     await _limit(destination, meta)
     code = await _store(session, destination, purpose, CODE_TTL)
-    text = gettext(_TEXTS[purpose], code=code)
+    current = await shop.get_settings(session)
+    text = gettext(_TEXTS[purpose], code=code, shop=current.display_name(current_locale()))
 
     async def deliver() -> None:
-        await get_sms_sender().send(phone=destination, text=text)
+        # sign_name: the shop's SMS signature from its settings (empty: the provider's configured
+        # MERCATO_SMS_ALIYUN_SIGN_NAME; a signature must be registered with the provider first)
+        await get_sms_sender().send(phone=destination, text=text, code=code, sign_name=current.sms_signature)
 
     after_commit(session, deliver)
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato import shop
 from mercato.core import clock
 from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.errors import FieldError
@@ -216,7 +217,8 @@ async def create_customer(
 ) -> CustomerRead:
     """Create an account for a trusted caller (registration after its checks, demo data, imports).
 
-    Consent to the current privacy policy is recorded; ``CustomerRegistered`` goes to the outbox.
+    Consent to the current privacy policy (the shop's newest published version) is recorded;
+    ``CustomerRegistered`` goes to the outbox.
 
     Raises:
         IdentifierRequired, PhoneInvalid, EmailInvalid, WeakPassword, AccountExists.
@@ -250,7 +252,7 @@ async def create_customer(
         Consent(
             customer_id=row.id,
             policy="privacy_policy",
-            policy_version=get_settings().privacy_policy_version,
+            policy_version=await shop.privacy_policy_version(session),
             granted=True,
             ip=meta.ip,
             created_at=now,

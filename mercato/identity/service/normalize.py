@@ -32,6 +32,18 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def national_phone(e164: str) -> str:
+    """A stored number as a shopper writes it at home (``13812345678`` for +86 in China); a
+    number from another country, or one that does not parse, stays as stored."""
+    try:
+        number = phonenumbers.parse(e164, get_settings().default_region)
+    except NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) != get_settings().default_region:
+        return e164
+    return str(number.national_number)
+
+
 def normalize_email(raw: str, *, field: str = "email") -> str:
     """Return the email address normalised and lower-cased.
 

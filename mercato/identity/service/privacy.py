@@ -1,7 +1,7 @@
 """Privacy rights (PIPL art. 44-47, GDPR art. 15-20): consents, data export, account deletion.
 
 Deleting an account erases the personal data Mercato holds (mobile, email, name, password,
-addresses, sessions, the IP addresses of consents) and keeps the customer row only as an
+addresses, sessions, the IP addresses of consents, staff notes and tags) and keeps the customer row only as an
 anonymous id that orders and ledgers may still reference; other domains erase their own
 personal data on ``CustomerDeleted``.
 """
@@ -16,7 +16,15 @@ from mercato.core.events import record_event
 from mercato.core.i18n import N_
 from mercato.identity.errors import InvalidCredentials
 from mercato.identity.events import CustomerDeleted
-from mercato.identity.models import Address, AuthToken, Consent
+from mercato.identity.models import (
+    Address,
+    AuthToken,
+    Consent,
+    CustomerNote,
+    CustomerTagging,
+    WeChatAccount,
+    WeChatAuthorization,
+)
 from mercato.identity.schemas import CodePurpose, ConsentRead, CustomerExport, CustomerStatus, DeleteAccount
 from mercato.identity.service.addresses import list_addresses
 from mercato.identity.service.codes import verify_code
@@ -70,6 +78,9 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, data: Dele
         )
     now = clock.now()
     await session.execute(delete(Address).where(Address.customer_id == customer_id))
+    # WeChat links are personal data too, and signing in with that WeChat must find no account.
+    await session.execute(delete(WeChatAccount).where(WeChatAccount.customer_id == customer_id))
+    await session.execute(delete(WeChatAuthorization).where(WeChatAuthorization.customer_id == customer_id))
     await session.execute(
         update(AuthToken)
         .where(
@@ -85,6 +96,10 @@ async def delete_customer(session: AsyncSession, *, customer_id: int, data: Dele
         .values(ip=None, user_agent="")
     )
     await session.execute(update(Consent).where(Consent.customer_id == customer_id).values(ip=None))
+    # Staff notes and tags describe the person: they go with the rest of the personal data.
+    await session.execute(delete(CustomerNote).where(CustomerNote.customer_id == customer_id))
+    await session.execute(delete(CustomerTagging).where(CustomerTagging.customer_id == customer_id))
+    row.tag_count = 0
     row.phone = None
     row.email = None
     row.name = DELETED_NAME

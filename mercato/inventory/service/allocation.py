@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.inventory.errors import InsufficientStock, NotAtStore, NotDeliverable
 from mercato.inventory.models import Stock
-from mercato.inventory.schemas import Allocation, DemandLine, WarehouseRead
+from mercato.inventory.schemas import Allocation, DemandLine, WarehouseKind, WarehouseRead
 from mercato.inventory.service.warehouses import list_warehouses
 
 
@@ -100,3 +100,26 @@ async def allocate(
     return choose_warehouses(
         lines=lines, province=province, warehouses=warehouses, available=available, pickup_at=pickup_at
     )
+
+
+async def stores_holding(session: AsyncSession, *, lines: Sequence[DemandLine]) -> list[WarehouseRead]:
+    """The active stores (到店自提) whose available units cover every one of ``lines`` now, so
+    a pickup there would be allocated; none for no lines. Like ``allocate``, a proposal: placing
+    holds the units, or refuses if they went meanwhile."""
+    demand: dict[int, int] = {}
+    for line in lines:
+        demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
+    stores = [w for w in await list_warehouses(session, active_only=True) if w.kind is WarehouseKind.store]
+    if not demand or not stores:
+        return []
+    rows = await session.execute(
+        select(Stock.sku_id, Stock.warehouse_id, Stock.on_hand - Stock.reserved).where(
+            Stock.sku_id.in_(sorted(demand)), Stock.warehouse_id.in_([w.id for w in stores])
+        )
+    )
+    available = {(sku_id, warehouse_id): int(units) for sku_id, warehouse_id, units in rows}
+    return [
+        w
+        for w in stores
+        if all(available.get((sku_id, w.id), 0) >= quantity for sku_id, quantity in demand.items())
+    ]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity
@@ -241,14 +242,25 @@ async def list_stock(
             return Page[StockRead](items=[], next_cursor=None)
         stmt = stmt.where(Stock.sku_id.in_(wanted))
     if low_only:
-        stmt = stmt.join(Warehouse, Warehouse.id == Stock.warehouse_id).where(
-            Warehouse.is_active.is_(True), Stock.on_hand - Stock.reserved <= Stock.safety_stock
-        )
+        stmt = _low(stmt)
     rows = list((await session.execute(stmt)).scalars())
     items = [_read(row) for row in rows[:size]]
     return Page[StockRead](
         items=items, next_cursor=encode_cursor(rows[size - 1].id) if len(rows) > size else None
     )
+
+
+def _low(stmt: Select[Any]) -> Select[Any]:
+    """Only the low-stock rows: available at or below safety stock, in active warehouses."""
+    return stmt.join(Warehouse, Warehouse.id == Stock.warehouse_id).where(
+        Warehouse.is_active.is_(True), Stock.on_hand - Stock.reserved <= Stock.safety_stock
+    )
+
+
+async def count_low_stock(session: AsyncSession) -> int:
+    """How many stock rows are low (the console's to-do): the rows ``list_stock(low_only=True)``
+    lists."""
+    return int((await session.execute(_low(select(func.count()).select_from(Stock)))).scalar_one())
 
 
 async def get_stock_levels(session: AsyncSession, *, sku_ids: list[int]) -> dict[int, list[StockRead]]:

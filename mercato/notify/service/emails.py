@@ -27,7 +27,7 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import identity
+from mercato import identity, shop
 from mercato.core import clock
 from mercato.core.db import after_commit, insert_ignore, uow
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
@@ -165,13 +165,15 @@ async def queue_account_email(
         ValueError: ``params`` are not the ones the kind takes.
     """
     settings = get_settings()
+    language = message_locale(locale)
+    current = await shop.get_settings(session)
     rendered = render(
         kind,
-        message_locale(locale),
+        language,
         params,
         name=name,
         url=f"{settings.public_base_url}{path}",
-        shop_name=settings.email_from_name,
+        shop_name=current.display_name(language),
     )
     now = clock.now()
     row = Delivery(
@@ -241,6 +243,7 @@ async def _claim(delivery_id: int) -> _Claim | None:
         if getattr(claimed, "rowcount", 0) != 1:
             return None
         attempt = row.attempts + 1
+        sender = await shop.get_settings(session)
         reason = (
             f"attempt {attempt}" if current is S.pending else f"attempt {attempt} (the last claim expired)"
         )
@@ -250,7 +253,7 @@ async def _claim(delivery_id: int) -> _Claim | None:
             attempt=attempt,
             email=OutgoingEmail(
                 sender=settings.email_from,
-                sender_name=settings.email_from_name,
+                sender_name=sender.display_name(sender.default_locale),
                 recipient=row.recipient,
                 subject=row.subject,
                 text=row.text_body,

@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import identity
+from mercato import identity, shop
 from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
@@ -72,15 +72,17 @@ async def notify_customer(
         log.info("notify.customer_gone", customer_id=customer_id, kind=str(kind))
         return None
     settings = get_settings()
+    current = await shop.get_settings(session)
     # identity keeps no language preference yet: every customer is written to in the shop's
-    # language (MERCATO_LOCALE); the message records which one it was.
+    # default language (its settings); the message records which one it was.
+    locale = message_locale(current.default_locale)
     rendered = render(
         kind,
-        message_locale(settings.locale),
+        locale,
         params,
         name=customer.name,
         url=f"{settings.public_base_url}/account",  # no order page in the storefront yet
-        shop_name=settings.email_from_name,
+        shop_name=current.display_name(locale),
     )
     inserted = await insert_ignore(
         session,

@@ -10,11 +10,10 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import catalog, identity, inventory
+from mercato import catalog, identity, inventory, shop
 from mercato.core import clock
 from mercato.core.errors import Conflict
 from mercato.core.events import record_event
-from mercato.core.settings import get_settings
 from mercato.orders.errors import (
     CannotCancel,
     CannotClose,
@@ -433,7 +432,8 @@ async def mark_sub_order_delivered(
 async def complete_delivered_orders(session: AsyncSession, *, limit: int = 200) -> int:
     """Complete orders delivered ``order_auto_complete_days`` ago (the ``orders-complete-delivered``
     job): the after-sales window has closed. Returns how many completed."""
-    due_before = clock.now() - dt.timedelta(days=get_settings().order_auto_complete_days)
+    days = (await shop.get_settings(session)).order_auto_complete_days
+    due_before = clock.now() - dt.timedelta(days=days)
     due = (
         await session.execute(
             select(Order.id)

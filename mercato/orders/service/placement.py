@@ -26,7 +26,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import catalog, inventory, pricing
+from mercato import catalog, inventory, pricing, shop
 from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.events import record_event
@@ -81,14 +81,27 @@ async def _price(
 
 
 #: Said to the shopper instead of inventory's wording, which can only name the SKU by its id.
-NOT_DELIVERABLE = N_("{title} cannot be delivered to {province}.")
-NOT_AT_STORE = N_("{title} cannot be picked up at this store.")
+#: The English text names the item in English (``title_en``), the translations in Chinese.
+NOT_DELIVERABLE = N_("{title_en} cannot be delivered to {province}.")
+NOT_AT_STORE = N_("{title_en} cannot be picked up at this store.")
 
 
 def _named(sku: catalog.SellableSku | None, sku_id: int) -> str:
     if sku is None:
         return str(sku_id)
     return " ".join([sku.title, *sku.spec.values()])
+
+
+async def _names(session: AsyncSession, sku: catalog.SellableSku | None, sku_id: int) -> tuple[str, str]:
+    """The item as a refusal names it: (``title``) in Chinese, (``title_en``) in English where the
+    catalogue has English names (the product page's), else as in Chinese."""
+    if sku is None:
+        return str(sku_id), str(sku_id)
+    specs = (await catalog.name_specs(session, specs={sku_id: sku.spec}))[sku_id]
+    return (
+        " ".join([sku.title, *(spec.value for spec in specs)]),
+        " ".join([sku.title_en or sku.title, *(spec.value_en or spec.value for spec in specs)]),
+    )
 
 
 async def _allocate(
@@ -113,14 +126,15 @@ async def _allocate(
         )
     except inventory.NotDeliverable as exc:
         sku_id = int(str(exc.params["sku_id"]))
-        title = _named(skus.get(sku_id), sku_id)
+        title, title_en = await _names(session, skus.get(sku_id), sku_id)
         raise inventory.NotDeliverable(
-            message=NOT_DELIVERABLE, title=title, province=province, sku_id=sku_id
+            message=NOT_DELIVERABLE, title=title, title_en=title_en, province=province, sku_id=sku_id
         ) from exc
     except inventory.NotAtStore as exc:
         sku_id = int(str(exc.params["sku_id"]))
+        title, title_en = await _names(session, skus.get(sku_id), sku_id)
         raise inventory.NotAtStore(
-            message=NOT_AT_STORE, title=_named(skus.get(sku_id), sku_id), sku_id=sku_id
+            message=NOT_AT_STORE, title=title, title_en=title_en, sku_id=sku_id
         ) from exc
 
 
@@ -169,7 +183,6 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     quantities, skus, priced = await _price(
         session, items=data.items, province=data.address.province, delivery=data.delivery
     )
-    settings = get_settings()
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
     await lock_customer_placements(session, customer_id=customer_id)
@@ -198,7 +211,8 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         if again is not None:  # a concurrent retry of this very checkout took the last units
             return again
         raise
-    pay_by = now + dt.timedelta(minutes=settings.order_pay_minutes)
+    pay_window = dt.timedelta(minutes=(await shop.get_settings(session)).order_pay_minutes)
+    pay_by = now + pay_window
     inserted = await insert_ignore(
         session,
         Order.__table__,
@@ -312,6 +326,6 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         session,
         reference=f"order:{order_id}",
         allocations=allocations,
-        hold_for=dt.timedelta(minutes=settings.order_pay_minutes) + HOLD_MARGIN,
+        hold_for=pay_window + HOLD_MARGIN,
     )
     return order

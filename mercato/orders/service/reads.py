@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
@@ -13,6 +13,7 @@ from mercato.orders.errors import OrderNotFound
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import (
     AddressSnapshot,
+    BuyerSearch,
     DeliverySlot,
     InvoiceRequest,
     OrderLineRead,
@@ -97,13 +98,15 @@ async def list_orders(
     placed_before: dt.datetime | None = None,
     sku_id: int | None = None,
     search: str | None = None,
+    buyer: BuyerSearch | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[OrderSummary]:
     """Orders newest first: a customer's own (``customer_id``), or all for staff, with filters.
 
     ``search`` matches the start of the order number, a SKU code exactly, or a word in a line's
-    title (case-insensitive); ``placed_from`` is inclusive and ``placed_before`` exclusive.
+    title (case-insensitive); ``placed_from`` is inclusive and ``placed_before`` exclusive;
+    ``buyer`` keeps the orders of its accounts or addressed to its recipient (``_buyer_matches``).
 
     Raises:
         InvalidCursor.
@@ -141,8 +144,23 @@ async def list_orders(
                 ),
             )
         )
+    if buyer is not None:
+        stmt = stmt.where(_buyer_matches(buyer))
     rows = list((await session.execute(stmt)).scalars())
     items = [OrderSummary.model_validate(row) for row in rows[:size]]
     return Page[OrderSummary](
         items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > size else None
     )
+
+
+def _buyer_matches(buyer: BuyerSearch) -> ColumnElement[bool]:
+    """Orders of the buyer's accounts, or whose frozen address names the recipient's mobile
+    number or whole name exactly; nothing when the search names nobody."""
+    matches: list[ColumnElement[bool]] = []
+    if buyer.customer_ids:
+        matches.append(Order.customer_id.in_(buyer.customer_ids))
+    if buyer.recipient_phone:
+        matches.append(Order.address["phone"].as_string() == buyer.recipient_phone)
+    if buyer.recipient_name:
+        matches.append(Order.address["recipient"].as_string() == buyer.recipient_name)
+    return or_(*matches) if matches else false()

@@ -18,11 +18,13 @@ from mercato.orders.states import OrderStatus
 _CARD_COLUMNS = tuple(name for name in OrderCard.model_fields if name != "lines")
 
 
-async def count_orders_by_status(session: AsyncSession, *, customer_id: int) -> dict[OrderStatus, int]:
-    """How many of the customer's orders are in each status (every status present, 0 if none)."""
-    rows = await session.execute(
-        select(Order.status, func.count()).where(Order.customer_id == customer_id).group_by(Order.status)
-    )
+async def count_orders_by_status(session: AsyncSession, *, customer_id: int | None) -> dict[OrderStatus, int]:
+    """How many of the customer's orders (None: everyone's, the console's to-dos) are in each
+    status (every status present, 0 if none)."""
+    stmt = select(Order.status, func.count()).group_by(Order.status)
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    rows = await session.execute(stmt)
     counts = dict.fromkeys(OrderStatus, 0)
     for status, count in rows:
         counts[OrderStatus(status)] = int(count)

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import identity
+from mercato import identity, shop
 from mercato.core import clock
 from mercato.core.db import after_commit, insert_ignore, uow
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
@@ -32,6 +32,7 @@ from mercato.payments.errors import (
     PendingPaymentDiffers,
     ProviderUnavailable,
     ReferenceAlreadyPaid,
+    UnknownProvider,
 )
 from mercato.payments.models import Notification, Payment, PaymentStatusChange, Refund
 from mercato.payments.providers.base import PaymentToCreate
@@ -81,12 +82,14 @@ async def create_payment(
     provider after the commit; ``pay_url`` is set then (read the payment again to get it).
 
     Raises:
-        UnknownProvider (422): the provider is not enabled.
+        UnknownProvider (422): the provider is not enabled, or the shop switched it off.
         ReferenceAlreadyPaid (409): a payment for the reference is already paid.
         PendingPaymentDiffers (409): the pending payment has another amount or currency.
         PaymentRace (409): a concurrent request is creating the payment.
     """
     get_provider(provider)
+    if not await shop.is_payment_method_on(session, provider=provider):
+        raise UnknownProvider(provider=provider)  # switched off in the shop's settings
     if amount < 1 or not dt.timedelta(0) < expires_in <= MAX_EXPIRY:
         raise ValueError("amount must be positive and expires_in within 7 days")
     settled = (

@@ -118,6 +118,14 @@ async def list_shipping_templates(session: AsyncSession) -> list[ShippingTemplat
     return [ShippingTemplateRead.model_validate(row) for row in rows]
 
 
+async def get_shipping_template(session: AsyncSession, *, template_id: int) -> ShippingTemplateRead:
+    """Raises: ShippingTemplateNotFound (404)."""
+    row = await session.get(ShippingTemplateRow, template_id, populate_existing=True)
+    if row is None:
+        raise ShippingTemplateNotFound()
+    return ShippingTemplateRead.model_validate(row)
+
+
 async def get_default_shipping_template(session: AsyncSession) -> ShippingTemplateRead | None:
     """The template checkout and the cart use (None: shipping is free)."""
     row = (

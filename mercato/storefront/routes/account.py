@@ -22,7 +22,6 @@ from starlette.responses import RedirectResponse, Response
 from mercato import identity, notify, orders
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
-from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.session import (
     CUSTOMER_COOKIE,
@@ -36,7 +35,7 @@ from mercato.web.session import (
     safe_next,
     set_session_cookie,
 )
-from mercato.web.templates import render
+from mercato.web.templates import render, shop_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +60,7 @@ RECENT_ORDERS = 3
 
 
 def _register_page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    policy_version = get_settings().privacy_policy_version
+    policy_version = shop_of(request).privacy_policy_version
     context.setdefault("email_code_sent", False)
     return render(request, REGISTER_PAGE, status_code, privacy_policy_version=policy_version, **context)
 
@@ -152,6 +151,20 @@ async def account_action(
     return RedirectResponse(done, status_code=303)
 
 
+async def send_sms_code(
+    request: Request, values: dict[str, str], purpose: identity.CodePurpose
+) -> identity.SendCode:
+    """Text a code for ``purpose`` to the form's ``phone`` (sent once the unit of work commits).
+
+    Raises:
+        ValidationError, PhoneInvalid, CodeRateLimited, SmsDeliveryFailed.
+    """
+    data = validate(identity.SendCode, {**values, "purpose": purpose}, "phone", "purpose")
+    async with uow() as session:
+        await identity.send_code(session, phone=data.phone, purpose=data.purpose, meta=request_meta(request))
+    return data
+
+
 def tab_counts(counts: dict[orders.OrderStatus, int]) -> dict[str, int]:
     """How many orders each tab of "my orders" holds."""
     return {tab: sum(counts[status] for status in statuses) for tab, statuses in ORDER_TABS.items()}
@@ -204,13 +217,7 @@ async def send_login_code(request: Request) -> Response:
     values = await read_form(request)
     next_url = safe_next(values.get("next"), ACCOUNT)
     try:
-        data = validate(
-            identity.SendCode, {**values, "purpose": identity.CodePurpose.login}, "phone", "purpose"
-        )
-        async with uow() as session:
-            await identity.send_code(
-                session, phone=data.phone, purpose=data.purpose, meta=request_meta(request)
-            )
+        data = await send_sms_code(request, values, identity.CodePurpose.login)
     except FORM_ERRORS as exc:
         problem = form_problem(exc, locale_of(request))
         return render(
@@ -272,13 +279,7 @@ async def send_register_code(request: Request) -> Response:
     values = await read_form(request)
     next_url = safe_next(values.get("next"), ACCOUNT)
     try:
-        data = validate(
-            identity.SendCode, {**values, "purpose": identity.CodePurpose.register}, "phone", "purpose"
-        )
-        async with uow() as session:
-            await identity.send_code(
-                session, phone=data.phone, purpose=data.purpose, meta=request_meta(request)
-            )
+        data = await send_sms_code(request, values, identity.CodePurpose.register)
     except FORM_ERRORS as exc:
         problem = form_problem(exc, locale_of(request))
         return _register_page(
@@ -449,6 +450,7 @@ async def account(request: Request) -> Response:
         )
         counts = await orders.count_orders_by_status(session, customer_id=auth.customer.id)
         recent = await orders.list_customer_orders(session, customer_id=auth.customer.id, limit=RECENT_ORDERS)
+        wechat_accounts = await identity.list_wechat_accounts(session, customer_id=auth.customer.id)
     return render(
         request,
         "storefront/account/overview.html",
@@ -458,6 +460,7 @@ async def account(request: Request) -> Response:
         sessions=sessions,
         tab_counts=tab_counts(counts),
         recent_orders=recent.items,
+        wechat_accounts=wechat_accounts,
     )
 
 

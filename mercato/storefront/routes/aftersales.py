@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import aftersales, fulfillment, orders
+from mercato import aftersales, catalog, fulfillment, orders
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.core.settings import get_settings
@@ -104,10 +104,13 @@ async def _new_context(
         raise aftersales.LineNotFound() from None
     line = _line_of(order, line_id)
     sub_order = next(s for s in order.sub_orders if s.id == line.sub_order_id)
+    windows = await aftersales.aftersales_windows(session, order=order)
     return {
         **await account_nav(session, auth, "aftersales"),
         "order": order,
         "line": line,
+        "window": windows[sub_order.id],
+        "specs": await catalog.name_specs(session, specs={line.sku_id: line.spec}),
         "sub_order_status": sub_order.status,
         "kinds": KINDS_BY_SUB_ORDER.get(orders.OrderStatus(sub_order.status), ()),
         "reasons": list(aftersales.ReasonCode),
@@ -184,9 +187,13 @@ async def create_request(request: Request) -> Response:
 
 async def _detail_context(session: AsyncSession, auth: CustomerSession, *, request_id: int) -> dict[str, Any]:
     found = await aftersales.get_request(session, request_id=request_id, customer_id=auth.customer.id)
+    return_address = await aftersales.get_return_address(
+        session, request_id=request_id, customer_id=auth.customer.id
+    )
     return {
         **await account_nav(session, auth, "aftersales"),
         "item": found,
+        "return_address": return_address,
         "can_ship_back": found.status is aftersales.AftersalesStatus.approved
         and found.kind in {K.return_refund, K.exchange},
         "can_withdraw": found.status in WITHDRAWABLE,

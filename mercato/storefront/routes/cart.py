@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import cart
+from mercato import cart, catalog
 from mercato.core.db import uow
 from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
@@ -89,21 +89,24 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
     return render(request, template, 200 if is_htmx(request) else status_code, **context)
 
 
-async def _view(request: Request, session: AsyncSession) -> tuple[cart.CartView, Any]:
+async def _view(request: Request, session: AsyncSession) -> tuple[cart.CartView, Any, dict[str, Any]]:
+    """The cart, the signed-in customer (or None) and the lines' spec names."""
     auth = await current_customer(request, session)
     customer_id = auth.customer.id if auth else None
     found = await current_cart(request, session, customer_id)
     view = await cart.view_cart(session, cart_id=found.id if found else None, locale=locale_of(request))
-    return view, auth
+    names = await catalog.name_specs(session, specs={line.sku_id: line.spec for line in view.lines})
+    return view, auth, {"specs": names}
 
 
 async def _refused(request: Request, problem: FormProblem, line_id: int | None = None) -> Response:
     async with uow() as session:
-        view, auth = await _view(request, session)
+        view, auth, names = await _view(request, session)
     return _page(
         request,
         problem.status,
         headers=problem.headers,
+        **names,
         cart=view,
         customer=auth.customer if auth else None,
         problem=problem,
@@ -114,8 +117,8 @@ async def _refused(request: Request, problem: FormProblem, line_id: int | None =
 @router.get("/cart")
 async def cart_page(request: Request) -> Response:
     async with uow() as session:  # may merge a guest cart into the customer's: a write
-        view, auth = await _view(request, session)
-    response = _page(request, cart=view, customer=auth.customer if auth else None, problem=None)
+        view, auth, names = await _view(request, session)
+    response = _page(request, cart=view, customer=auth.customer if auth else None, problem=None, **names)
     if auth is not None:
         forget_guest_cart(request, response)
     return response
@@ -162,8 +165,10 @@ async def _changed(request: Request) -> Response:
     if not is_htmx(request):
         return RedirectResponse("/cart", status_code=303)
     async with uow(write=False) as session:
-        view, auth = await _view(request, session)
-    return render(request, CART_FRAGMENT, cart=view, customer=auth.customer if auth else None, problem=None)
+        view, auth, names = await _view(request, session)
+    return render(
+        request, CART_FRAGMENT, cart=view, customer=auth.customer if auth else None, problem=None, **names
+    )
 
 
 @router.post("/cart/lines/{line_id}")

@@ -24,9 +24,9 @@ from mercato import catalog
 from mercato.core.db import uow
 from mercato.core.money import Money
 from mercato.core.settings import get_settings
+from mercato.storefront.routes.home import shopper_frame
 from mercato.storefront.routes.seo import absolute
 from mercato.web.forms import locale_of, parse_id
-from mercato.web.session import current_customer
 from mercato.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +172,7 @@ async def _results(
     **context: Any,
 ) -> Response:
     async with uow(write=False) as session:
-        auth = None if _is_fragment(request) else await current_customer(request, session)
+        frame = {} if _is_fragment(request) else await shopper_frame(request, session)
         products = await catalog.list_storefront_products(
             session,
             category_id=category_id,
@@ -209,7 +209,7 @@ async def _results(
         request,
         template,
         headers={"vary": "HX-Request"},
-        customer=auth.customer if auth else None,
+        **frame,
         **page_context,
     )
 
@@ -248,16 +248,36 @@ async def category_page(request: Request, slug: str) -> Response:
     )
 
 
+@router.get("/categories")
+async def category_index(request: Request) -> Response:
+    """分类: the top categories in a rail, the chosen one's sub-categories beside it. The rail is
+    plain links (``?top=<slug>``, the first top category by default), so it works without script;
+    an unknown ``top`` shows the first."""
+    async with uow(write=False) as session:
+        frame = await shopper_frame(request, session)
+        tree = await catalog.get_storefront_category_tree(session)
+    wanted = request.query_params.get("top", "")
+    chosen = next((top for top in tree if top.slug == wanted), tree[0] if tree else None)
+    return render(
+        request,
+        "storefront/catalog/categories.html",
+        **frame,
+        categories=tree,
+        chosen=chosen,
+        canonical=absolute("/categories"),
+    )
+
+
 @router.get("/search")
 async def search_page(request: Request) -> Response:
     listing = read_listing(request)
     if not listing.q:
         async with uow(write=False) as session:
-            auth = await current_customer(request, session)
+            frame = await shopper_frame(request, session)
         return render(
             request,
             "storefront/catalog/search.html",
-            customer=auth.customer if auth else None,
+            **frame,
             listing=listing,
             products=None,
             facets=None,
@@ -359,14 +379,14 @@ async def product_page(request: Request, slug: str) -> Response:
     if len(slug) > 120 or not SLUG.fullmatch(slug):
         raise HTTPException(status_code=404)
     async with uow(write=False) as session:
-        auth = await current_customer(request, session)
+        frame = await shopper_frame(request, session)
         product = await catalog.get_storefront_product_by_slug(session, slug=slug)
     locale = locale_of(request)
     chosen = _first_choice(product)
     return render(
         request,
         "storefront/catalog/product.html",
-        customer=auth.customer if auth else None,
+        **frame,
         product=product,
         chosen=chosen,
         picker=_picker(product, locale),

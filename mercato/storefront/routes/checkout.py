@@ -22,12 +22,18 @@ from starlette.responses import RedirectResponse, Response
 from mercato import cart, catalog, checkout, identity, orders, payments
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, InvalidInput
-from mercato.storefront.routes.addresses import address_problem, read_address
+from mercato.storefront.routes.addresses import (
+    address_problem,
+    form_again,
+    new_address_values,
+    read_address,
+    regions_for,
+)
 from mercato.storefront.routes.cart import current_cart, forget_guest_cart
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, parse_id, read_form, validate
 from mercato.web.html_errors import error_page
 from mercato.web.session import CustomerSession, current_customer, login_redirect
-from mercato.web.templates import render
+from mercato.web.templates import render, shop_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,8 +59,10 @@ class ReviewAgain(InvalidInput):
     message = "Review your order and confirm it again."
 
 
-def offered_providers() -> list[str]:
-    return [name for name in payments.offered_providers() if name in WEB_PROVIDERS]
+def offered_providers(request: Request) -> list[str]:
+    """The payment methods these pages offer: configured, and switched on in the shop's settings."""
+    off = shop_of(request).payment_methods_off
+    return [name for name in payments.offered_providers() if name in WEB_PROVIDERS and name not in off]
 
 
 def _state(values: dict[str, str], *names: str) -> dict[str, str]:
@@ -97,8 +105,9 @@ async def _address_page(
 ) -> Response:
     addresses = await identity.list_addresses(session, customer_id=auth.customer.id)
     chosen = state.get("address_id") or (str(addresses[0].id) if addresses else "")
-    context.setdefault("values", {})
+    context.setdefault("values", new_address_values(auth.customer))
     context.setdefault("problem", None)
+    context.setdefault("regions", regions_for(context["values"]))
     status = context.pop("status_code", 200)
     return render(
         request,
@@ -141,6 +150,13 @@ async def add_address_in_checkout(request: Request) -> Response:
     """Add an address inline (step 1), then go on to the delivery step with it."""
     values = await read_form(request)
     state = _state(values, *BUY_NOW_FIELDS)
+    again = form_again(values)
+    if again is not None:  # 识别 or the no-script pickers' step: the form again, nothing saved
+        async with uow(write=False) as session:
+            auth = await _start(request, session)
+            if isinstance(auth, Response):
+                return auth
+            return await _address_page(request, session, auth, state, open_form=True, **again)
     try:
         data = read_address(values)
         async with uow() as session:
@@ -189,7 +205,12 @@ async def _delivery_page(
         customer=auth.customer,
         address=address,
         slots=checkout.delivery_slots(),
-        stores=await checkout.pickup_stores(session),
+        stores=await checkout.pickup_stores(
+            session,
+            customer_id=auth.customer.id,
+            sku_id=buy_now.sku_id if buy_now else None,
+            quantity=buy_now.quantity if buy_now else 1,
+        ),
         fees=fees,
         values=values,
         state=_state(values, "address_id", *BUY_NOW_FIELDS),
@@ -238,6 +259,7 @@ async def _review_page(
     **context: Any,
 ) -> Response:
     skus = await catalog.get_sellable_skus(session, sku_ids=[line.sku_id for line in quote.price.lines])
+    specs = await catalog.name_specs(session, specs={sku_id: sku.spec for sku_id, sku in skus.items()})
     address = await identity.get_address(session, customer_id=auth.customer.id, address_id=quote.address_id)
     store = None
     if quote.pickup_store_id is not None:
@@ -256,13 +278,14 @@ async def _review_page(
         customer=auth.customer,
         quote=quote,
         skus=skus,
+        specs=specs,
         address=address,
         store=store,
         locale_en=locale_of(request) == "en",
         state=state,
         back=f"/checkout/delivery{_query(_state(values, 'address_id', *BUY_NOW_FIELDS))}",
         values=values,
-        providers=offered_providers(),
+        providers=offered_providers(request),
         idempotency_key=key if KEY.match(key) else secrets.token_urlsafe(24),
         step=3,
         **context,
@@ -420,5 +443,5 @@ async def result_page(request: Request, order_number: OrderNumber) -> Response:
         RESULT_FRAGMENT if fragment else RESULT_PAGE,
         customer=auth.customer,
         result=outcome,
-        providers=offered_providers(),
+        providers=offered_providers(request),
     )

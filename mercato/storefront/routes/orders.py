@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import checkout, fulfillment, identity, inventory, orders
+from mercato import aftersales, catalog, checkout, fulfillment, identity, inventory, orders
 from mercato.core.db import uow
 from mercato.storefront.routes.account import (
     ORDER_TABS,
@@ -56,9 +56,9 @@ def _actor(auth: CustomerSession) -> identity.Actor:
 
 
 def pay_link(order: orders.OrderSummary) -> str:
-    """Where the shopper pays an unpaid order: checkout's result page, which finds the order's
-    open payment and offers to pay it (an order knows its payment only once it is captured)."""
-    return f"/checkout/result/{order.number}"
+    """Where 立即付款 on an unpaid order goes: ``/account/orders/<number>/pay``, which opens the
+    pay page of the order's latest payment (go to the gateway, or pay again another way)."""
+    return f"/account/orders/{order.number}/pay"
 
 
 async def find_order(session: AsyncSession, *, customer_id: int, number: str) -> orders.OrderRead:
@@ -93,11 +93,17 @@ async def _detail_context(session: AsyncSession, auth: CustomerSession, *, numbe
     return {
         **await account_nav(session, auth, "orders"),
         "order": order,
+        "specs": await catalog.name_specs(session, specs={line.sku_id: line.spec for line in order.lines}),
         "shipments": shipments,
         "pickup": pickup,
         "store": store,
         "pay_url": pay_link(order),
         "can_ask_aftersales": order.status in AFTERSALES_STATUSES,
+        "aftersales_windows": (
+            await aftersales.aftersales_windows(session, order=order)
+            if order.status in AFTERSALES_STATUSES
+            else {}
+        ),
     }
 
 
@@ -144,10 +150,12 @@ async def order_list(request: Request) -> Response:
             cursor=cursor,
             limit=PAGE_SIZE,
         )
+        lines = [line for order in page.items for line in order.lines]
         return {
             **await account_nav(session, auth, "orders"),
             "tab_counts": {"all": sum(counts.values()), **tab_counts(counts)},
             "orders": page.items,
+            "specs": await catalog.name_specs(session, specs={line.sku_id: line.spec for line in lines}),
             "next_cursor": page.next_cursor,
         }
 
@@ -183,6 +191,24 @@ async def order_detail(request: Request, number: Number) -> Response:
         notice=notice if notice in {"cancelled", "received"} else None,
         values={},
     )
+
+
+@router.get("/account/orders/{number}/pay")
+async def pay_order(request: Request, number: Number) -> Response:
+    """立即付款: the pay page of the order's latest payment, where the shopper goes to the gateway
+    (a pending payment) or pays again (a failed or closed one); an order with nothing to pay
+    (paid, cancelled) shows its result."""
+    async with uow(write=False) as session:
+        auth = await current_customer(request, session)
+        if auth is None:
+            return to_login(request)
+        found = await checkout.get_order_outcome(session, customer_id=auth.customer.id, number=number)
+    if found.payment is not None and found.outcome in {
+        checkout.PayOutcome.waiting,
+        checkout.PayOutcome.failed,
+    }:
+        return RedirectResponse(f"/pay/{found.payment.id}", status_code=303)
+    return RedirectResponse(f"/checkout/result/{number}", status_code=303)
 
 
 @router.get("/account/orders/{number}/pickup-code.svg")

@@ -61,7 +61,7 @@ def _page(request: Request, auth: CustomerSession, found: checkout.OrderPayment,
         customer=auth.customer,
         found=found,
         payment=found.payment,
-        providers=offered_providers(),
+        providers=offered_providers(request),
         result_url=_result_url(found),
         **context,
     )
@@ -137,7 +137,7 @@ async def pay_another_way(request: Request, payment_id: PaymentId) -> Response:
         return RedirectResponse(_result_url(found), status_code=303)
     provider = values.get("provider", "").strip()[:30]
     try:
-        if provider not in offered_providers():
+        if provider not in offered_providers(request):
             raise payments.UnknownProvider(provider=provider)
         async with uow() as session:
             result = await checkout.pay_order(

@@ -16,10 +16,35 @@
   }
 
   function register(Alpine) {
-    // Product pictures: one large picture shown at a time, chosen by its thumbnail.
+    // Product pictures: one large picture shown at a time, chosen by its thumbnail. Picking a
+    // spec value that has its own picture (the colour's photo) shows that picture: the SKU
+    // picker announces each pick as a "spec-picked" event ({code, value}). data-spec-images holds
+    // [[code, value, picture index], ...]; data-chosen-spec the spec of the SKU shown first.
     Alpine.data("gallery", function () {
       return {
         shown: 0,
+        pictures: {},
+        init: function () {
+          var pictures = {};
+          JSON.parse(this.$el.dataset.specImages || "[]").forEach(function (tie) {
+            pictures[tie[0] + "=" + tie[1]] = tie[2];
+          });
+          this.pictures = pictures;
+          var chosen = JSON.parse(this.$el.dataset.chosenSpec || "{}");
+          var self = this;
+          Object.keys(chosen).sort().some(function (code) {
+            return self.showValue(code, chosen[code]);
+          });
+        },
+        showValue: function (code, value) {
+          var picture = this.pictures[code + "=" + value];
+          if (picture === undefined) return false;
+          this.shown = picture;
+          return true;
+        },
+        showSpec: function (event) {
+          this.showValue(event.detail.code, event.detail.value);
+        },
         show: function () {
           this.shown = index(this.$el);
         },
@@ -43,6 +68,7 @@
         skus: [],
         skuId: null,
         chosen: {},
+        picked: false, // the shopper chose a value on the page (the buy bar then sends at once)
         init: function () {
           var picker = JSON.parse(this.$el.dataset.picker);
           this.specs = picker.specs;
@@ -60,6 +86,7 @@
         },
         pick: function (code, value) {
           this.chosen[code] = value;
+          this.$dispatch("spec-picked", { code: code, value: value }); // the gallery shows its picture
           var chosen = this.chosen;
           var self = this;
           var match = this.skus.find(function (s) { return self.matches(s, chosen); });
@@ -101,6 +128,7 @@
         // Inside x-for="spec in specs" and x-for="option in spec.values".
         pickOption: function () {
           this.pick(this.spec.code, this.option.value);
+          this.picked = true;
         },
         optionPressed: function () {
           return this.chosen[this.spec.code] === this.option.value ? "true" : "false";
@@ -127,16 +155,6 @@
       };
     });
 
-    // The catalogue's filter panel starts open on wide screens (closed on phones, open when the
-    // server says filters are in use).
-    Alpine.data("filterPanel", function () {
-      return {
-        init: function () {
-          if (window.matchMedia && window.matchMedia("(min-width: 64rem)").matches) this.$el.open = true;
-        },
-      };
-    });
-
     // A form that asks before it is sent: the question is its data-confirm.
     Alpine.data("confirmSubmit", function () {
       return {
@@ -147,7 +165,213 @@
     });
   }
 
+  // --- console shell (H2) --------------------------------------------------------------------
+  function registerConsole(Alpine) {
+    // The console's menu drawer on phones (a <details>, so it opens without script): Escape and
+    // a click on the backdrop close it, focus back on its Menu button.
+    Alpine.data("consoleDrawer", function () {
+      return {
+        close: function () {
+          if (!this.$root.open) return;
+          this.$root.open = false;
+          this.$refs.opener.focus();
+        },
+      };
+    });
+
+    // A destructive action's form: a button with data-dialog="<id>" opens that <dialog> (inside
+    // the form) instead of sending; the dialog's data-confirmed button sends the form with
+    // confirmed=1. Without script the server shows its confirm page instead.
+    Alpine.data("confirmDialog", function () {
+      return {
+        ask: function (event) {
+          var submitter = event.submitter;
+          if (submitter && submitter.hasAttribute("data-confirmed")) {
+            this.$refs.confirmed.value = "1";
+            return;
+          }
+          if (!submitter || !submitter.dataset.dialog) return;
+          event.preventDefault();
+          document.getElementById(submitter.dataset.dialog).showModal();
+        },
+        cancel: function () {
+          this.$el.closest("dialog").close();
+        },
+      };
+    });
+
+    // A list's bulk form: the header checkbox ticks or clears every row's box.
+    Alpine.data("bulkSelect", function () {
+      return {
+        noScript: false,
+        all: function () {
+          var ticked = this.$el.checked;
+          this.$root.querySelectorAll("input[name='ids']").forEach(function (box) {
+            box.checked = ticked;
+          });
+        },
+      };
+    });
+  }
+
+  // --- storefront H5 shell (H5) -------------------------------------------------------------
+  var PHONE = "(max-width: 47.99rem)";
+
+  function onPhone() {
+    return Boolean(window.matchMedia && window.matchMedia(PHONE).matches);
+  }
+
+  function visible(el) {
+    return el.offsetParent !== null || el.getClientRects().length > 0;
+  }
+
+  // Keep Tab and Shift+Tab inside an open sheet (its focusable, visible elements).
+  function trapTab(event, container) {
+    var items = Array.prototype.filter.call(
+      container.querySelectorAll("a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, summary"),
+      visible
+    );
+    if (!items.length) return;
+    var first = items[0];
+    var last = items[items.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  function lockScroll(locked) {
+    document.body.classList.toggle("sheet-open", locked);
+  }
+
+  // The dialog attributes of a sheet (bound in the template), present only while it is a sheet:
+  // `isSheet` says when, called with the component as `this`; `title` is the heading's id.
+  function sheetAria(isSheet, title) {
+    return {
+      sheetRole: function () {
+        return isSheet.call(this) ? "dialog" : null;
+      },
+      sheetModal: function () {
+        return isSheet.call(this) ? "true" : null;
+      },
+      sheetTitle: function () {
+        return isSheet.call(this) ? title : null;
+      },
+    };
+  }
+
+  function registerShell(Alpine) {
+    // The product page's buy bar and bottom sheet (phones). The bar's 加入购物车 and 立即购买 are
+    // submit buttons of the buy form: without script they send the form as chosen on the page.
+    // With script they open the spec picker as a sheet (a modal dialog: focus moves in, Tab stays
+    // in, Escape or the backdrop closes it, focus returns to the button), unless the shopper
+    // already chose a value of an in-stock SKU on the page, which is sent at once. The sheet is
+    // the form's own picker, so it posts exactly what the inline form posts. Wraps skuPicker.
+    Alpine.data("buySheet", function () {
+      return Object.assign({
+        sheet: "", // "", "add" or "buy": what the sheet was opened for
+        opener: null,
+        barAdd: function (event) {
+          this.fromBar(event, "add");
+        },
+        barBuy: function (event) {
+          this.fromBar(event, "buy");
+        },
+        fromBar: function (event, intent) {
+          if (this.picked && this.inStock()) return;
+          event.preventDefault();
+          this.opener = event.currentTarget;
+          this.sheet = intent;
+          lockScroll(true);
+          var sheet = document.getElementById("buy-sheet");
+          this.$nextTick(function () {
+            var first = sheet.querySelector(".spec-option[aria-pressed='true']") || sheet.querySelector("button, select, input:not([type='hidden'])");
+            if (first) first.focus();
+          });
+        },
+        closeSheet: function () {
+          if (!this.sheet) return;
+          this.sheet = "";
+          lockScroll(false);
+          if (this.opener) this.opener.focus();
+        },
+        trap: function (event) {
+          if (this.sheet) trapTab(event, document.getElementById("buy-sheet"));
+        },
+        sheetClosed: function () {
+          return this.sheet === "";
+        },
+        sheetClass: function () {
+          return { "is-open": this.sheet !== "", "sheet-add": this.sheet === "add", "sheet-buy": this.sheet === "buy" };
+        },
+      }, sheetAria(function () { return this.sheet !== ""; }, "buy-sheet-title"));
+    });
+
+    // The results' filters: a bottom sheet on phones (a modal dialog opened by its summary; a
+    // change inside waits for Apply instead of reloading the results at each tick), the inline
+    // panel on wider screens, open there. Without script the <details> works as it is.
+    Alpine.data("filterSheet", function () {
+      return Object.assign({
+        sheet: false,
+        init: function () {
+          this.sheet = onPhone();
+          this.$el.open = !this.sheet;
+          if (this.sheet) lockScroll(false); // a sheet the swapped-out results had open
+        },
+        toggled: function () {
+          if (!this.sheet) return;
+          lockScroll(this.$root.open);
+          if (this.$root.open) {
+            var body = this.$root.querySelector(".filter-sheet");
+            this.$nextTick(function () {
+              var first = body.querySelector("input, select, button");
+              if (first) first.focus();
+            });
+          }
+        },
+        close: function () {
+          if (!this.sheet || !this.$root.open) return;
+          this.$root.open = false;
+          lockScroll(false);
+          this.$root.querySelector("summary").focus();
+        },
+        closeOutside: function (event) {
+          if (event.target === this.$root && this.$root.open && this.sheet) this.close();
+        },
+        hold: function (event) {
+          if (this.sheet && this.$root.open) event.stopPropagation();
+        },
+        trap: function (event) {
+          if (this.sheet && this.$root.open) trapTab(event, this.$root);
+        },
+        notSheet: function () {
+          return !this.sheet;
+        },
+        sheetClass: function () {
+          return { "is-sheet": this.sheet };
+        },
+      }, sheetAria(function () { return this.sheet; }, "filter-sheet-title"));
+    });
+
+    // The header's category menu (a <details>): Escape or a click elsewhere closes it.
+    Alpine.data("dropdown", function () {
+      return {
+        close: function () {
+          if (!this.$root.open) return;
+          var inside = this.$root.contains(document.activeElement);
+          this.$root.open = false;
+          if (inside) this.$root.querySelector("summary").focus();
+        },
+      };
+    });
+  }
+
   document.addEventListener("alpine:init", function () {
     register(window.Alpine);
+    registerConsole(window.Alpine);
+    registerShell(window.Alpine);
   });
 })();

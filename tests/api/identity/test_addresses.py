@@ -65,13 +65,15 @@ async def test_update_replaces_fields(client: AsyncClient) -> None:
     response = await client.put(
         f"/api/v1/me/addresses/{created['id']}",
         headers=headers,
-        json={**ADDRESS, "recipient": "李华", "city": "广州市"},
+        json={**ADDRESS, "recipient": "李华", "city": "广州市", "district": "天河区"},
     )
 
     assert response.status_code == 200
-    assert (response.json()["recipient"], response.json()["city"], response.json()["is_default"]) == (
+    body = response.json()
+    assert (body["recipient"], body["city"], body["district"], body["is_default"]) == (
         "李华",
         "广州市",
+        "天河区",
         True,
     )
 
@@ -118,3 +120,58 @@ async def test_refuses_an_invalid_recipient_phone(client: AsyncClient) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "identity.phone_invalid"
     assert await _count() == 0
+
+
+async def test_refuses_a_district_outside_the_city_and_a_city_outside_the_province(
+    client: AsyncClient,
+) -> None:
+    _customer, headers = await signed_in_customer(client)
+
+    district = await client.post(
+        "/api/v1/me/addresses", headers=headers, json={**ADDRESS, "city": "广州市", "district": "南山区"}
+    )
+    city = await client.post("/api/v1/me/addresses", headers=headers, json={**ADDRESS, "city": "杭州市"})
+    province = await client.post(
+        "/api/v1/me/addresses", headers=headers, json={**ADDRESS, "province": "广东"}
+    )
+
+    assert [r.status_code for r in (district, city, province)] == [422, 422, 422]
+    assert {r.json()["code"] for r in (district, city, province)} == {"identity.region_invalid"}
+    assert [r.json()["errors"][0]["loc"] for r in (district, city, province)] == [
+        ["body", "district"],
+        ["body", "city"],
+        ["body", "province"],
+    ]
+    assert await _count() == 0
+
+
+async def test_an_update_to_a_wrong_region_changes_nothing(client: AsyncClient) -> None:
+    _customer, headers = await signed_in_customer(client)
+    created = (await client.post("/api/v1/me/addresses", headers=headers, json=ADDRESS)).json()
+
+    response = await client.put(
+        f"/api/v1/me/addresses/{created['id']}", headers=headers, json={**ADDRESS, "district": "西湖区"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "district"]
+    kept = (await client.get(f"/api/v1/me/addresses/{created['id']}", headers=headers)).json()
+    assert (kept["city"], kept["district"], kept["updated_at"]) == ("深圳市", "南山区", created["updated_at"])
+
+
+async def test_municipalities_and_county_level_cities_are_addresses(client: AsyncClient) -> None:
+    _customer, headers = await signed_in_customer(client)
+    places = [("北京市", "北京市", "朝阳区"), ("重庆市", "县", "城口县"), ("湖北省", "省直辖县", "仙桃市")]
+
+    responses = [
+        await client.post(
+            "/api/v1/me/addresses",
+            headers=headers,
+            json={**ADDRESS, "province": p, "city": c, "district": d},
+        )
+        for p, c, d in places
+    ]
+
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    listed = (await client.get("/api/v1/me/addresses", headers=headers)).json()
+    assert sorted((a["province"], a["city"], a["district"]) for a in listed) == sorted(places)

@@ -123,3 +123,17 @@ async def test_the_queue_pages_newest_first() -> None:
 
     assert [x.id for x in first.items] == ids[:0:-1]
     assert ([x.id for x in second.items], second.next_cursor) == ([ids[0]], None)
+
+
+async def test_count_waiting_requests_counts_the_waiting_queue() -> None:
+    bought = await delivered_order(units=2)
+    async with uow() as s:
+        first = await aftersales.create_request(s, customer_id=bought.customer_id, data=request_for(bought))
+        await aftersales.create_request(s, customer_id=bought.customer_id, data=request_for(bought))
+        await aftersales.approve_request(s, request_id=first.id, data=aftersales.Decide(), actor=SHOP)
+
+    async with uow(write=False) as s:
+        count = await aftersales.count_waiting_requests(s)
+        waiting = await aftersales.list_requests(s, waiting=True)
+
+    assert count == len(waiting.items) == 1

@@ -376,3 +376,18 @@ async def test_status_changes_only_happen_through_the_listing_actions() -> None:
 
     assert changes == ["pending_review", "on_sale"]
     assert status == "on_sale"
+
+
+async def test_count_review_queue_counts_the_products_waiting_for_review() -> None:
+    waiting, _skus = await make_priced_product()
+    draft, _draft_skus = await make_priced_product()
+    async with uow() as s:
+        await catalog.submit_for_review(s, product_id=waiting.id, actor=SYSTEM)
+
+    async with uow(write=False) as s:
+        count = await catalog.count_review_queue(s)
+        queue = await catalog.list_review_queue(s)
+
+    assert count == 1
+    assert [item.product.id for item in queue.items] == [waiting.id]
+    assert draft.id != waiting.id

@@ -38,15 +38,17 @@ async def test_a_new_product_is_a_draft_in_the_shops_currency_with_an_id_slug() 
 
 
 async def test_the_description_is_sanitised() -> None:
+    """Links get rel="nofollow noopener"; images only from the shop's own media (ADR 0030)."""
     product = await make_product(
         description_html='<p onclick="steal()">好<script>alert(1)</script><a href="javascript:x()">链接</a>'
-        '<a href="https://example.com">官网</a><img src="https://example.com/a.jpg" onerror="x()"></p>'
+        '<a href="https://example.com">官网</a><img src="https://example.com/a.jpg" onerror="x()">'
+        '<img src="/media/products/1/a.jpg"></p>'
     )
 
     assert product.description_html == (
-        '<p>好<a rel="noopener noreferrer nofollow">链接</a>'
-        '<a href="https://example.com" rel="noopener noreferrer nofollow">官网</a>'
-        '<img src="https://example.com/a.jpg"></p>'
+        '<p>好<a rel="nofollow noopener">链接</a>'
+        '<a href="https://example.com" rel="nofollow noopener">官网</a>'
+        '<img><img src="/media/products/1/a.jpg"></p>'
     )
 
 

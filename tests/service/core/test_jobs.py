@@ -39,6 +39,7 @@ async def test_every_periodic_job_is_on_the_schedule() -> None:
         ("aftersales.check_refunds", 300, "aftersales-check-refunds"),
         ("core.deliver_outbox", 2, "core-deliver-outbox"),
         ("fulfillment.subscribe_tracking", 300, "fulfillment-subscribe-tracking"),
+        ("fulfillment.sweep_order_exports", 300, "fulfillment-sweep-order-exports"),
         ("inventory.expire_reservations", 60, "inventory-expire-reservations"),
         ("notify.send_emails", 30, "notify-send-emails"),
         ("orders.cancel_unpaid", 60, "orders-cancel-unpaid"),

@@ -39,6 +39,21 @@ async def test_counts_every_status_of_the_customers_orders_only() -> None:
     assert nothing == dict.fromkeys(S, 0)
 
 
+async def test_counts_everyones_orders_without_a_customer() -> None:
+    alice, bob = await make_customer(), await make_customer()
+    red, _black = await listed_skus(price=3000, stock=20)
+    await place(alice.id, (red, 1))
+    await paid(await place(alice.id, (red, 1)))
+    await paid(await place(bob.id, (red, 1)))
+
+    async with uow(write=False) as s:
+        counts = await orders.count_orders_by_status(s, customer_id=None)
+        listed = await orders.list_orders(s, status="paid")
+
+    assert counts == {**dict.fromkeys(S, 0), S.pending_payment: 1, S.paid: 2}
+    assert len(listed.items) == counts[S.paid]
+
+
 async def test_lists_a_group_of_statuses_newest_first_in_pages() -> None:
     alice, bob = await make_customer(), await make_customer()
     red, _black = await listed_skus(price=3000, stock=20)
@@ -100,6 +115,7 @@ async def test_each_order_comes_with_its_lines_preview_and_totals_in_two_queries
             lines=[
                 orders.OrderLinePreview(
                     id=line.id,
+                    sku_id=line.sku_id,
                     title=line.title,
                     spec=line.spec,
                     image_url=line.image_url,

@@ -511,7 +511,7 @@ async def test_submitting_with_a_banned_term_lists_the_findings(client: AsyncCli
     )
 
     assert response.status_code == 422
-    assert "title · 最好: Uses a banned absolute term (Advertising Law art. 9)." in html.unescape(
+    assert "Title · 最好: Uses a banned absolute term (Advertising Law art. 9)." in html.unescape(
         response.text
     )
     assert (await get_product(product.id)).status.value == "draft"

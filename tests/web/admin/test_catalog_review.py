@@ -78,10 +78,7 @@ async def test_findings_are_highlighted_with_mark(client: AsyncClient) -> None:
     page = await client.get("/admin/catalog/review", headers=EN)
 
     assert f'<h2 id="review-{product.id}-title">&lt;b&gt;<mark>最好</mark>&lt;/b&gt;的T恤</h2>' in page.text
-    assert (
-        "<code>title</code> · <mark>最好</mark>: Uses a banned absolute term (Advertising Law art. 9)."
-        in page.text
-    )
+    assert "Title · <mark>最好</mark>: Uses a banned absolute term (Advertising Law art. 9)." in page.text
 
 
 async def test_the_queue_warns_when_the_product_has_no_sellable_stock(client: AsyncClient) -> None:

@@ -129,7 +129,8 @@ async def test_terms_need_catalog_review_to_change_and_the_csrf_token(client: As
     no_csrf = await client.post(TERMS, data={"term": "第一", "language": "zh", "csrf_token": "x"})
 
     assert page.status_code == 200
-    assert 'action="/admin/catalog/banned-terms"' not in page.text
+    assert 'method="post" action="/admin/catalog/banned-terms"' not in page.text
+    assert 'action="/admin/catalog/banned-terms/bulk"' not in page.text
     assert [r.status_code for r in (add, deactivate, defaults, no_read, no_csrf)] == [403] * 5
     assert after_sign_in[0] == before[0]
     assert await _counts() == reviewer_before

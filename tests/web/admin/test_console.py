@@ -63,7 +63,8 @@ async def test_a_superuser_sees_every_permission(client: AsyncClient) -> None:
     page = await client.get("/admin/", headers=EN)
 
     assert "You are a superuser: you hold every permission." in page.text
-    assert page.text.count('<code class="tag">') == len(identity.PERMISSIONS)
+    assert page.text.count('<li title="') == len(identity.PERMISSIONS)
+    assert '<li title="orders.read">See orders</li>' in page.text
     assert 'href="/admin/audit/"' in page.text
 
 

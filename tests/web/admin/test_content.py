@@ -94,7 +94,7 @@ async def test_catalog_read_sees_the_banners_but_no_write_controls(client: Async
     assert '<span class="tag banner-status-live">' in page.text
     assert "New banner" not in page.text
     assert "/delete" not in page.text
-    assert '<a href="/admin/content/banners">Banners</a>' in page.text
+    assert '<a href="/admin/content/banners" aria-current="page">Banners</a>' in page.text
 
 
 async def test_without_catalog_read_the_list_is_refused(client: AsyncClient) -> None:

@@ -9,14 +9,17 @@ import html
 import json
 import re
 
+import pytest
 from httpx import AsyncClient
 
-from mercato import identity, orders
+from mercato import aftersales, catalog, identity, inventory, orders
 from mercato.core import clock
 from mercato.core.db import uow
 from tests.factories.cart import listed_skus
+from tests.factories.catalog import make_priced_product
 from tests.factories.identity import make_customer
 from tests.factories.orders import place
+from tests.service.aftersales.support import Bought, paid_order, pay, request_for, ship_and_deliver
 from tests.web.pages import EN, staff_sign_in
 
 SYSTEM = identity.Actor(staff_id=None, label="system")
@@ -115,3 +118,71 @@ async def test_an_empty_shop_shows_zeros(client: AsyncClient) -> None:
         "aov": "CN¥0.00",
     }
     assert chart_of(page.text)["orders"] == [0] * 30
+
+
+# --- To-dos: each count equals the rows of the list it links to --------------------------------
+
+
+def _todos(page: str) -> dict[str, tuple[str, int]]:
+    found = re.findall(r'<a href="([^"]+)" data-todo="([a-z_]+)"><span class="todo-count">(\d+)</span>', page)
+    return {key: (html.unescape(url), int(count)) for url, key, count in found}
+
+
+def _table_rows(page: str) -> int:
+    body = page[page.index("<tbody>") : page.index("</tbody>")] if "<tbody>" in page else ""
+    return body.count("<tr")
+
+
+@pytest.mark.usefixtures("handlers")
+async def test_the_to_dos_count_exactly_what_their_lists_show(client: AsyncClient) -> None:
+    shipping = await paid_order()
+    await pay(await place(shipping.customer_id, (shipping.red, 1)), shipping.customer_id)
+    third = await pay(await place(shipping.customer_id, (shipping.black, 1)), shipping.customer_id)
+    returned = Bought(
+        shipping.customer_id,
+        await ship_and_deliver(third.id),
+        shipping.red,
+        shipping.black,
+        shipping.warehouse_id,
+    )
+    async with uow() as s:
+        await aftersales.create_request(s, customer_id=returned.customer_id, data=request_for(returned))
+        await inventory.set_safety_stock(
+            s,
+            data=inventory.SetSafetyStock(
+                sku_id=shipping.red, warehouse_id=shipping.warehouse_id, safety_stock=100
+            ),
+            actor=SYSTEM,
+        )
+    product, _skus = await make_priced_product()
+    async with uow() as s:
+        await catalog.submit_for_review(s, product_id=product.id, actor=SYSTEM)
+    await staff_sign_in(client, "root@example.com", superuser=True)
+
+    page = await client.get("/admin/", headers=EN)
+    todos = _todos(page.text)
+    lists = {key: await client.get(url, headers=EN) for key, (url, _count) in todos.items()}
+
+    assert todos == {
+        "to_ship": ("/admin/orders/?status=paid", 2),
+        "aftersales": ("/admin/aftersales/?waiting=1", 1),
+        "review": ("/admin/catalog/review", 1),
+        "low_stock": ("/admin/inventory/low-stock", 1),
+    }
+    assert _table_rows(lists["to_ship"].text) == 2
+    assert _table_rows(lists["aftersales"].text) == 1
+    assert lists["review"].text.count('class="panel review-item"') == 1
+    assert _table_rows(lists["low_stock"].text) == 1
+
+
+async def test_only_the_to_dos_the_staff_member_may_see_are_shown(client: AsyncClient) -> None:
+    await staff_sign_in(client, "clerk@example.com", "orders.read", "inventory.read")
+
+    page = await client.get("/admin/", headers=EN)
+
+    assert _todos(page.text) == {
+        "to_ship": ("/admin/orders/?status=paid", 0),
+        "low_stock": ("/admin/inventory/low-stock", 0),
+    }
+    assert "Orders to ship" in page.text
+    assert "Listings to review" not in page.text

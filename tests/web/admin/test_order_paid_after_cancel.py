@@ -74,4 +74,4 @@ async def test_money_after_a_console_cancel_is_refunded_and_shown_on_the_order_p
     assert f"#{payment.id}</td>" in text
     assert '<td data-label="Status">Refunded</td>' in text
     assert "paid after the payment was closed: refunded automatically" in text
-    assert '<td data-label="Refunded">system</td>' in text
+    assert '<td data-label="Refunded">System</td>' in text

@@ -213,7 +213,9 @@ async def test_after_the_window_the_domains_message_is_shown(client: AsyncClient
     assert response.status_code == 409
     message = "The after-sales window of 7 days after delivery has closed."
     assert alert_of(response) == message
-    assert f'<p class="field-error" id="aftersales-kind-error">{message}</p>' in response.text
+    # no form that cannot succeed: the way back to the order instead
+    assert kinds_offered(response.text) == []
+    assert f'href="/account/orders/{order.number}">Back to the order' in response.text
     assert await rows() == before
 
 

@@ -123,7 +123,7 @@ async def test_an_order_shows_lines_amounts_delivery_and_history(client: AsyncCl
     assert "李雷 138****8000" in page.text
     assert "Order placed" in page.text
     assert "No invoice requested." in page.text
-    assert f'href="/checkout/result/{order.number}"' in page.text  # no payment yet
+    assert f'href="/account/orders/{order.number}/pay"' in page.text  # 立即付款 opens its pay page
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "Return or refund" not in page.text  # not paid: no after-sales

@@ -1,0 +1,54 @@
+"""Previews of every notification template, rendered with sample data in every language, for
+the console's settings (read-only: nothing is written or sent)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mercato.core.i18n import SUPPORTED
+from mercato.notify.schemas import AccountEmailKind, MessageKind, TemplatePreview
+from mercato.notify.templating import render
+
+#: Sample parameters of each kind (exactly the parameters its templates take).
+SAMPLES: dict[MessageKind | AccountEmailKind, dict[str, Any]] = {
+    MessageKind.order_paid: {"order_number": "2026121200000042", "amount": 25900, "currency": "CNY"},
+    MessageKind.order_shipped: {"order_number": "2026121200000042", "fully": True},
+    MessageKind.order_delivered: {"order_number": "2026121200000042"},
+    MessageKind.pickup_ready: {"order_number": "2026121200000042"},
+    MessageKind.refund_succeeded: {"order_number": "2026121200000042", "amount": 9900, "currency": "CNY"},
+    MessageKind.aftersales_decided: {"order_number": "2026121200000042", "approved": True, "reason": ""},
+    AccountEmailKind.register_code: {"code": "246810", "minutes": 15},
+    AccountEmailKind.reset_code: {"code": "135790", "minutes": 15},
+    AccountEmailKind.account_exists: {"email": "shopper@example.com"},
+}
+#: The customer name the samples greet.
+SAMPLE_NAMES = {"zh_CN": "李雷", "en": "Alex"}
+
+
+def preview_messages(*, shop_names: Mapping[str, str], url: str) -> list[TemplatePreview]:
+    """Every kind in every supported language, as the shopper would receive it from a shop
+    named ``shop_names[locale]``, with links to ``url``."""
+    previews = []
+    for kind, params in SAMPLES.items():
+        for locale in SUPPORTED:
+            rendered = render(
+                kind,
+                locale,
+                params,
+                name=SAMPLE_NAMES.get(locale, ""),
+                url=url,
+                shop_name=shop_names.get(locale, ""),
+            )
+            previews.append(
+                TemplatePreview(
+                    kind=str(kind),
+                    locale=locale,
+                    in_app=isinstance(kind, MessageKind),
+                    title=rendered.title,
+                    body=rendered.body,
+                    subject=rendered.subject,
+                    text=rendered.text,
+                )
+            )
+    return previews

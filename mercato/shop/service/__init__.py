@@ -1,0 +1,1 @@
+"""Shop use cases: settings (settings.py) and legal pages (legal.py)."""
