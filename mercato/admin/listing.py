@@ -3,7 +3,8 @@ options, bulk actions and export, and a ``fetch`` function that calls the domain
 and checks the query, checks the permission, pages, exports and confirms — the page's template
 is ``admin/_list_page.html`` (or extends it).
 
-- Filters: search boxes (trimmed, capped) and choices (an unknown value counts as blank).
+- Filters: search boxes (trimmed, capped), choices (an unknown value counts as blank) and
+  checkboxes (``1`` or blank).
 - Sorting: only the declared options (an unknown ``sort`` is ignored: the first option applies).
   Whole lists (``fetch`` answers no cursor) are sorted here; paged lists keep the service's order
   and declare no sorts.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,12 +76,25 @@ class Search:
 
 @dataclass(frozen=True)
 class Choice:
-    """A select with a blank first option (``blank``) and ``(value, msgid)`` options."""
+    """A select with a blank first option (``blank``) and ``(value, msgid)`` options, or options
+    ``load``-ed from the domain in the page's transaction (``(value, text)``, text shown as is:
+    e.g. the warehouses)."""
 
     name: str
     label: str
     blank: str
-    options: tuple[tuple[str, str], ...]
+    options: tuple[tuple[str, str], ...] = ()
+    load: Callable[[AsyncSession], Awaitable[tuple[tuple[str, str], ...]]] | None = None
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A checkbox (``label`` beside it): ticked, the filter's value is ``"1"``; anything else
+    counts as blank."""
+
+    name: str
+    label: str
+    widget: ClassVar[str] = "checkbox"
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,7 @@ class ListPage:
     permission: str
     columns: tuple[Column, ...]
     fetch: Fetch
-    filters: tuple[Search | Choice, ...] = ()
+    filters: tuple[Search | Choice | Toggle, ...] = ()
     sorts: tuple[Sort, ...] = ()
     bulk: tuple[Bulk, ...] = ()
     export: str = ""
@@ -143,16 +157,22 @@ class ListPage:
     def bulk_url(self) -> str:
         return f"{self.path.rstrip('/')}/bulk"
 
-    def query(self, request: Request) -> ListQuery:
-        """The filters, sort and cursor of the request, each checked (what is wrong is dropped)."""
+    def query(
+        self, request: Request, loaded: dict[str, tuple[tuple[str, str], ...]] | None = None
+    ) -> ListQuery:
+        """The filters, sort and cursor of the request, each checked (what is wrong is dropped);
+        ``loaded`` holds the options of the choices that load theirs."""
         params = request.query_params
         filters: dict[str, str] = {}
         for spec in self.filters:
             text = params.get(spec.name, "").strip()
             if isinstance(spec, Search):
                 filters[spec.name] = text[: spec.maxlength]
+            elif isinstance(spec, Toggle):
+                filters[spec.name] = "1" if text == "1" else ""
             else:
-                filters[spec.name] = text if text in {value for value, _label in spec.options} else ""
+                options = (loaded or {}).get(spec.name, spec.options)
+                filters[spec.name] = text if text in {value for value, _label in options} else ""
         sorts = [sort.key for sort in self.sorts]
         sort = params.get("sort", "")
         return ListQuery(
@@ -201,6 +221,14 @@ class ListPage:
             out.append(value)
         return out
 
+    async def _load_choices(self, session: AsyncSession) -> dict[str, tuple[tuple[str, str], ...]]:
+        """The options of the choices that load theirs, by filter name."""
+        return {
+            spec.name: await spec.load(session)
+            for spec in self.filters
+            if isinstance(spec, Choice) and spec.load is not None
+        }
+
     async def respond(
         self,
         request: Request,
@@ -226,6 +254,9 @@ class ListPage:
             auth = await staff_for(request, session, self.permission)
             if auth is None:
                 return to_login(request)
+            choices = await self._load_choices(session)
+            if choices:
+                query = self.query(request, choices)
             if file_format is not None:
                 rows = await self._all_rows(session, query)
             else:
@@ -249,6 +280,7 @@ class ListPage:
             staff=auth.staff,
             listing=self,
             query=query,
+            choices=choices,
             rows=rows,
             kept=kept,
             actions=[action for action in self.bulk if auth.staff.has(action.permission)],

@@ -125,13 +125,16 @@ class TimelineStep(ReadModel):
     """One step of a request's progress (进度): what happened, when, by whom and why.
 
     ``actor_label`` (the staff member) is shown to staff only. ``response_seconds`` is set on
-    the shop's or platform's answer to a shopper step: how long the shopper waited."""
+    the shop's or platform's answer to a shopper step: how long the shopper waited. ``note`` is
+    set when the system wrote ``reason``: its English message id, translated where drawn with
+    ``details`` as its parameters; a reason a person typed has none and is shown as typed."""
 
     from_status: AftersalesStatus | None
     status: AftersalesStatus
     actor: ActorKind
     actor_label: str | None
     reason: str
+    note: str | None = None
     details: dict[str, Any]
     response_seconds: int | None
     at: dt.datetime

@@ -371,7 +371,7 @@ async def cancel_unpaid_orders(*, limit: int = 200) -> int:
     for order_id in due:
         try:
             async with uow() as session:
-                await cancel_order(session, order_id=order_id, reason="not paid in time", actor=SYSTEM)
+                await cancel_order(session, order_id=order_id, reason=orders.NOT_PAID_IN_TIME, actor=SYSTEM)
         except orders.CannotCancel:
             continue
         cancelled += 1
@@ -455,14 +455,22 @@ async def get_order_outcome(
 
 
 async def pay_order(
-    session: AsyncSession, *, customer_id: int, order_id: int, provider: str
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    order_id: int,
+    provider: str,
+    channel: str = "",
+    payer_openid: str = "",
 ) -> CheckoutResult:
     """Pay one of the customer's unpaid orders with ``provider``: its pending payment there, else
-    a new one (paying another way, or again after a failed attempt).
+    a new one (paying another way, or again after a failed attempt). ``channel`` and
+    ``payer_openid`` go to ``payments.create_payment`` (WeChat Pay JSAPI inside WeChat).
 
     Raises:
         OrderNotFound (404), payments.UnknownProvider (422),
         payments.ReferenceAlreadyPaid (409): the order is paid or no longer payable.
+        payments.PendingPaymentDiffers (409): the pending payment there is paid another way.
     """
     order = await orders.read_order(session, order_id=order_id, customer_id=customer_id)
     if order.status is not orders.OrderStatus.pending_payment:
@@ -475,6 +483,8 @@ async def pay_order(
         currency=order.currency,
         provider=provider,
         expires_in=max(order.pay_by - clock.now(), dt.timedelta(minutes=1)),
+        channel=channel,
+        payer_openid=payer_openid,
     )
     return CheckoutResult(
         order_id=order.id,

@@ -18,9 +18,9 @@ schemas):
 - tokens: ``issue_token``, ``resolve_token``, ``touch_token``, ``revoke_token``,
   ``revoke_all_tokens``, ``list_live_tokens``
 - addresses: ``list_addresses``, ``get_address``, ``add_address``, ``update_address``,
-  ``delete_address`` (the province, city and district checked against the national division
-  data); regions: ``list_regions``, ``region_choices`` (the three pickers), ``check_region``,
-  ``parse_address_line`` (paste-to-parse)
+  ``set_default_address`` (no re-check), ``delete_address`` (the province, city and district
+  checked against the national division data); regions: ``list_regions``, ``region_choices``
+  (the three pickers), ``check_region``, ``parse_address_line`` (paste-to-parse)
 - privacy: ``list_consents``, ``export_customer_data``, ``delete_customer``
 - staff: ``authenticate_staff`` (lockout per account and IP address), ``get_staff`` (active,
   for sign-in), ``get_staff_member``, ``list_staff``, ``create_staff``, ``update_staff`` (only
@@ -153,6 +153,7 @@ from mercato.identity.service.addresses import (
     delete_address,
     get_address,
     list_addresses,
+    set_default_address,
     update_address,
 )
 from mercato.identity.service.audit import list_audit_entries, record_audit
@@ -395,6 +396,7 @@ __all__ = [
     "revoke_token",
     "send_code",
     "send_email_code",
+    "set_default_address",
     "set_sms_sender",
     "touch_token",
     "unlock_staff",

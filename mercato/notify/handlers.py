@@ -126,10 +126,18 @@ async def on_customer_deleted(session: AsyncSession, envelope: EventEnvelope) ->
 
 async def on_aftersales_decided(session: AsyncSession, envelope: EventEnvelope) -> None:
     """``aftersales.decided``: the shop (or the platform, in a dispute) approved or rejected a
-    request; one message per decision (an arbitration after a rejection is a second one)."""
+    request; one message per decision (an arbitration after a rejection is a second one). An
+    approved return or exchange says where to send the goods (``aftersales.get_return_address``),
+    as it stands when the event is handled."""
     event = envelope.event
     assert isinstance(event, aftersales.AftersalesDecided)
     stage = "arbitrated" if event.arbitrated else "decided"
+    try:  # an approved return or exchange: where to send the goods (None for anything else)
+        address = await aftersales.get_return_address(
+            session, request_id=event.request_id, customer_id=event.customer_id
+        )
+    except aftersales.RequestNotFound:
+        address = None
     await notify_customer(
         session,
         customer_id=event.customer_id,
@@ -138,6 +146,8 @@ async def on_aftersales_decided(session: AsyncSession, envelope: EventEnvelope) 
             "order_number": event.order_number,
             "approved": event.outcome == "approved",
             "reason": event.reason,
+            "request_number": event.number,
+            "return_address": address.model_dump() if address is not None else None,
         },
         dedupe_key=f"aftersales:{event.request_id}:{stage}",
         link=f"aftersales:{event.request_id}",

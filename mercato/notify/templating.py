@@ -32,6 +32,12 @@ KIND_PARAMS: dict[MessageKind, frozenset[str]] = {
     MessageKind.refund_succeeded: frozenset({"order_number", "amount", "currency"}),
     MessageKind.aftersales_decided: frozenset({"order_number", "approved", "reason"}),
 }
+#: Parameters a kind's templates take when given (added after messages of the kind were first
+#: sent: a caller written before may leave them out); a missing one renders as None.
+KIND_OPTIONAL_PARAMS: dict[MessageKind, frozenset[str]] = {
+    # an approved return or exchange: where to send the goods (aftersales.ReturnAddress, dumped)
+    MessageKind.aftersales_decided: frozenset({"request_number", "return_address"}),
+}
 #: The same for account emails (templates ``templates/notify/<locale>/<kind>.txt`` too).
 ACCOUNT_EMAIL_PARAMS: dict[AccountEmailKind, frozenset[str]] = {
     AccountEmailKind.register_code: frozenset({"code", "minutes"}),
@@ -70,10 +76,16 @@ def _block(template: Template, name: str, context: Mapping[str, Any]) -> str:
 
 
 def check_params(kind: MessageKind | AccountEmailKind, params: Mapping[str, Any]) -> None:
-    """Raise ``ValueError`` unless ``params`` are exactly what ``kind``'s templates take."""
+    """Raise ``ValueError`` unless ``params`` are exactly what ``kind``'s templates take (its
+    optional ones may be left out)."""
     expected = ACCOUNT_EMAIL_PARAMS[kind] if isinstance(kind, AccountEmailKind) else KIND_PARAMS[kind]
-    if set(params) != expected:
-        raise ValueError(f"{kind} takes params {sorted(expected)}, got {sorted(params)}")
+    optional = _optional(kind)
+    if not expected <= set(params) <= expected | optional:
+        raise ValueError(f"{kind} takes params {sorted(expected | optional)}, got {sorted(params)}")
+
+
+def _optional(kind: MessageKind | AccountEmailKind) -> frozenset[str]:
+    return frozenset() if isinstance(kind, AccountEmailKind) else KIND_OPTIONAL_PARAMS.get(kind, frozenset())
 
 
 def render(
@@ -95,7 +107,7 @@ def render(
     def money(amount: int, currency: str) -> str:
         return Money(amount, currency).format(locale)
 
-    values: dict[str, Any] = {**params, "money": money}
+    values: dict[str, Any] = {**dict.fromkeys(_optional(kind)), **params, "money": money}
     message = _env.get_template(f"notify/{locale}/{kind}.txt")
     title = _block(message, "title", values)
     body = _block(message, "body", values)

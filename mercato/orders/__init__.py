@@ -27,6 +27,11 @@ Public API:
   ``complete_delivered_orders`` (the ``orders-complete-delivered`` job), ``close_paid_order``
   (refunded in full before shipping; frees the stock), ``drop_units_before_shipping`` (part of
   a line refunded before shipping: it will not ship, its stock is freed)
+- timeline notes (``service/notes.py``): the reasons other domains write on an order's timeline
+  (``SHIPPED_WITH``, ``SIGNED_FOR``, ``SIGNED_FOR_BY_HAND``, ``PICKED_UP``, ``PICKUP_VERIFIED``,
+  ``RECEIPT_CONFIRMED``, ``NOT_PAID_IN_TIME``, ``REFUNDED_IN_FULL``) as English message ids:
+  pass ``NOTE % params`` as the reason; ``StatusChangeRead.note`` / ``details`` let the page
+  translate it
 
 Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderPaymentRefused``, ``OrderCancelled``, ``OrderShipped``,
 ``OrderDelivered``, ``OrderCompleted``, ``OrderClosed``.
@@ -93,6 +98,16 @@ from mercato.orders.service.actions import (
 )
 from mercato.orders.service.bestsellers import list_best_selling_product_ids
 from mercato.orders.service.customers import customer_order_stats
+from mercato.orders.service.notes import (
+    NOT_PAID_IN_TIME,
+    PICKED_UP,
+    PICKUP_VERIFIED,
+    RECEIPT_CONFIRMED,
+    REFUNDED_IN_FULL,
+    SHIPPED_WITH,
+    SIGNED_FOR,
+    SIGNED_FOR_BY_HAND,
+)
 from mercato.orders.service.placement import place_order, quote_order
 from mercato.orders.service.reads import list_orders, read_order
 from mercato.orders.service.reports import PAID_STATUSES, SalesDay, SalesFigures, SalesSummary, sales_summary
@@ -100,8 +115,16 @@ from mercato.orders.service.shopper import count_orders_by_status, list_customer
 from mercato.orders.states import ORDER, SUB_ORDER, OrderStatus
 
 __all__ = [
+    "NOT_PAID_IN_TIME",
     "ORDER",
     "PAID_STATUSES",
+    "PICKED_UP",
+    "PICKUP_VERIFIED",
+    "RECEIPT_CONFIRMED",
+    "REFUNDED_IN_FULL",
+    "SHIPPED_WITH",
+    "SIGNED_FOR",
+    "SIGNED_FOR_BY_HAND",
     "SUB_ORDER",
     "AddressSnapshot",
     "BuyerSearch",

@@ -130,11 +130,17 @@ class SubOrderRead(ReadModel):
 
 
 class StatusChangeRead(ReadModel):
+    """One step of an order's timeline. ``note`` is set when the system wrote ``reason``: its
+    English message id, translated where drawn with ``details`` as its parameters; a reason a
+    person typed (a cancellation's) has none and is shown as typed."""
+
     sub_order_id: int | None  # set when only that sub-order moved
     from_status: str
     to_status: str
     actor_label: str
     reason: str
+    note: str | None = None
+    details: dict[str, str] = {}
     created_at: dt.datetime
 
 

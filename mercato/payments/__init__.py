@@ -7,11 +7,14 @@ Public API (service functions take an ``AsyncSession`` first and keyword argumen
 call a provider between two transactions own their transactions and take no session):
 
 - ``create_payment`` (idempotent per reference and provider while pending; the trade is opened
-  at the provider after the commit), ``get_payment`` (object-level with ``customer_id``),
+  at the provider after the commit; ``channel``/``payer_openid`` for WeChat Pay JSAPI: a pending
+  payment paid another way is ``PendingPaymentDiffers``), ``get_payment`` (object-level with ``customer_id``),
   ``list_payments``, ``list_status_changes``, ``list_notifications``, ``list_refunds``
 - ``handle_notification``: verify, deduplicate on ``(provider, provider_txn_id)``, apply once
-- ``close_payment`` (asks the provider after the commit), ``close_expired_payments`` (job
-  ``payments-close-expired``), ``query_payment`` (reconcile with the provider)
+- ``close_payment`` (asks the provider after the commit), ``close_with_provider`` (owns its
+  transactions: the provider first, then the payment; e.g. a QR payment given up for JSAPI),
+  ``close_expired_payments`` (job ``payments-close-expired``), ``query_payment`` (reconcile with
+  the provider)
 - ``close_open_payments``: the payable was given up (an order cancelled): its pending payments
   close in the caller's transaction, their trades right after the commit; refused with
   ``ReferenceAlreadyPaid`` when its money has already arrived
@@ -83,6 +86,7 @@ from mercato.payments.service.payments import (
     close_expired_payments,
     close_open_payments,
     close_payment,
+    close_with_provider,
     create_payment,
     get_payment,
     list_notifications,
@@ -153,6 +157,7 @@ __all__ = [
     "close_expired_payments",
     "close_open_payments",
     "close_payment",
+    "close_with_provider",
     "create_payment",
     "get_payment",
     "get_refund",

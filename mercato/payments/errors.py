@@ -72,7 +72,8 @@ class ReferenceAlreadyPaid(Conflict):
 
 
 class PendingPaymentDiffers(Conflict):
-    """A pending payment for the reference exists with another amount or currency."""
+    """A pending payment for the reference exists with another amount or currency, or paid
+    another way (WeChat Pay: the QR code, or JSAPI as another payer)."""
 
     code = "payments.pending_payment_differs"
     message = "A pending payment for this reference has a different amount."

@@ -42,7 +42,7 @@ async def test_an_operator_ships_orders_by_uploading_a_spreadsheet(open_page: Op
     await staff_sign_in(console, "warehouse@example.com", PASSWORD)
 
     await console.goto("/admin/orders/")
-    await console.get_by_role("link", name="Batch ship").click()
+    await console.get_by_role("link", name="Batch ship", exact=True).click()
     await expect(console).to_have_url(re.compile(r"/admin/orders/batch-ship$"))
     await expect(console.get_by_role("heading", name="Batch shipping", level=1)).to_be_visible()
 

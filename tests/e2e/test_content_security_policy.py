@@ -125,12 +125,20 @@ async def test_the_alpine_components_run_under_the_policy(open_page: OpenPage) -
     await expect(page.locator(".sku-select")).to_be_hidden()
     await shoot(page, "csp-product")
 
-    # console: deleting a banner asks first; dismissing keeps it
+    # console: deleting a banner asks in its dialog first; cancelling keeps it, confirming deletes it
     await staff_sign_in(page, "ops@example.com", PASSWORD, next_path="/admin/content/banners")
     dialogs = record_dialogs(page)
+    question = page.locator("dialog.confirm").first
     await page.get_by_role("button", name="Delete").first.click()
+    await expect(question).to_be_visible()
+    await question.get_by_role("button", name="Cancel").click()
+    await expect(question).to_be_hidden()
     await expect(page.get_by_role("button", name="Delete")).to_have_count(2)
-    assert dialogs == ["Delete this banner?"]
+    await page.get_by_role("button", name="Delete").first.click()
+    await question.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("status")).to_have_text("The banner was deleted.")
+    await expect(page.get_by_role("button", name="Delete")).to_have_count(1)
+    assert dialogs == []
 
 
 async def test_the_dashboard_chart_draws_under_the_policy(open_page: OpenPage) -> None:

@@ -8,8 +8,9 @@ again and ship an exchange's replacement (aftersales.write), decide a dispute
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -18,18 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import aftersales, fulfillment, identity, inventory
-from mercato.admin.routes._shared import form_page, invalid, next_page, problem_of, staff_for, to_login
+from mercato.admin.listing import Choice, Column, ListPage, ListQuery, Search, Toggle
+from mercato.admin.routes._shared import form_page, major_units, problem_of, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
-from mercato.core.i18n import N_, gettext
-from mercato.web.forms import FORM_ERRORS, locale_of, parse_id, read_form, validate
+from mercato.core.i18n import N_
+from mercato.web.forms import FORM_ERRORS, parse_id, read_form, validate
 from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 QUEUE = "/admin/aftersales/"
 PAGE_SIZE = 20
-FILTERS = ("status", "kind", "order_id", "waiting")
 
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Service = Callable[..., Awaitable[aftersales.AftersalesRead]]
@@ -90,62 +91,81 @@ def detail_url(request_id: int, notice: str | None = None) -> str:
     return f"/admin/aftersales/{request_id}" + (f"?notice={notice}" if notice else "")
 
 
-def _queue_filters(filters: dict[str, str], locale: str) -> tuple[dict[str, Any], dict[str, str]]:
-    args: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    if filters["status"]:
-        if filters["status"] in aftersales.AftersalesStatus.__members__:
-            args["status"] = aftersales.AftersalesStatus(filters["status"])
-        else:
-            errors["status"] = gettext("Choose one of the statuses.", locale)
-    if filters["kind"]:
-        if filters["kind"] in aftersales.AftersalesKind.__members__:
-            args["kind"] = aftersales.AftersalesKind(filters["kind"])
-        else:
-            errors["kind"] = gettext("Choose one of the types.", locale)
-    if filters["order_id"]:
-        if (order_id := parse_id(filters["order_id"])) is not None:
-            args["order_id"] = order_id
-        else:
-            errors["order_id"] = gettext("This is not an order id.", locale)
-    if filters["waiting"]:
-        args["waiting"] = True
-    return args, errors
+#: The statuses and types as the console names them (the queue's filters, cells and export).
+STATUSES = {
+    "requested": N_("Requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "disputed": N_("Disputed"),
+    "shipped_back": N_("Sent back"),
+    "received": N_("Received"),
+    "refunding": N_("Refund in progress"),
+    "refund_failed": N_("Refund failed"),
+    "refunded": N_("Refunded"),
+    "replacement_shipped": N_("Replacement shipped"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Withdrawn"),
+    "closed": N_("Closed"),
+}
+KINDS = {
+    "refund_only": N_("Refund only"),
+    "return_refund": N_("Return and refund"),
+    "exchange": N_("Exchange"),
+}
 
 
-@router.get("/aftersales/")
-async def queue(request: Request) -> Response:
-    """The after-sales queue, oldest first (the longest waiting at the top)."""
-    locale = locale_of(request)
-    filters = {name: request.query_params.get(name, "").strip() for name in FILTERS}
-    args, errors = _queue_filters(filters, locale)
-    items: list[aftersales.AftersalesSummary] = []
-    next_url = None
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "aftersales.read")
-        if auth is None:
-            return to_login(request)
-        if not errors:
-            page = await aftersales.list_requests(
-                session,
-                cursor=request.query_params.get("cursor") or None,
-                limit=PAGE_SIZE,
-                oldest_first=True,
-                **args,
-            )
-            items = page.items
-            next_url = next_page(QUEUE, filters, page.next_cursor)
-    return form_page(
-        request,
-        "admin/aftersales/queue.html",
-        invalid(request, errors) if errors else None,
-        staff=auth.staff,
-        requests=items,
-        filters=filters,
-        next_url=next_url,
-        statuses=list(aftersales.AftersalesStatus),
-        kinds=list(aftersales.AftersalesKind),
+async def _fetch(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """One page of the queue, oldest first; an order id that is not one matches nothing."""
+    status, kind, order_text, waiting = (
+        query.filters[name] for name in ("status", "kind", "order_id", "waiting")
     )
+    order_id = parse_id(order_text) if order_text else None
+    if order_text and order_id is None:
+        return [], None
+    page = await aftersales.list_requests(
+        session,
+        status=aftersales.AftersalesStatus(status) if status else None,
+        kind=aftersales.AftersalesKind(kind) if kind else None,
+        order_id=order_id,
+        waiting=True if waiting else None,
+        cursor=query.cursor,
+        limit=limit,
+        oldest_first=True,
+    )
+    return page.items, page.next_cursor
+
+
+LIST = ListPage(
+    key="queue",
+    path=QUEUE,
+    title=N_("After-sales"),
+    permission="aftersales.read",
+    columns=(
+        Column("number", N_("Request"), lambda r: r.number, kind="link", link=lambda r: detail_url(r.id)),
+        Column("order", N_("Order"), lambda r: r.order_number),
+        Column("product", N_("Product"), lambda r: r.title),
+        Column("quantity", N_("Quantity"), lambda r: r.quantity, kind="number"),
+        Column("kind", N_("Type"), lambda r: r.kind.value, labels=KINDS),
+        Column("status", N_("Status"), lambda r: r.status.value, labels=STATUSES),
+        Column(
+            "refund", N_("Refund"), lambda r: Decimal(major_units(r.refund_amount, r.currency)), kind="number"
+        ),
+        Column("currency", N_("Currency"), lambda r: r.currency, kind="code"),
+        Column("waiting_since", N_("Waiting since"), lambda r: r.waiting_since, kind="datetime"),
+    ),
+    fetch=_fetch,
+    filters=(
+        Choice("status", N_("Status"), N_("Any status"), tuple(STATUSES.items())),
+        Choice("kind", N_("Type"), N_("Any type"), tuple(KINDS.items())),
+        Search("order_id", N_("Order id"), maxlength=20),
+        Toggle("waiting", N_("Only those waiting for the shop")),
+    ),
+    export="aftersales",
+    empty=N_("No requests match."),
+    page_size=PAGE_SIZE,
+    template="admin/aftersales/queue.html",
+)
+LIST.register(router, "/admin")
 
 
 async def _detail_context(session: AsyncSession, request_id: int) -> dict[str, Any]:

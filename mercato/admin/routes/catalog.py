@@ -1,6 +1,6 @@
-"""The console's product pages: the product list (search, filters, pagination), the new-product
-form, and the product editor (basic fields and parameters, the SKU matrix, the SKU table with
-prices, images, and the listing actions with their history).
+"""The console's product pages (the product list is ``catalog_list``): the new-product form and
+the product editor (basic fields and parameters, the SKU matrix, the SKU table with prices,
+images, and the listing actions with their history).
 
 Reading needs ``catalog.read``; every change needs ``catalog.write`` and a CSRF token, and the
 catalog services audit it. Prices are typed in major units ("12.34") and converted exactly to
@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from mercato import catalog
 from mercato.admin.routes import (
     catalog_import,
+    catalog_list,
     catalog_review,
     catalog_taxonomy,
     catalog_terms,
@@ -30,7 +31,6 @@ from mercato.admin.routes._shared import (
     form_page,
     invalid,
     major_units,
-    next_page,
     notice_of,
     parse_amount,
     problem_of,
@@ -39,11 +39,9 @@ from mercato.admin.routes._shared import (
     to_login,
 )
 from mercato.admin.routes.catalog_common import (
-    CATALOG,
     LISTING_FIELDS,
     close_form,
     form_choices,
-    parse_id,
     posted_lists,
 )
 from mercato.core.db import uow
@@ -67,7 +65,6 @@ from mercato.web.uploads import decode_upload
 router = APIRouter(include_in_schema=False)
 products = APIRouter(prefix="/admin/catalog", include_in_schema=False)
 
-LIST_PAGE = "admin/catalog/products.html"
 NEW_PAGE = "admin/catalog/product_new.html"
 EDIT_PAGE = "admin/catalog/product_edit.html"
 PAGE_SIZE = 20
@@ -97,53 +94,6 @@ SKU_FIELDS = {"code": "code", "price": "price_amount", "cost": "cost_price_amoun
 
 def _editor_url(product_id: Id, notice: str) -> str:
     return f"/admin/catalog/products/{product_id}?notice={notice}"
-
-
-# --- Product list ---------------------------------------------------------------------------
-
-
-@products.get("/")
-async def product_list(request: Request) -> Response:
-    params = request.query_params
-    query = params.get("q", "").strip()[:100]
-    status_text = params.get("status", "")
-    status = catalog.ListingStatus(status_text) if status_text in STATUS_VALUES else None
-    category_id = parse_id(params.get("category_id"))
-    brand_id = parse_id(params.get("brand_id"))
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "catalog.read")
-        if auth is None:
-            return to_login(request)
-        page = await catalog.list_products(
-            session,
-            status=status,
-            category_id=category_id,
-            brand_id=brand_id,
-            query=query.replace("\x00", "") or None,
-            cursor=params.get("cursor") or None,
-            limit=PAGE_SIZE,
-        )
-        choices = await form_choices(session)
-    filters = {
-        "q": query,
-        "status": status.value if status else "",
-        "category_id": str(category_id or ""),
-        "brand_id": str(brand_id or ""),
-    }
-    export_query = urlencode(
-        {k: v for k, v in (("category_id", filters["category_id"]), ("status", filters["status"])) if v}
-    )
-    return render(
-        request,
-        LIST_PAGE,
-        staff=auth.staff,
-        products=page.items,
-        filters=filters,
-        next_url=next_page(CATALOG, filters, page.next_cursor),
-        statuses=list(catalog.ListingStatus),
-        export_query=export_query,
-        **choices,
-    )
 
 
 # --- New product ----------------------------------------------------------------------------
@@ -638,6 +588,7 @@ async def put_on_sale(request: Request, product_id: Id) -> Response:
     return await _listing_action(request, product_id, "put_on_sale")
 
 
+router.include_router(catalog_list.router)
 router.include_router(products)
 router.include_router(catalog_review.router)
 router.include_router(catalog_taxonomy.router)

@@ -1,21 +1,24 @@
 """The console's category and brand pages.
 
 Categories: the whole tree (``catalog.read``); create, rename, move under another parent, move up
-or down among siblings, and delete when empty (``catalog.write``). Brands: list with search and
-pages, create, edit, logo upload, delete when no product uses it.
+or down among siblings, and delete when empty (``catalog.write``). Brands: a declared list page
+(``mercato/admin/listing.py``: search, pages, CSV/XLSX export), create, edit, logo upload, delete
+when no product uses it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
+from mercato.admin.listing import Column, ListPage, ListQuery, Search
 from mercato.admin.routes._shared import (
     invalid,
-    next_page,
     notice_of,
     problem_of,
     signed_in,
@@ -25,7 +28,7 @@ from mercato.admin.routes._shared import (
 from mercato.admin.routes.catalog_common import close_form, flatten
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
-from mercato.core.i18n import gettext
+from mercato.core.i18n import N_, gettext
 from mercato.core.schemas import TEXT_VALUES
 from mercato.core.storage import get_storage
 from mercato.web.forms import (
@@ -48,10 +51,11 @@ CATEGORIES_PAGE = "admin/catalog/categories.html"
 BRANDS = "/admin/catalog/brands"
 BRANDS_PAGE = "admin/catalog/brands.html"
 BRAND_PAGE = "admin/catalog/brand_edit.html"
-PAGE_SIZE = 50
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CATEGORY_NOTICES = frozenset({"created", "renamed", "moved", "reordered", "deleted"})
-BRAND_NOTICES = frozenset({"created", "saved", "logo", "deleted"})
+BRAND_NOTICES = frozenset({"created", "saved", "logo"})
+#: What the brand list says after a brand is deleted (``?notice=``).
+BRAND_LIST_NOTICES = {"deleted": N_("The brand was deleted.")}
 
 
 # --- Categories -----------------------------------------------------------------------------
@@ -206,36 +210,42 @@ async def delete_category(request: Request, category_id: Id) -> Response:
 # --- Brands ---------------------------------------------------------------------------------
 
 
-async def _brands_page(
-    request: Request, auth: StaffSession, status_code: int = 200, **context: Any
-) -> Response:
-    query = request.query_params.get("q", "").strip().replace("\x00", "")[:100]
-    async with uow(write=False) as session:
-        page = await catalog.list_brands(
-            session, query=query or None, cursor=request.query_params.get("cursor") or None, limit=PAGE_SIZE
-        )
-    context.setdefault("values", {})
-    return render(
-        request,
-        BRANDS_PAGE,
-        status_code,
-        staff=auth.staff,
-        brands=page.items,
-        query=query,
-        next_url=next_page(BRANDS, {"q": query}, page.next_cursor),
-        logo_urls={b.id: get_storage().url(b.logo_key) for b in page.items if b.logo_key},
-        can_write=auth.staff.has("catalog.write"),
-        notice=notice_of(request, BRAND_NOTICES),
-        **context,
+async def _brands(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """One page of brands by name (the service's order and cursor)."""
+    page = await catalog.list_brands(
+        session, query=query.filters["q"].replace("\x00", "") or None, cursor=query.cursor, limit=limit
     )
+    return page.items, page.next_cursor
 
 
-@router.get("/brands")
-async def brands(request: Request) -> Response:
-    auth = await signed_in(request, "catalog.read")
-    if auth is None:
-        return to_login(request)
-    return await _brands_page(request, auth)
+def _logo_url(brand: catalog.BrandRead) -> str:
+    return get_storage().url(brand.logo_key) if brand.logo_key else ""
+
+
+BRAND_LIST = ListPage(
+    key="brand-list",
+    path=BRANDS,
+    title=N_("Brands"),
+    permission="catalog.read",
+    columns=(
+        Column("logo", N_("Logo"), _logo_url),
+        Column("name", N_("Name"), lambda b: b.name, kind="link", link=lambda b: f"{BRANDS}/{b.id}"),
+        Column("name_en", N_("English name"), lambda b: b.name_en, lang="en"),
+        Column("slug", N_("Slug"), lambda b: b.slug, kind="code"),
+    ),
+    fetch=_brands,
+    filters=(Search("q", N_("Search")),),
+    export="brands",
+    empty=N_("No brands match."),
+    template=BRANDS_PAGE,
+)
+
+
+async def _brand_form(session: AsyncSession, auth: StaffSession) -> dict[str, Any]:
+    return {"can_write": auth.staff.has("catalog.write")}
+
+
+BRAND_LIST.register(router, "/admin/catalog", context=_brand_form, notices=BRAND_LIST_NOTICES, values={})
 
 
 @router.post("/brands")
@@ -253,7 +263,14 @@ async def create_brand(request: Request) -> Response:
         auth = await signed_in(request, "catalog.write")
         if auth is None:
             return to_login(request)
-        return await _brands_page(request, auth, problem.status, problem=problem, values=values)
+        return await BRAND_LIST.respond(
+            request,
+            context=_brand_form,
+            notices=BRAND_LIST_NOTICES,
+            status_code=problem.status,
+            problem=problem,
+            values=values,
+        )
     return RedirectResponse(f"{BRANDS}/{brand.id}?notice=created", status_code=303)
 
 

@@ -1,7 +1,7 @@
-"""The console's product type pages: the list of types and a new type (``catalog.read`` /
-``catalog.write``), and one type's attributes with their allowed values: rename the type, add an
-attribute (a spec makes SKUs, a parameter is shown on the product page), add a value, and remove a
-value no product or active SKU uses.
+"""The console's product type pages: the list of types (a declared list page, sorted and exported)
+and a new type (``catalog.read`` / ``catalog.write``), and one type's attributes with their
+allowed values: rename the type, add an attribute (a spec makes SKUs, a parameter is shown on the
+product page), add a value, and remove a value no product or active SKU uses.
 
 The catalog's product-type services do the work, check the rules and audit every change.
 """
@@ -9,12 +9,15 @@ The catalog's product-type services do the work, check the rules and audit every
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import catalog
+from mercato.admin.listing import Column, ListPage, ListQuery, Sort
 from mercato.admin.routes._shared import notice_of, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, NotFound
@@ -63,29 +66,38 @@ def _type_url(product_type_id: int, notice: str) -> RedirectResponse:
 # --- The list and a new type ------------------------------------------------------------------
 
 
-async def _types_page(
-    request: Request, auth: StaffSession, status_code: int = 200, **context: Any
-) -> Response:
-    async with uow(write=False) as session:
-        product_types = await catalog.list_product_types(session)
-    context.setdefault("values", {})
-    return render(
-        request,
-        TYPES_PAGE,
-        status_code,
-        staff=auth.staff,
-        product_types=product_types,
-        can_write=auth.staff.has(WRITE),
-        **context,
-    )
+async def _types(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """Every type (a shop has tens); sorted by the list page."""
+    return await catalog.list_product_types(session), None
 
 
-@router.get("/types")
-async def product_types(request: Request) -> Response:
-    auth = await signed_in(request, READ)
-    if auth is None:
-        return to_login(request)
-    return await _types_page(request, auth)
+TYPE_LIST = ListPage(
+    key="type-list",
+    path=TYPES,
+    title=N_("Product types"),
+    permission=READ,
+    columns=(
+        Column("name", N_("Name"), lambda t: t.name, kind="link", link=lambda t: f"{TYPES}/{t.id}"),
+        Column("name_en", N_("English name"), lambda t: t.name_en, lang="en"),
+        Column("attributes", N_("Attributes"), lambda t: "、".join(a.name for a in t.attributes)),
+    ),
+    fetch=_types,
+    sorts=(
+        Sort("name", N_("Name"), lambda t: (t.name, t.id)),
+        Sort("attributes", N_("Most attributes"), lambda t: (len(t.attributes), -t.id), descending=True),
+        Sort("newest", N_("Newest first"), lambda t: (t.created_at, t.id), descending=True),
+    ),
+    export="product-types",
+    empty=N_("No product types yet."),
+    template=TYPES_PAGE,
+)
+
+
+async def _form_context(session: AsyncSession, auth: StaffSession) -> dict[str, Any]:
+    return {"can_write": auth.staff.has(WRITE)}
+
+
+TYPE_LIST.register(router, "/admin/catalog", context=_form_context, values={})
 
 
 @router.post("/types")
@@ -104,7 +116,9 @@ async def create_product_type(request: Request) -> Response:
         auth = await signed_in(request, WRITE)
         if auth is None:
             return to_login(request)
-        return await _types_page(request, auth, problem.status, problem=problem, values=values)
+        return await TYPE_LIST.respond(
+            request, context=_form_context, status_code=problem.status, problem=problem, values=values
+        )
     return _type_url(created.id, "created")
 
 

@@ -1,17 +1,27 @@
 """The console's own pages: staff sign-in and sign-out, and the audit log (the dashboard is in
 ``dashboard.py``; the staff check every console page shares is in ``_shared.py``).
 
+The audit log is a declared list page (``mercato/admin/listing.py``): newest first, filtered by
+action, object type and object id, exported as CSV or XLSX with emails and phone numbers masked.
+
 The staff cookie is separate from the shop's and limited to ``/admin``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
-from mercato.admin.routes._shared import LOGIN, form_page, next_page, problem_of, staff_for, to_login
+from mercato.admin.listing import Column, ListPage, ListQuery, Search
+from mercato.admin.routes._shared import LOGIN, form_page, problem_of
 from mercato.core.db import uow
+from mercato.core.i18n import N_
+from mercato.core.security import mask_free_text
 from mercato.web.forms import FORM_ERRORS, read_form, validate
 from mercato.web.session import (
     SESSION_KIND,
@@ -23,14 +33,12 @@ from mercato.web.session import (
     safe_next,
     set_session_cookie,
 )
-from mercato.web.templates import render
+from mercato.web.templates import audit_changes, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 HOME = "/admin/"
 LOGIN_PAGE = "admin/login.html"
-AUDIT_PAGE_SIZE = 50
-AUDIT_FILTERS = ("action", "object_type", "object_id")
 
 
 @router.get("/login")
@@ -75,28 +83,53 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/audit/")
-async def audit_log(request: Request) -> Response:
-    """The audit log, newest first, filtered by action, object type and object id (audit.read)."""
-    filters = {name: request.query_params.get(name, "").strip() for name in AUDIT_FILTERS}
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, "audit.read")
-        if auth is None:
-            return to_login(request)
-        page = await identity.list_audit_entries(
-            session,
-            action=filters["action"] or None,
-            object_type=filters["object_type"] or None,
-            object_id=filters["object_id"] or None,
-            actor_id=None,
-            cursor=request.query_params.get("cursor") or None,
-            limit=AUDIT_PAGE_SIZE,
-        )
-    return render(
-        request,
-        "admin/audit/list.html",
-        staff=auth.staff,
-        entries=page.items,
-        filters=filters,
-        next_url=next_page("/admin/audit/", filters, page.next_cursor),
+async def _entries(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """One page of the audit log, newest first (the service's order and cursor)."""
+    page = await identity.list_audit_entries(
+        session,
+        action=query.filters["action"] or None,
+        object_type=query.filters["object_type"] or None,
+        object_id=query.filters["object_id"] or None,
+        actor_id=None,
+        cursor=query.cursor,
+        limit=limit,
     )
+    return page.items, page.next_cursor
+
+
+def _changes(entry: identity.AuditEntryRead) -> str:
+    """The changed keys, one ``key: old → new`` a line, emails and phone numbers masked (the
+    export leaves the console)."""
+    return "\n".join(
+        mask_free_text(f"{key}: {old} → {new}") for key, old, new in audit_changes(entry.before, entry.after)
+    )
+
+
+AUDIT_LOG = ListPage(
+    key="audit-log",
+    path="/admin/audit/",
+    title=N_("Audit log"),
+    permission="audit.read",
+    columns=(
+        Column("created_at", N_("Time"), lambda e: e.created_at, kind="datetime"),
+        Column("actor", N_("Staff"), lambda e: mask_free_text(e.actor_label)),
+        Column("action", N_("Action"), lambda e: e.action, kind="code"),
+        Column(
+            "object",
+            N_("Object"),
+            lambda e: f"{e.object_type} #{e.object_id}" if e.object_id else e.object_type,
+        ),
+        Column("changes", N_("Changes"), _changes),
+        Column("ip", N_("IP address"), lambda e: e.ip or ""),
+    ),
+    fetch=_entries,
+    filters=(
+        Search("action", N_("Action"), N_("Exact, or a prefix ending with a dot (role.)")),
+        Search("object_type", N_("Object type")),
+        Search("object_id", N_("Object ID")),
+    ),
+    export="audit-log",
+    empty=N_("No entries match."),
+    template="admin/audit/list.html",
+)
+AUDIT_LOG.register(router, "/admin")

@@ -3,21 +3,27 @@ and off, delete).
 
 Viewing needs ``catalog.read``; every change needs ``content.write``. Every POST checks the CSRF
 token first, runs in one writing unit of work, and answers with a 303 redirect (post-redirect-get)
-or the form again with its errors next to the fields.
+or the form again with its errors next to the fields. The list is a declared list page
+(``mercato/admin/listing.py``: filtered by status, sorted by position or newest); a delete is
+confirmed first (the dialog, or the confirm page without script).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from mercato import content
-from mercato.admin.routes._shared import form_page, notice_of, problem_of, signed_in, staff_for, to_login
+from mercato.admin.listing import Choice, Column, ListPage, ListQuery, Sort, confirm_page
+from mercato.admin.routes._shared import form_page, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
+from mercato.core.i18n import N_
 from mercato.core.schemas import IdInt
 from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, FormProblem, read_form, read_upload, validate
@@ -32,7 +38,21 @@ FORM_PAGE = "admin/content/banner_form.html"
 READ, WRITE = "catalog.read", "content.write"
 FIELDS = ("title", "title_en", "subtitle", "subtitle_en", "link", "position", "active_from", "active_until")
 #: Notices a redirect may ask the list to show (by key, never free text from the URL).
-NOTICES = frozenset({"created", "updated", "enabled", "disabled", "deleted"})
+NOTICES = {
+    "created": N_("The banner was created."),
+    "updated": N_("The banner was saved."),
+    "enabled": N_("The banner is switched on."),
+    "disabled": N_("The banner is switched off."),
+    "deleted": N_("The banner was deleted."),
+}
+STATUSES = {
+    "live": N_("Live"),
+    "scheduled": N_("Scheduled"),
+    "ended": N_("Ended"),
+    "disabled": N_("Switched off"),
+}
+DELETE = N_("Delete")
+DELETE_QUESTION = N_("Delete this banner? It leaves the home page and its image is removed.")
 
 
 def _done(notice: str) -> RedirectResponse:
@@ -75,21 +95,42 @@ def _form_again(
     return form_page(request, FORM_PAGE, problem, staff=auth.staff, banner=banner, values=values_shown)
 
 
-@router.get("/banners")
-async def banner_list(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, READ)
-        if auth is None:
-            return to_login(request)
-        banners = await content.list_banners(session)
-    return render(
-        request,
-        "admin/content/banners.html",
-        staff=auth.staff,
-        banners=banners,
-        can_write=auth.staff.has(WRITE),
-        notice=notice_of(request, NOTICES),
-    )
+async def _banners(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """Every banner (a short list), filtered by status; sorted by the list page."""
+    status = query.filters["status"]
+    rows = await content.list_banners(session)
+    return [row for row in rows if not status or row.status.value == status], None
+
+
+LIST = ListPage(
+    key="banners",
+    path=BANNERS,
+    title=N_("Home-page banners"),
+    permission=READ,
+    columns=(
+        Column("image", N_("Image"), lambda b: b.image_url),
+        Column("title", N_("Title"), lambda b: b.title),
+        Column("link", N_("Link"), lambda b: b.link, kind="code"),
+        Column("position", N_("Position"), lambda b: b.position, kind="number"),
+        Column("shown", N_("Shown"), lambda b: b.active_from),
+        Column("status", N_("Status"), lambda b: b.status.value, labels=STATUSES),
+    ),
+    fetch=_banners,
+    filters=(Choice("status", N_("Status"), N_("All statuses"), tuple(STATUSES.items())),),
+    sorts=(
+        Sort("position", N_("Position"), lambda b: (b.position, b.id)),
+        Sort("newest", N_("Newest first"), lambda b: (b.created_at, b.id), descending=True),
+    ),
+    empty=N_("No banners yet: the home page shows none."),
+    template="admin/content/banners.html",
+)
+
+
+async def _list_context(session: AsyncSession, auth: StaffSession) -> dict[str, Any]:
+    return {"can_write": auth.staff.has(WRITE), "delete_question": DELETE_QUESTION}
+
+
+LIST.register(router, "/admin/content", context=_list_context, notices=NOTICES)
 
 
 @router.get("/banners/new")
@@ -195,11 +236,24 @@ async def disable_banner(request: Request, banner_id: IdInt) -> Response:
 
 @router.post("/banners/{banner_id:int}/delete")
 async def delete_banner(request: Request, banner_id: IdInt) -> Response:
+    """Delete a banner once ``confirmed=1`` is posted (the dialog's button, or the confirm page's,
+    which a post without it gets: nothing is deleted). 404 when there is no such banner."""
     _check_id(banner_id)
-    await read_form(request)
-    auth = await signed_in(request, WRITE)
-    if auth is None:
-        return to_login(request)
+    values = await read_form(request)
     async with uow() as session:
+        auth = await staff_for(request, session, WRITE)
+        if auth is None:
+            return to_login(request)
+        if values.get("confirmed") != "1":
+            await content.get_banner(session, banner_id=banner_id)
+            return confirm_page(
+                request,
+                auth,
+                title=DELETE,
+                question=DELETE_QUESTION,
+                action_url=f"{BANNERS}/{banner_id}/delete",
+                fields=[],
+                cancel_url=BANNERS,
+            )
         await content.delete_banner(session, banner_id=banner_id, actor=auth.actor)
     return _done("deleted")

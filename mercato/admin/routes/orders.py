@@ -198,6 +198,7 @@ async def _detail_context(session: AsyncSession, auth: StaffSession, number: str
     return {
         "staff": staff,
         "order": order,
+        "specs": await catalog.name_specs(session, specs={line.sku_id: line.spec for line in order.lines}),
         "customer": customer,
         "payments": order_payments,
         "refunds": refunds,

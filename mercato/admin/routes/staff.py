@@ -5,31 +5,37 @@ The identity services hold every rule: the password policy, that nobody grants a
 lack, that nobody changes a member holding permissions they lack, that only a superuser touches
 superusers or unlocks a sign-in, and that nobody locks themselves out. Their refusals are shown
 on the form; every change is audited by them.
+
+Both lists are declared list pages (``mercato/admin/listing.py``): members filtered by text and
+status and exported (their emails masked in the file); roles sorted by name, permission count or
+age.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from mercato import identity
-from mercato.admin.routes._shared import form_page, next_page, problem_of, signed_in, staff_for, to_login
+from mercato.admin.listing import Choice, Column, ListPage, ListQuery, Search, Sort
+from mercato.admin.routes._shared import form_page, problem_of, signed_in, staff_for, to_login
 from mercato.core.db import uow
 from mercato.core.i18n import N_
 from mercato.core.schemas import TEXT_VALUES
+from mercato.core.security import mask_email
 from mercato.web.forms import FORM_ERRORS, FormProblem, parse_id, read_form, read_list
 from mercato.web.session import StaffSession
-from mercato.web.templates import render
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
 
 MANAGE = "staff.manage"
 LIST = "/admin/staff/"
 ROLES = "/admin/staff/roles"
-PAGE_SIZE = 50
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: What a finished change says on the page it redirects to (``?notice=``).
 NOTICES = {
@@ -42,6 +48,7 @@ NOTICES = {
     "role_saved": N_("Role saved."),
     "role_deleted": N_("Role deleted."),
 }
+STATUSES = {"active": N_("Active"), "inactive": N_("Inactive")}
 
 
 def _notice(request: Request) -> str | None:
@@ -65,33 +72,46 @@ def _ids(texts: list[str]) -> list[int]:
 # --- Staff members ------------------------------------------------------------------------------
 
 
-@router.get("/")
-async def staff_list(request: Request) -> Response:
-    """Staff members newest first; search by part of the email or name, filter active or not."""
-    query = request.query_params.get("q", "").strip()[:100]
-    active_text = request.query_params.get("active", "")
-    is_active = {"1": True, "0": False}.get(active_text)
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, MANAGE)
-        if auth is None:
-            return to_login(request)
-        page = await identity.list_staff(
-            session,
-            query=query or None,
-            is_active=is_active,
-            cursor=request.query_params.get("cursor") or None,
-            limit=PAGE_SIZE,
-        )
-    filters = {"q": query, "active": active_text if is_active is not None else ""}
-    return render(
-        request,
-        "admin/staff/list.html",
-        staff=auth.staff,
-        members=page.items,
-        filters=filters,
-        next_url=next_page(LIST, filters, page.next_cursor),
-        notice=_notice(request),
+async def _members(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """One page of staff members, newest first (the service's order and cursor)."""
+    page = await identity.list_staff(
+        session,
+        query=query.filters["q"] or None,
+        is_active={"1": True, "0": False}.get(query.filters["active"]),
+        cursor=query.cursor,
+        limit=limit,
     )
+    return page.items, page.next_cursor
+
+
+def _access(member: identity.StaffRead) -> str:
+    """What the member may do, as exported: "superuser" (all of it) or their roles' names."""
+    return "superuser" if member.is_superuser else ", ".join(member.roles)
+
+
+MEMBER_LIST = ListPage(
+    key="staff-list",
+    path=LIST,
+    title=N_("Staff members"),
+    permission=MANAGE,
+    columns=(
+        # The file leaves the console: its emails are masked (the page links the full one).
+        Column("email", N_("Email"), lambda m: mask_email(m.email) or ""),
+        Column("name", N_("Name"), lambda m: m.name),
+        Column("roles", N_("Roles"), _access, labels={"superuser": N_("Superuser")}),
+        Column("status", N_("Status"), lambda m: "active" if m.is_active else "inactive", labels=STATUSES),
+        Column("last_login_at", N_("Last sign-in"), lambda m: m.last_login_at, kind="datetime"),
+    ),
+    fetch=_members,
+    filters=(
+        Search("q", N_("Email or name")),
+        Choice("active", N_("Status"), N_("All statuses"), (("1", N_("Active")), ("0", N_("Inactive")))),
+    ),
+    export="staff",
+    empty=N_("No staff members match."),
+    template="admin/staff/list.html",
+)
+MEMBER_LIST.register(router, "/admin/staff", notices=NOTICES)
 
 
 async def _new_member_page(
@@ -152,20 +172,31 @@ async def create_member(request: Request) -> Response:
 # --- Roles (before /{staff_id}, which would otherwise take their paths) ------------------------
 
 
-@router.get("/roles")
-async def role_list(request: Request) -> Response:
-    async with uow(write=False) as session:
-        auth = await staff_for(request, session, MANAGE)
-        if auth is None:
-            return to_login(request)
-        roles = await identity.list_roles(session)
-    return render(
-        request,
-        "admin/staff/roles.html",
-        staff=auth.staff,
-        roles=roles,
-        notice=_notice(request),
-    )
+async def _roles(session: AsyncSession, query: ListQuery, limit: int) -> tuple[Sequence[Any], str | None]:
+    """Every role (a shop has tens); sorted by the list page."""
+    return await identity.list_roles(session), None
+
+
+ROLE_LIST = ListPage(
+    key="role-list",
+    path=ROLES,
+    title=N_("Roles"),
+    permission=MANAGE,
+    columns=(
+        Column("name", N_("Name"), lambda r: r.name, kind="link", link=lambda r: f"{ROLES}/{r.id}"),
+        Column("description", N_("Description"), lambda r: r.description),
+        Column("permissions", N_("Permissions"), lambda r: ", ".join(r.permissions)),
+    ),
+    fetch=_roles,
+    sorts=(
+        Sort("name", N_("Name"), lambda r: (r.name, r.id)),
+        Sort("permissions", N_("Most permissions"), lambda r: (len(r.permissions), -r.id), descending=True),
+        Sort("newest", N_("Newest first"), lambda r: (r.created_at, r.id), descending=True),
+    ),
+    empty=N_("No roles yet."),
+    template="admin/staff/roles.html",
+)
+ROLE_LIST.register(router, "/admin/staff", notices=NOTICES)
 
 
 async def _role_page(

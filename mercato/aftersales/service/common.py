@@ -34,7 +34,7 @@ from mercato.aftersales.schemas import (
 )
 from mercato.aftersales.states import FINAL, REQUEST, WAITING_ON_SHOP, AftersalesStatus
 from mercato.core import clock
-from mercato.core.i18n import current_locale
+from mercato.core.i18n import N_, current_locale
 from mercato.core.money import Money
 from mercato.core.storage import get_storage
 
@@ -60,6 +60,15 @@ class Who:
 
 
 SYSTEM = Who(ActorKind.system, None, "payments")
+
+# Reasons the system writes rather than a person types: stored in English with the message id in
+# the step's details ("note"), translated where drawn with the details as the parameters.
+NOTHING_TO_REFUND = N_("nothing to refund")
+REFUND_ISSUED = N_("refund %(refund_id)s")
+REFUND_CONFIRMED = N_("refund %(refund_id)s confirmed")
+REFUNDED = N_("refunded")
+REPLACEMENT_SHIPPED = N_("replacement shipped")
+SYSTEM_NOTES = (NOTHING_TO_REFUND, REFUND_ISSUED, REFUND_CONFIRMED, REFUNDED, REPLACEMENT_SHIPPED)
 
 
 def money(amount: int, currency: str) -> str:
@@ -100,11 +109,13 @@ async def move(
     *,
     who: Who,
     reason: str = "",
+    note: str = "",
     details: dict[str, Any] | None = None,
     **values: object,
 ) -> None:
     """Move ``row`` from the status it was read in to ``target`` with one conditional UPDATE and
-    add the timeline step.
+    add the timeline step. ``note`` (one of ``SYSTEM_NOTES``) is a reason the system writes: its
+    English text is the step's reason and the message id stays in its details for translation.
 
     A customer's step restarts the shop's response clock; the shop's or platform's answer to a
     step that waits for it records how long the shopper waited.
@@ -135,6 +146,9 @@ async def move(
     )
     if getattr(result, "rowcount", 0) != 1:
         raise RequestChanged()
+    if note:
+        details = {**(details or {}), "note": note}
+        reason = note % details
     session.add(
         AftersalesStatusChange(
             request_id=row.id,
@@ -219,6 +233,23 @@ def _parcel(carrier: str, tracking_number: str, at: dt.datetime | None) -> Parce
     return Parcel(carrier=carrier, tracking_number=tracking_number, shipped_at=at)
 
 
+def _note(change: AftersalesStatusChange) -> str | None:
+    """The message id of a step's system-written reason; steps written before the id was kept
+    are recognised by their English text (never a customer's)."""
+    details = change.details or {}
+    if details.get("note") in SYSTEM_NOTES:
+        return str(details["note"])
+    if change.actor_kind == ActorKind.customer:
+        return None
+    for note in SYSTEM_NOTES:
+        try:
+            if note % details == change.reason:
+                return note
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
 def _step(change: AftersalesStatusChange, *, staff_view: bool) -> TimelineStep:
     return TimelineStep(
         from_status=AftersalesStatus(change.from_status) if change.from_status else None,
@@ -226,6 +257,7 @@ def _step(change: AftersalesStatusChange, *, staff_view: bool) -> TimelineStep:
         actor=ActorKind(change.actor_kind),
         actor_label=change.actor_label if staff_view else None,
         reason=change.reason,
+        note=_note(change),
         details=change.details or {},
         response_seconds=change.response_seconds,
         at=change.created_at,

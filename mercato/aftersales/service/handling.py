@@ -27,6 +27,7 @@ from mercato.aftersales.schemas import (
 )
 from mercato.aftersales.service.common import (
     REFUND_KINDS,
+    REPLACEMENT_SHIPPED,
     Who,
     audit,
     load,
@@ -274,6 +275,6 @@ async def ship_replacement(
         ),
         actor=actor,
     )
-    await complete(session, row, who=who, reason="replacement shipped")
+    await complete(session, row, who=who, note=REPLACEMENT_SHIPPED)
     await audit(session, actor=actor, action="ship_replacement", row=row, before=before, after=parcel)
     return await read(session, row, staff_view=True)

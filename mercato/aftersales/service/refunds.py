@@ -21,7 +21,15 @@ from mercato.aftersales.errors import RequestChanged
 from mercato.aftersales.events import AftersalesCompleted, AftersalesRefunded
 from mercato.aftersales.models import AftersalesLineClaim, AftersalesRequest
 from mercato.aftersales.schemas import AftersalesKind
-from mercato.aftersales.service.common import SYSTEM, Who, move
+from mercato.aftersales.service.common import (
+    NOTHING_TO_REFUND,
+    REFUND_CONFIRMED,
+    REFUND_ISSUED,
+    REFUNDED,
+    SYSTEM,
+    Who,
+    move,
+)
 from mercato.aftersales.states import RELEASED, AftersalesStatus
 from mercato.core.events import record_event
 
@@ -94,14 +102,14 @@ async def issue_refund(
     shipping = max(rest or 0, 0)
     total = row.refund_amount + shipping
     if total == 0 or row.payment_id is None:
-        await complete(session, row, who=who, reason="nothing to refund")
+        await complete(session, row, who=who, note=NOTHING_TO_REFUND)
         return
     if rest is not None:
         await orders.close_paid_order(
             session,
             order_id=row.order_id,
             actor=actor,
-            reason=f"refunded in full by after-sales {row.number}",
+            reason=orders.REFUNDED_IN_FULL % {"number": row.number},
         )
     elif row.before_shipment and attempt_is_first(row):
         # part of the order refunded before shipping: those units must not ship
@@ -127,7 +135,7 @@ async def issue_refund(
         row,
         AftersalesStatus.refunding,
         who=who,
-        reason=f"refund {refund.id}",
+        note=REFUND_ISSUED,
         details={"refund_id": refund.id, "amount": total, "attempt": attempt},
         refund_id=refund.id,
         refund_attempts=attempt,
@@ -135,9 +143,9 @@ async def issue_refund(
     )
 
 
-async def complete(session: AsyncSession, row: AftersalesRequest, *, who: Who, reason: str) -> None:
-    """Move the request to completed and announce it."""
-    await move(session, row, AftersalesStatus.completed, who=who, reason=reason)
+async def complete(session: AsyncSession, row: AftersalesRequest, *, who: Who, note: str) -> None:
+    """Move the request to completed (``note``: the system's reason) and announce it."""
+    await move(session, row, AftersalesStatus.completed, who=who, note=note)
     await record_event(
         session,
         AftersalesCompleted(
@@ -186,7 +194,7 @@ async def record_refund_outcome(session: AsyncSession, *, payment_id: int, refun
         row,
         AftersalesStatus.refunded,
         who=SYSTEM,
-        reason=f"refund {refund_id} confirmed",
+        note=REFUND_CONFIRMED,
         details={"refund_id": refund_id, "amount": refund.amount},
     )
     await record_event(
@@ -206,7 +214,7 @@ async def record_refund_outcome(session: AsyncSession, *, payment_id: int, refun
             before_shipment=row.before_shipment,
         ),
     )
-    await complete(session, row, who=SYSTEM, reason="refunded")
+    await complete(session, row, who=SYSTEM, note=REFUNDED)
     return True
 
 

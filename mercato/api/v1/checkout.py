@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import RedirectResponse
 
 from mercato import checkout, identity, inventory, orders, payments
@@ -50,9 +50,18 @@ async def delivery_slots(auth: CurrentCustomer) -> list[orders.DeliverySlot]:
 
 
 @router.get("/pickup-stores")
-async def pickup_stores(auth: CurrentCustomer, session: DbSession) -> list[checkout.PickupStore]:
-    """到店自提: the stores an order can be collected from (send ``id`` as ``pickup_store_id``)."""
-    return await checkout.pickup_stores(session)
+async def pickup_stores(
+    auth: CurrentCustomer,
+    session: DbSession,
+    sku_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="立即购买: the SKU bought")] = None,
+    quantity: Annotated[int, Query(ge=1, le=999, description="立即购买: how many")] = 1,
+) -> list[checkout.PickupStore]:
+    """到店自提: the stores an order can be collected from (send ``id`` as ``pickup_store_id``):
+    those holding every ticked line of the caller's cart now, or ``quantity`` of ``sku_id`` for
+    立即购买; none for an empty cart."""
+    return await checkout.pickup_stores(
+        session, customer_id=auth.customer.id, sku_id=sku_id, quantity=quantity
+    )
 
 
 @router.post("/confirm")

@@ -187,12 +187,12 @@ async def verify_pickup(
     try:
         for sub in order.sub_orders:
             await orders.mark_sub_order_shipped(
-                session, order_id=order.id, sub_order_id=sub.id, actor=actor, reason="picked up at the store"
+                session, order_id=order.id, sub_order_id=sub.id, actor=actor, reason=orders.PICKED_UP
             )
             await orders.mark_sub_order_delivered(
-                session, order_id=order.id, sub_order_id=sub.id, actor=actor, reason="picked up at the store"
+                session, order_id=order.id, sub_order_id=sub.id, actor=actor, reason=orders.PICKED_UP
             )
-        await orders.complete_order(session, order_id=order.id, actor=actor, reason="pickup verified")
+        await orders.complete_order(session, order_id=order.id, actor=actor, reason=orders.PICKUP_VERIFIED)
     except (orders.CannotShip, orders.CannotDeliver, orders.CannotComplete):
         raise PickupNotAllowed() from None
     await identity.record_audit(

@@ -162,7 +162,7 @@ async def _ship(session: AsyncSession, *, data: ShipmentCreate, actor: identity.
             if line.sub_order_id == sub.id and line.quantity > line.refunded_quantity  # refunded: not shipped
         ]
     )
-    reason = f"shipped with {carrier.code} {data.tracking_number}"
+    reason = orders.SHIPPED_WITH % {"carrier": carrier.code, "tracking_number": data.tracking_number}
     try:
         moved = await orders.mark_sub_order_shipped(
             session, order_id=order.id, sub_order_id=sub.id, actor=actor, reason=reason

@@ -121,7 +121,9 @@ async def apply_update(
                 order_id=row.order_id,
                 sub_order_id=row.sub_order_id,
                 actor=actor,
-                reason=f"signed for ({source})",
+                reason=orders.SIGNED_FOR_BY_HAND
+                if source == manual.NAME
+                else orders.SIGNED_FOR % {"source": source},
             )
         except orders.CannotDeliver:  # the sub-order was never marked shipped: staff must look
             log.error("fulfillment.delivered_not_shipped", shipment_id=shipment_id, order_id=row.order_id)

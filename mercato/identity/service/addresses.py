@@ -108,6 +108,21 @@ async def update_address(
     return AddressRead.model_validate(row)
 
 
+async def set_default_address(session: AsyncSession, *, customer_id: int, address_id: int) -> AddressRead:
+    """Make an address the default, changing nothing else: an address saved before the region
+    list was checked stays usable until the shopper edits it.
+
+    Raises:
+        AddressNotFound.
+    """
+    row = await _owned(session, customer_id, address_id)
+    await _clear_default(session, customer_id, keep_id=row.id)
+    row.is_default = True
+    row.updated_at = clock.now()
+    await session.flush()
+    return AddressRead.model_validate(row)
+
+
 async def delete_address(session: AsyncSession, *, customer_id: int, address_id: int) -> None:
     """Delete an address; if it was the default, the newest remaining one becomes default.
 

@@ -10,14 +10,27 @@ from mercato.core.i18n import SUPPORTED
 from mercato.notify.schemas import AccountEmailKind, MessageKind, TemplatePreview
 from mercato.notify.templating import render
 
-#: Sample parameters of each kind (exactly the parameters its templates take).
+#: Sample parameters of each kind (every parameter its templates take).
 SAMPLES: dict[MessageKind | AccountEmailKind, dict[str, Any]] = {
     MessageKind.order_paid: {"order_number": "2026121200000042", "amount": 25900, "currency": "CNY"},
     MessageKind.order_shipped: {"order_number": "2026121200000042", "fully": True},
     MessageKind.order_delivered: {"order_number": "2026121200000042"},
     MessageKind.pickup_ready: {"order_number": "2026121200000042"},
     MessageKind.refund_succeeded: {"order_number": "2026121200000042", "amount": 9900, "currency": "CNY"},
-    MessageKind.aftersales_decided: {"order_number": "2026121200000042", "approved": True, "reason": ""},
+    MessageKind.aftersales_decided: {
+        "order_number": "2026121200000042",
+        "approved": True,
+        "reason": "",
+        "request_number": "AS2026121200000007",
+        "return_address": {
+            "warehouse_name": "华东仓",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "余杭区",
+            "detail": "文一西路 969 号",
+            "phone": "400-800-8888",
+        },
+    },
     AccountEmailKind.register_code: {"code": "246810", "minutes": 15},
     AccountEmailKind.reset_code: {"code": "135790", "minutes": 15},
     AccountEmailKind.account_exists: {"email": "shopper@example.com"},

@@ -33,6 +33,7 @@ from mercato.orders.events import (
     OrderShipped,
 )
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
+from mercato.orders.service.notes import COMPLETED_AUTOMATICALLY, DELIVERED, PAYMENT_CAPTURED, SHIPPED
 from mercato.orders.states import SUB_ORDER, OrderStatus, sources
 
 log = structlog.get_logger(__name__)
@@ -170,7 +171,7 @@ async def mark_order_paid(
         target=OrderStatus.paid,
         actor_id=None,
         actor_label="payments",
-        reason=f"payment {payment_id} captured",
+        reason=PAYMENT_CAPTURED % {"payment_id": payment_id},
         paid_at=clock.now(),
         payment_id=payment_id,
     )
@@ -318,7 +319,7 @@ async def _sub_statuses(session: AsyncSession, order_id: int) -> list[str]:
 
 
 async def mark_sub_order_shipped(
-    session: AsyncSession, *, order_id: int, sub_order_id: int, actor: identity.Actor, reason: str = "shipped"
+    session: AsyncSession, *, order_id: int, sub_order_id: int, actor: identity.Actor, reason: str = SHIPPED
 ) -> bool:
     """One warehouse's part of a paid order left: its held units leave stock (the ledger books a
     shipment), and the order is partly shipped, or shipped once every part has left. Returns
@@ -379,7 +380,7 @@ async def mark_sub_order_delivered(
     order_id: int,
     sub_order_id: int,
     actor: identity.Actor,
-    reason: str = "delivered",
+    reason: str = DELIVERED,
 ) -> bool:
     """One shipped part arrived; once every part has, the order is delivered and completes
     ``order_auto_complete_days`` later. Returns False for a repeat.
@@ -450,7 +451,7 @@ async def complete_delivered_orders(session: AsyncSession, *, limit: int = 200) 
             target=OrderStatus.completed,
             actor_id=None,
             actor_label=SYSTEM.label,
-            reason="completed automatically after delivery",
+            reason=COMPLETED_AUTOMATICALLY,
             closed_at=clock.now(),
         )
         if moved is not None:

@@ -39,6 +39,7 @@ from mercato.orders.events import OrderPlaced
 from mercato.orders.limits import check_unpaid_limits, lock_customer_placements
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
 from mercato.orders.schemas import OrderItem, OrderRead, PlaceOrder
+from mercato.orders.service.notes import PLACED
 from mercato.orders.service.reads import read_order
 from mercato.orders.states import OrderStatus
 
@@ -305,7 +306,7 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             to_status=str(OrderStatus.pending_payment),
             actor_id=None,
             actor_label=f"customer:{customer_id}",
-            reason="placed",
+            reason=PLACED,
             created_at=now,
         )
     )

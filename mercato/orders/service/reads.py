@@ -22,6 +22,8 @@ from mercato.orders.schemas import (
     StatusChangeRead,
     SubOrderRead,
 )
+from mercato.orders.service.actions import SYSTEM
+from mercato.orders.service.notes import recognise
 from mercato.orders.states import OrderStatus
 from mercato.pricing import Delivery
 
@@ -83,7 +85,24 @@ async def read_order(session: AsyncSession, *, order_id: int, customer_id: int |
         closed_at=order.closed_at,
         sub_orders=[SubOrderRead.model_validate(s) for s in subs],
         lines=[OrderLineRead.model_validate(line) for line in lines],
-        history=[StatusChangeRead.model_validate(h) for h in history],
+        history=[_step(h) for h in history],
+    )
+
+
+def _step(change: OrderStatusChange) -> StatusChangeRead:
+    """A timeline step, its reason recognised unless a person typed it (a cancellation by the
+    shopper or staff; the system cancels only unpaid orders, "not paid in time")."""
+    typed = change.to_status == OrderStatus.cancelled and change.actor_label != SYSTEM.label
+    note, details = recognise(change.reason, typed=typed)
+    return StatusChangeRead(
+        sub_order_id=change.sub_order_id,
+        from_status=change.from_status,
+        to_status=change.to_status,
+        actor_label=change.actor_label,
+        reason=change.reason,
+        note=note,
+        details=details,
+        created_at=change.created_at,
     )
 
 

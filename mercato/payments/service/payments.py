@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 
 import structlog
 from sqlalchemy import select, update
@@ -53,6 +54,16 @@ SETTLED = (str(PaymentStatus.paid), str(PaymentStatus.partially_refunded), str(P
 MAX_EXPIRY = dt.timedelta(days=7)
 
 
+def _payer(channel: str, payer_openid: str) -> dict[str, str]:
+    """What a payment keeps of how it is paid: the channel, and a digest of the payer's openid
+    (enough to tell whether a pending JSAPI payment is this payer's; the openid itself is not
+    kept, so erasing the customer's WeChat link leaves none behind)."""
+    kept = {"channel": channel} if channel else {}
+    if payer_openid:
+        kept["payer"] = hashlib.sha256(payer_openid.encode()).hexdigest()
+    return kept
+
+
 async def _pending(session: AsyncSession, reference: str, provider: str) -> Payment | None:
     return (
         await session.execute(
@@ -74,17 +85,23 @@ async def create_payment(
     currency: str,
     provider: str,
     expires_in: dt.timedelta,
+    channel: str = "",
+    payer_openid: str = "",
 ) -> PaymentRead:
     """Start collecting ``amount`` for ``reference`` (e.g. ``"order:42"``) through ``provider``.
 
     A second call while the first payment is pending returns that payment (one pending payment
     per reference and provider, enforced by a partial unique index). The trade is opened at the
     provider after the commit; ``pay_url`` is set then (read the payment again to get it).
+    ``channel`` is how the customer pays where the provider has several ways (WeChat Pay:
+    ``native`` QR code, the default; ``jsapi`` inside WeChat, with the payer's ``payer_openid``
+    under the WeChat Pay appid); ``client_data`` keeps the channel and a digest of the payer.
 
     Raises:
         UnknownProvider (422): the provider is not enabled, or the shop switched it off.
         ReferenceAlreadyPaid (409): a payment for the reference is already paid.
-        PendingPaymentDiffers (409): the pending payment has another amount or currency.
+        PendingPaymentDiffers (409): the pending payment has another amount or currency, or is
+            paid another way (another channel or payer): close it first (``close_with_provider``).
         PaymentRace (409): a concurrent request is creating the payment.
     """
     get_provider(provider)
@@ -92,6 +109,9 @@ async def create_payment(
         raise UnknownProvider(provider=provider)  # switched off in the shop's settings
     if amount < 1 or not dt.timedelta(0) < expires_in <= MAX_EXPIRY:
         raise ValueError("amount must be positive and expires_in within 7 days")
+    if channel == "jsapi" and not payer_openid:
+        raise ValueError("a JSAPI payment needs the payer's openid")
+    kept = _payer(channel, payer_openid)
     settled = (
         await session.execute(
             select(Payment.id).where(Payment.reference == reference, Payment.status.in_(SETTLED)).limit(1)
@@ -110,7 +130,7 @@ async def create_payment(
             "amount": amount,
             "currency": currency,
             "status": str(PaymentStatus.pending),
-            "client_data": {},
+            "client_data": kept,
             "refunded_amount": 0,
             "needs_review": False,
             "review_reason": "",
@@ -122,23 +142,27 @@ async def create_payment(
     row = await _pending(session, reference, provider)
     if row is None:
         raise PaymentRace()
-    if not inserted and (row.amount, row.currency) != (amount, currency):
+    if not inserted and (
+        (row.amount, row.currency) != (amount, currency)
+        or row.client_data.get("payer") != kept.get("payer")  # JSAPI, or another payer's
+    ):
         raise PendingPaymentDiffers()
     if row.provider_payment_id is None:
         payment_id = row.id
 
         async def open_trade() -> None:
-            await open_at_provider(payment_id)
+            await open_at_provider(payment_id, payer_openid=payer_openid)
 
         after_commit(session, open_trade)
     return PaymentRead.model_validate(row)
 
 
-async def open_at_provider(payment_id: int) -> None:
+async def open_at_provider(payment_id: int, *, payer_openid: str = "") -> None:
     """Open the trade at the provider and record its id and pay URL (after the commit).
 
-    A provider failure is logged and leaves the payment without a pay URL; calling
-    ``create_payment`` again retries.
+    The channel comes from the payment's ``client_data``; the payer's openid (JSAPI) from the
+    caller, since the payment keeps only its digest. A provider failure is logged and leaves the
+    payment without a pay URL; calling ``create_payment`` again retries.
     """
     async with uow(write=False) as session:
         row = await session.get(Payment, payment_id)
@@ -150,8 +174,10 @@ async def open_at_provider(payment_id: int) -> None:
             amount=row.amount,
             currency=row.currency,
             expires_at=row.expires_at,
+            channel=str(row.client_data.get("channel", "")),
+            payer_openid=payer_openid,
         )
-        provider_name = row.provider
+        provider_name, kept = row.provider, dict(row.client_data)
     try:
         created = await get_provider(provider_name).create(request)
     except Exception as exc:  # the payment stays without a pay URL; a retry opens it
@@ -165,7 +191,7 @@ async def open_at_provider(payment_id: int) -> None:
                 .values(
                     provider_payment_id=created.provider_payment_id,
                     pay_url=created.pay_url,
-                    client_data=created.client_data,
+                    client_data={**created.client_data, **kept},
                     updated_at=clock.now(),
                 )
             )

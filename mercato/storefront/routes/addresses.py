@@ -6,9 +6,10 @@ scoped to the owner, so another customer's address id is a 404 and nothing chang
 The province → city → district pickers come from identity's division data: changing one asks
 ``GET /account/addresses/regions`` (htmx) for the three again; without script the form's
 "Show cities and districts" button posts ``action=regions`` and the page comes back with the
-next picker filled, nothing saved. A pasted address line posted with ``action=parse`` comes back
-parsed into the fields (识别), nothing saved. A new address starts with the account's name and
-mobile number.
+next picker filled, nothing saved. An address saved before the pickers whose names are not in
+the division data can still be made the default; its edit page asks for the region again. A
+pasted address line posted with ``action=parse`` comes back parsed into the fields (识别),
+nothing saved. A new address starts with the account's name and mobile number.
 """
 
 from __future__ import annotations
@@ -157,13 +158,16 @@ async def edit_page(request: Request, address_id: AddressId) -> Response:
     values = {name: str(getattr(address, name)) for name in FIELDS}
     if address.is_default:
         values["is_default"] = "1"
+    regions = regions_for(values)
     return render(
         request,
         EDIT_PAGE,
         customer=auth.customer,
         address=address,
         values=values,
-        regions=regions_for(values),
+        regions=regions,
+        region_outdated=(regions.province, regions.city, regions.district)
+        != (address.province, address.city, address.district),
         problem=None,
     )
 
@@ -225,8 +229,6 @@ async def delete_address(request: Request, address_id: AddressId) -> Response:
 @router.post("/account/addresses/{address_id}/default")
 async def make_default(request: Request, address_id: AddressId) -> Response:
     async def change(session: AsyncSession, auth: CustomerSession) -> None:
-        address = await identity.get_address(session, customer_id=auth.customer.id, address_id=address_id)
-        data = identity.AddressWrite(**{name: getattr(address, name) for name in FIELDS}, is_default=True)
-        await identity.update_address(session, customer_id=auth.customer.id, address_id=address_id, data=data)
+        await identity.set_default_address(session, customer_id=auth.customer.id, address_id=address_id)
 
     return await _change(request, "default", change)

@@ -248,7 +248,7 @@ async def confirm_receipt(request: Request, number: Number) -> Response:
         session: AsyncSession, auth: CustomerSession, order: orders.OrderRead, values: dict[str, str]
     ) -> None:
         await orders.complete_order(
-            session, order_id=order.id, actor=_actor(auth), reason="receipt confirmed by the shopper"
+            session, order_id=order.id, actor=_actor(auth), reason=orders.RECEIPT_CONFIRMED
         )
 
     return await _order_action(request, number, form="receipt", notice="received", act=act)

@@ -154,18 +154,9 @@
         },
       };
     });
-
-    // A form that asks before it is sent: the question is its data-confirm.
-    Alpine.data("confirmSubmit", function () {
-      return {
-        ask: function (event) {
-          if (!window.confirm(this.$el.dataset.confirm)) event.preventDefault();
-        },
-      };
-    });
   }
 
-  // --- console shell (H2) --------------------------------------------------------------------
+  // --- console shell --------------------------------------------------------------------
   function registerConsole(Alpine) {
     // The console's menu drawer on phones (a <details>, so it opens without script): Escape and
     // a click on the backdrop close it, focus back on its Menu button.
@@ -214,7 +205,7 @@
     });
   }
 
-  // --- storefront H5 shell (H5) -------------------------------------------------------------
+  // --- storefront phone shell ----------------------------------------------------------------
   var PHONE = "(max-width: 47.99rem)";
 
   function onPhone() {
@@ -369,9 +360,47 @@
     });
   }
 
+  // --- WeChat Pay inside WeChat ----------------------------------------------------------
+  function registerWeChatPay(Alpine) {
+    // Pays a WeChat Pay JSAPI payment through WeChat's own bridge (WeixinJSBridge exists only
+    // inside WeChat, sometimes a moment after the page loads: WeixinJSBridgeReady). data-params
+    // holds the parameters the server signed (paySign: RSA over appId, timeStamp, nonceStr and
+    // package); on "ok" the page goes to data-result-url, which waits for WeChat Pay's
+    // notification: the bridge's answer is never taken as the payment itself.
+    Alpine.data("wechatPay", function () {
+      return {
+        busy: false,
+        message: "",
+        pay: function () {
+          var root = this.$root;
+          var self = this;
+          var params = JSON.parse(root.dataset.params);
+          function invoke() {
+            window.WeixinJSBridge.invoke("getBrandWCPayRequest", params, function (answer) {
+              var said = answer && answer.err_msg;
+              self.busy = false;
+              if (said === "get_brand_wcpay_request:ok") {
+                window.location.assign(root.dataset.resultUrl);
+              } else if (said === "get_brand_wcpay_request:cancel") {
+                self.message = root.dataset.cancelled;
+              } else {
+                self.message = root.dataset.failed;
+              }
+            });
+          }
+          this.busy = true;
+          this.message = "";
+          if (window.WeixinJSBridge) invoke();
+          else document.addEventListener("WeixinJSBridgeReady", invoke, { once: true });
+        },
+      };
+    });
+  }
+
   document.addEventListener("alpine:init", function () {
     register(window.Alpine);
     registerConsole(window.Alpine);
     registerShell(window.Alpine);
+    registerWeChatPay(window.Alpine);
   });
 })();

@@ -144,3 +144,29 @@ async def test_a_company_invoice_without_a_valid_tax_id_is_422(client: AsyncClie
     assert response.status_code == 422
     assert response.json()["code"] == "core.validation_failed"
     assert await order_count() == 0
+
+
+async def test_only_stores_holding_the_cart_or_the_buy_now_item_are_offered(client: AsyncClient) -> None:
+    auth, _address_id, red = await shopper_with_cart(client, quantity=2)
+    full = await make_warehouse("STORE-FULL", kind=inventory.WarehouseKind.store)
+    short = await make_warehouse("STORE-SHORT", kind=inventory.WarehouseKind.store)
+    await make_warehouse("STORE-EMPTY", kind=inventory.WarehouseKind.store)
+    await receive(red, full.id, 2)
+    await receive(red, short.id, 1)
+
+    for_cart = await client.get("/api/v1/checkout/pickup-stores", headers=auth)
+    buy_one = await client.get("/api/v1/checkout/pickup-stores", params={"sku_id": red}, headers=auth)
+    buy_three = await client.get(
+        "/api/v1/checkout/pickup-stores", params={"sku_id": red, "quantity": 3}, headers=auth
+    )
+    bad = await client.get("/api/v1/checkout/pickup-stores", params={"quantity": 0}, headers=auth)
+    line_id = (await client.get("/api/v1/cart", headers=auth)).json()["lines"][0]["id"]
+    await client.delete(f"/api/v1/cart/lines/{line_id}", headers=auth)
+    empty_cart = await client.get("/api/v1/checkout/pickup-stores", headers=auth)
+
+    assert for_cart.status_code == 200
+    assert [s["id"] for s in for_cart.json()] == [full.id]
+    assert sorted(s["id"] for s in buy_one.json()) == sorted([full.id, short.id])
+    assert buy_three.json() == []
+    assert bad.status_code == 422
+    assert empty_cart.json() == []

@@ -516,3 +516,19 @@ async def test_submitting_with_a_banned_term_lists_the_findings(client: AsyncCli
     )
     assert (await get_product(product.id)).status.value == "draft"
     assert await snapshot() == before
+
+
+async def test_the_list_keeps_its_filters_in_the_export_links(client: AsyncClient) -> None:
+    shoes = await make_category("鞋")
+    await staff_sign_in(client, "cat@example.com", *WRITER)
+
+    page = await client.get(
+        "/admin/catalog/", params={"category_id": str(shoes.id), "status": "on_sale", "brand_id": "999"}
+    )
+
+    assert (
+        f'href="/admin/catalog/export?category_id={shoes.id}&amp;status=on_sale&amp;format=csv" download>'
+        in page.text
+    )
+    assert f'<option value="{shoes.id}" selected>鞋</option>' in page.text
+    assert '<option value="on_sale" selected>' in page.text

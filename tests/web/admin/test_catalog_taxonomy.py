@@ -299,3 +299,25 @@ async def test_every_brand_is_offered_in_the_product_forms_and_named_in_the_list
     assert '<td data-label="Brand">B100</td>' in listed.text
     assert saved.status_code == 303
     assert (await get_product(product.id)).brand_id == last.id
+
+
+async def test_the_brand_export_writes_the_searched_brands(client: AsyncClient) -> None:
+    first = await make_brand("艾克A", slug="acme-a")
+    second = await make_brand("艾克B", slug="acme-b")
+    await make_brand("别的", slug="other")
+    await _sign_in(client, ["catalog.read"])
+
+    page = await client.get("/admin/catalog/brands", params={"q": "艾克"}, headers=EN)
+    exported = await client.get("/admin/catalog/brands", params={"q": "艾克", "export": "csv"}, headers=EN)
+
+    assert (
+        '<a href="/admin/catalog/brands?q=%E8%89%BE%E5%85%8B&amp;export=csv" download>Export CSV</a>'
+        in page.text
+    )
+    assert 'id="new-brand-title"' not in page.text  # no create form without catalog.write
+    assert exported.headers["content-disposition"] == 'attachment; filename="brands.csv"'
+    assert exported.content.decode("utf-8-sig").splitlines() == [
+        "Logo,Name,English name,Slug",
+        f",艾克A,{first.name_en},acme-a",
+        f",艾克B,{second.name_en},acme-b",
+    ]

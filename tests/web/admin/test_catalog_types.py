@@ -3,10 +3,16 @@ attributes, add and remove their values; refusals change nothing; permissions an
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import re
+
 from httpx import AsyncClient
+from openpyxl import load_workbook
 
 from mercato import catalog
 from mercato.catalog.models import Attribute, AttributeValue, ProductType
+from mercato.core import clock
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
 from tests.factories.catalog import count as count_rows
@@ -209,3 +215,30 @@ async def test_a_type_is_renamed(client: AsyncClient) -> None:
     assert response.status_code == 303
     saved = await _type(product_type.id)
     assert (saved.name, saved.name_en) == ("上衣", "Tops")
+
+
+async def test_types_are_sorted_by_the_chosen_order_and_exported(client: AsyncClient) -> None:
+    clothing = await make_product_type("服装")
+    clock.advance(dt.timedelta(minutes=1))
+    token = await _sign_in(client)
+    await client.post(TYPES, data={"name": "图书", "name_en": "Books", "csrf_token": token})
+
+    by_name = await client.get(TYPES, headers=EN)
+    newest = await client.get(TYPES, params={"sort": "newest"}, headers=EN)
+    most = await client.get(TYPES, params={"sort": "attributes"}, headers=EN)
+    exported = await client.get(TYPES, params={"sort": "newest", "export": "xlsx"}, headers=EN)
+
+    def names(page: str) -> list[str]:
+        return re.findall(rf'<td data-label="Name"><a href="{TYPES}/\d+">([^<]*)</a>', page)
+
+    assert names(by_name.text) == sorted(["服装", "图书"])
+    assert names(newest.text) == ["图书", "服装"]
+    assert names(most.text) == ["服装", "图书"]
+    assert exported.headers["content-disposition"] == 'attachment; filename="product-types.xlsx"'
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    assert sheet is not None
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["Name", "English name", "Attributes"],
+        ["图书", "Books", None],
+        ["服装", clothing.name_en or None, "、".join(a.name for a in clothing.attributes)],
+    ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from httpx import AsyncClient
 
 from mercato import identity
 from mercato.core.db import uow
+from mercato.core.settings import get_settings
 from tests.factories.identity import PASSWORD, make_customer, make_staff
 from tests.web.pages import (
     EN,
@@ -203,3 +207,49 @@ async def test_staff_sign_out_revokes_the_session(client: AsyncClient) -> None:
     assert await token_count(revoked=True) == 1
     assert await token_count(revoked=False) == 0
     assert (await client.get("/admin/")).status_code == 303
+
+
+async def test_the_audit_log_export_writes_the_filtered_entries_with_emails_masked(
+    client: AsyncClient,
+) -> None:
+    root = await make_staff(email="root@example.com", is_superuser=True)
+    async with uow() as session:
+        created = await identity.create_staff(
+            session,
+            email="clerk@example.com",
+            password=PASSWORD,
+            name="Clerk",
+            actor=identity.Actor(staff_id=root.id, label=root.email, ip="198.51.100.9"),
+        )
+    await _audit(2)
+    await staff_login(client, "root@example.com")
+
+    filters = {"action": "staff.", "object_id": str(created.id)}
+    page = await client.get("/admin/audit/", params=filters, headers=EN)
+    exported = await client.get("/admin/audit/", params={**filters, "export": "csv"}, headers=EN)
+
+    assert (
+        f'<a href="/admin/audit/?action=staff.&amp;object_id={created.id}&amp;export=csv" download>'
+        "Export CSV</a>" in page.text
+    )
+    assert exported.headers["content-disposition"] == 'attachment; filename="audit-log.csv"'
+    entry = await _entry(str(created.id))
+    time = entry.created_at.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M:%S")
+    assert list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")))) == [
+        ["Time", "Staff", "Action", "Object", "Changes", "IP address"],
+        [
+            time,
+            "r***@example.com",
+            "staff.create",
+            f"staff #{created.id}",
+            "email: — → c***@example.com\nname: — → Clerk\nis_superuser: — → false\n"
+            "is_active: — → true\nroles: — → []",
+            "198.51.100.9",
+        ],
+    ]
+
+
+async def _entry(object_id: str) -> identity.AuditEntryRead:
+    async with uow(write=False) as session:
+        (entry,) = (await identity.list_audit_entries(session, object_id=object_id)).items
+    return entry

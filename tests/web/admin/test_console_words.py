@@ -52,7 +52,8 @@ async def test_the_ledger_names_the_adjustment_reason(client: AsyncClient) -> No
 
     page = await client.get("/admin/inventory/ledger", headers=ZH)
 
-    assert '<td data-label="原因">损坏: 箱子压坏</td>' in page.text
+    assert '<td data-label="原因">损坏</td>' in page.text
+    assert '<td data-label="备注">箱子压坏</td>' in page.text
     assert "damage:" not in page.text
 
 

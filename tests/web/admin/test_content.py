@@ -210,7 +210,9 @@ async def test_an_editor_edits_switches_off_and_on_and_deletes(client: AsyncClie
     off = await client.post(f"{BANNERS}/{existing.id}/disable", data={"csrf_token": token})
     after_off = await state()
     on = await client.post(f"{BANNERS}/{existing.id}/enable", data={"csrf_token": token})
-    deleted = await client.post(f"{BANNERS}/{existing.id}/delete", data={"csrf_token": token})
+    deleted = await client.post(
+        f"{BANNERS}/{existing.id}/delete", data={"csrf_token": token, "confirmed": "1"}
+    )
 
     assert edit.status_code == 200
     assert 'value="已有横幅"' in edit.text
@@ -226,6 +228,57 @@ async def test_an_editor_edits_switches_off_and_on_and_deletes(client: AsyncClie
         ["banner.create", "banner.update", "banner.disable", "banner.enable", "banner.delete"],
     )
     assert stored_files() == []
+
+
+async def test_a_delete_asks_in_a_dialog_and_without_script_on_the_confirm_page_first(
+    client: AsyncClient,
+) -> None:
+    existing = await banner()
+    await staff_sign_in(client, "editor@example.com", "catalog.read", "content.write")
+    page = await client.get(BANNERS, headers=EN)
+    token = csrf_of(page)
+    before = await state()
+
+    asked = await client.post(f"{BANNERS}/{existing.id}/delete", data={"csrf_token": token}, headers=EN)
+    after_asking = await state()
+    confirmed = await client.post(
+        f"{BANNERS}/{existing.id}/delete", data={"csrf_token": csrf_of(asked), "confirmed": "1"}
+    )
+
+    question = "Delete this banner? It leaves the home page and its image is removed."
+    assert 'x-data="confirmDialog"' in page.text
+    assert f'<dialog class="confirm" id="banner-delete-{existing.id}"' in page.text
+    assert f'<p id="banner-delete-{existing.id}-question">{question}</p>' in page.text
+    assert "confirmSubmit" not in page.text
+    assert asked.status_code == 200
+    assert f'<p id="confirm-question">{question}</p>' in asked.text
+    assert f'<form method="post" action="{BANNERS}/{existing.id}/delete" class="actions">' in asked.text
+    assert '<input type="hidden" name="confirmed" value="1">' in asked.text
+    assert after_asking == before
+    assert confirmed.headers["location"] == f"{BANNERS}?notice=deleted"
+    assert await state() == ([], ["banner.create", "banner.delete"])
+
+
+async def test_the_banners_are_filtered_by_status_and_sorted_by_position_or_newest(
+    client: AsyncClient,
+) -> None:
+    await banner("第一", position=1)
+    await banner("第二", position=2, is_enabled=False)
+    await staff_sign_in(client, "editor@example.com", "catalog.read")
+
+    by_position = await client.get(BANNERS, headers=EN)
+    newest = await client.get(BANNERS, params={"sort": "newest"}, headers=EN)
+    switched_off = await client.get(BANNERS, params={"status": "disabled"}, headers=EN)
+    unknown = await client.get(BANNERS, params={"status": "nope", "sort": "nope"}, headers=EN)
+
+    def titles(page: Response) -> list[str]:
+        return re.findall(r'<td data-label="Title">([^<]+)</td>', page.text)
+
+    assert titles(by_position) == ["第一", "第二"]
+    assert titles(newest) == ["第二", "第一"]
+    assert titles(switched_off) == ["第二"]
+    assert titles(unknown) == ["第一", "第二"]
+    assert '<span class="tag banner-status-disabled">Switched off</span>' in switched_off.text
 
 
 async def test_an_unknown_banner_is_not_found(client: AsyncClient) -> None:

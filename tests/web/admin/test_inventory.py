@@ -169,7 +169,8 @@ async def test_adjusting_records_the_change_and_redirects_to_the_ledger(client: 
     ledger = await client.get(response.headers["location"], headers=EN)
     assert "Stock adjusted." in ledger.text
     assert ledger.text.count("<tr>") == 1 + 2
-    assert "Damaged: wet box" in ledger.text
+    assert '<td data-label="Reason">Damaged</td>' in ledger.text
+    assert '<td data-label="Note">wet box</td>' in ledger.text
     assert 'data-label="On hand change" class="num">-2</td>' in ledger.text
 
 

@@ -3,11 +3,14 @@ their permissions. The identity services keep every rule; the pages show their r
 
 from __future__ import annotations
 
+import re
+
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from mercato import identity
 from mercato.core.db import uow
+from mercato.core.settings import get_settings
 from mercato.identity.models import AuditEntry, Role, Staff
 from tests.factories.identity import PASSWORD, SYSTEM
 from tests.web.pages import EN, alert_of, csrf_of, field_error_of, post_form, staff_sign_in
@@ -408,3 +411,51 @@ async def test_unlocking_needs_a_superuser_and_the_csrf_token(client: AsyncClien
     assert refused.status_code == 403
     assert alert_of(refused) == "Only a superuser can do this."
     assert await _counts() == before
+
+
+async def test_the_member_export_writes_the_filtered_members_with_masked_emails(client: AsyncClient) -> None:
+    boss = await _member(await _manager(client, superuser=True))
+    clerk = await _role("店员", ["orders.read"])
+    async with uow() as s:
+        member = await identity.create_staff(
+            s, email="clerk@example.com", password=PASSWORD, name="Clerk", role_ids=[clerk.id]
+        )
+        gone = await identity.create_staff(s, email="gone@example.com", password=PASSWORD, name="Gone")
+        await identity.update_staff(
+            s, staff_id=gone.id, data=identity.StaffUpdate(is_active=False), actor=SYSTEM
+        )
+
+    page = await client.get("/admin/staff/", params={"active": "1"}, headers=EN)
+    active = await client.get("/admin/staff/", params={"active": "1", "export": "csv"}, headers=EN)
+
+    assert '<a href="/admin/staff/?active=1&amp;export=csv" download>Export CSV</a>' in page.text
+    assert f'<a href="/admin/staff/{member.id}">clerk@example.com</a>' in page.text  # the page: in full
+    assert boss.last_login_at is not None
+    signed_in = boss.last_login_at.astimezone(get_settings().tz)
+    assert active.headers["content-disposition"] == 'attachment; filename="staff.csv"'
+    assert active.content.decode("utf-8-sig").splitlines() == [
+        "Email,Name,Roles,Status,Last sign-in",
+        "c***@example.com,Clerk,店员,Active,",
+        f"b***@example.com,,Superuser,Active,{signed_in:%Y-%m-%d %H:%M:%S}",
+    ]
+
+
+async def test_roles_are_sorted_by_the_chosen_whitelisted_order(client: AsyncClient) -> None:
+    await _manager(client)
+    await _role("仓库", ["inventory.read", "inventory.write"])
+    await _role("审计", ["audit.read"])
+    await _role("客服", [])
+
+    by_name = await client.get("/admin/staff/roles", headers=EN)
+    by_permissions = await client.get("/admin/staff/roles", params={"sort": "permissions"}, headers=EN)
+    unknown = await client.get("/admin/staff/roles", params={"sort": "name; drop table"}, headers=EN)
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'<td data-label="Name"><a href="/admin/staff/roles/\d+">([^<]*)</a>', page)
+
+    assert names(by_name.text) == sorted(["仓库", "审计", "客服", "role of boss@example.com"])
+    assert names(by_permissions.text) == ["role of boss@example.com", "仓库", "审计", "客服"]
+    assert names(unknown.text) == names(by_name.text)
+    assert '<a href="/admin/staff/roles?sort=permissions" aria-current="true">Most permissions</a>' in (
+        by_permissions.text
+    )

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 
 from httpx import AsyncClient, Response
+from sqlalchemy import select, update
 
+from mercato.core.db import uow
+from mercato.identity.models import Address
 from tests.web.pages import EN, csrf_of, field_error_of
-from tests.web.storefront.test_addresses import FORM, rows, signed_in
+from tests.web.storefront.test_addresses import FORM, add, ids, rows, signed_in
 
 PICKER = "/account/addresses/regions"
 
@@ -142,3 +145,59 @@ async def test_checkout_offers_the_pickers_and_recognise(client: AsyncClient) ->
     assert re.search(r'id="address-recipient"[^>]* value="李四"', parsed.text)
     assert "Save and continue" in parsed.text  # checkout's own address form
     assert await rows() == []
+
+
+async def test_an_address_saved_before_the_pickers_is_made_default_and_asks_for_its_region_on_edit(
+    client: AsyncClient,
+) -> None:
+    await signed_in(client)
+    await add(client)
+    await add(client, recipient="旧地址")
+    _first, old = await ids()
+    async with uow() as s:  # saved before the region list was checked
+        await s.execute(update(Address).where(Address.id == old).values(city="浦东新区", district="陆家嘴"))
+    book = await client.get("/account/addresses", headers=EN)
+
+    made_default = await client.post(f"/account/addresses/{old}/default", data={"csrf_token": csrf_of(book)})
+    edit = await client.get(f"/account/addresses/{old}/edit", headers=EN)
+    edit_zh = await client.get(f"/account/addresses/{old}/edit", headers={"Accept-Language": "zh-CN"})
+    saved_again = await client.post(
+        f"/account/addresses/{old}",
+        data={**FORM, "city": "浦东新区", "district": "陆家嘴", "csrf_token": csrf_of(edit)},
+        headers=EN,
+    )
+
+    assert (made_default.status_code, made_default.headers["location"]) == (
+        303,
+        "/account/addresses?notice=default",
+    )
+    assert [(r[1], r[3]) for r in await rows()] == [(FORM["recipient"], False), ("旧地址", True)]
+    async with uow(write=False) as s:
+        kept = (await s.execute(select(Address.city, Address.district).where(Address.id == old))).one()
+    assert tuple(kept) == ("浦东新区", "陆家嘴")
+    assert edit.status_code == 200
+    assert (
+        f"The province, city or district saved with this address ({FORM['province']} 浦东新区 陆家嘴) "
+        "is not in the current list: choose them again before saving."
+    ) in edit.text
+    assert selected(edit.text, "address-city") == ""
+    assert (
+        f"收货地址中的省市区（{FORM['province']} 浦东新区 陆家嘴）已不在当前列表中，请重新选择后保存。"
+        in (edit_zh.text)
+    )
+    assert saved_again.status_code == 422
+    assert (
+        field_error_of(saved_again, "address-city")
+        == "Choose the province, city and district from the lists."
+    )
+
+
+async def test_an_address_with_a_listed_region_shows_no_warning_on_edit(client: AsyncClient) -> None:
+    await signed_in(client)
+    await add(client)
+    (only,) = await ids()
+
+    edit = await client.get(f"/account/addresses/{only}/edit", headers=EN)
+
+    assert edit.status_code == 200
+    assert 'id="region-outdated"' not in edit.text
