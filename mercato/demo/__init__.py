@@ -13,6 +13,7 @@ from mercato.core.settings import get_settings
 from mercato.demo.banners import seed_banners
 from mercato.demo.catalog import seed_catalog
 from mercato.demo.content import CATEGORIES, WAREHOUSES
+from mercato.demo.orders import seed_orders
 from mercato.demo.shop import seed_shop
 from mercato.worker import register
 
@@ -122,6 +123,14 @@ async def _seed_shop() -> list[str]:
         return await seed_shop(session)
 
 
+async def _seed_orders(progress: Progress) -> list[str]:
+    """The demo orders in every state, once, after the catalogue and the demo customer exist."""
+    register()  # the orders' events (paid, shipped…) are handled as the build goes
+    return await seed_orders(
+        shopper_phone=DEMO_CUSTOMER_PHONE, count=get_settings().demo_products, progress=progress
+    )
+
+
 def _silent(_line: str) -> None:
     """Progress nobody reads."""
 
@@ -134,6 +143,7 @@ async def seed(progress: Progress = _silent) -> list[str]:
         profile = await _seed_shop()  # first: the demo customer consents to its privacy policy
         async with uow() as session:
             created = await _seed(session)
-        return created + await _seed_catalog(progress) + await _seed_banners() + profile
+        catalogue = await _seed_catalog(progress)
+        return created + catalogue + await _seed_banners() + profile + await _seed_orders(progress)
     finally:
         await reset_database()

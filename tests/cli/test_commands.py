@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,9 +78,32 @@ def test_check_reports_pending_migrations_then_passes(tmp_path: Path, migrated: 
     assert after.stdout.startswith("ok: embedded mode, database sqlite+aiosqlite:///")
 
 
+def demo_trade(var_dir: Path) -> dict[str, list[Any]]:
+    """What the demo's orders left in the database: orders per status and delivery, the demo
+    customer's orders, after-sales requests, payments, shipments and pickup codes."""
+    with closing(sqlite3.connect(var_dir / "mercato.sqlite3")) as db:
+        return {
+            name: db.execute(query).fetchall()
+            for name, query in {
+                "orders": "SELECT status, delivery, count(*) FROM orders_order GROUP BY 1, 2 ORDER BY 1, 2",
+                "shopper": "SELECT o.status, o.delivery FROM orders_order o JOIN identity_customer c"
+                " ON c.id = o.customer_id WHERE c.phone = '+8613800138000' ORDER BY o.id",
+                "buyers": "SELECT count(DISTINCT customer_id) FROM orders_order",
+                "aftersales": "SELECT kind, status FROM aftersales_request ORDER BY id",
+                "payments": "SELECT provider, status, count(*)"
+                " FROM payments_payment GROUP BY 1, 2 ORDER BY 1, 2",
+                "shipments": "SELECT carrier, status, count(*)"
+                " FROM fulfillment_shipment GROUP BY 1, 2 ORDER BY 1, 2",
+                "pickup_codes": "SELECT status, count(*) FROM fulfillment_pickup_code GROUP BY 1",
+                "ledger": "SELECT count(*) FROM inventory_ledger_entry",
+            }.items()
+        }
+
+
 def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
     tmp_path = migrated
     first = run(["demo"], tmp_path)
+    trade = demo_trade(tmp_path)
     second = run(["demo"], tmp_path)
 
     assert first.returncode == 0, first.stderr
@@ -88,13 +114,40 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
         "demo: catalog 1/24 products…",
     ]
     assert "demo: catalog 24/24 products" in steps
+    assert steps[-8:-1] == [f"demo: orders {n}/22…" for n in (0, 4, 8, 12, 16, 20)] + ["demo: orders 22/22"]
     assert re.fullmatch(r"demo: ready in \d+ s", steps[-1]), steps[-1]
     assert next(line for line in first.stdout.splitlines() if line.startswith("demo data: ")) == (
         "demo data: staff admin@example.com, role Catalog manager, role Customer service, role Auditor, "
         "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses and a pickup store,"
-        " 3 home-page banners, shop profile 集市优选 with its privacy policy, terms and after-sales policy"
+        " 3 home-page banners, shop profile 集市优选 with its privacy policy, terms and after-sales policy,"
+        " 6 more customers with 22 orders in every state"
     )
     assert second.stdout.splitlines()[0] == "demo data: already present"  # no build, no steps
+    assert demo_trade(tmp_path) == trade  # the second run placed nothing
+    assert {k: v for k, v in trade.items() if k != "ledger"} == {
+        "orders": [
+            ("cancelled", "standard", 1),
+            ("completed", "standard", 6),
+            ("delivered", "express", 1),
+            ("delivered", "standard", 3),
+            ("paid", "pickup", 1),
+            ("paid", "standard", 4),
+            ("pending_payment", "standard", 2),
+            ("shipped", "express", 1),
+            ("shipped", "standard", 3),
+        ],
+        "shopper": [("completed", "standard"), ("shipped", "standard"), ("paid", "pickup")],
+        "buyers": [(7,)],
+        "aftersales": [("refund_only", "requested"), ("return_refund", "approved")],
+        "payments": [("sandbox", "closed", 1), ("sandbox", "paid", 19), ("sandbox", "pending", 2)],
+        "shipments": [("shunfeng", "delivered", 10), ("shunfeng", "shipped", 4)],
+        "pickup_codes": [("open", 1)],
+    }
+    verify = run(["inventory", "verify"], tmp_path)  # stock levels equal the ledger and the holds
+    assert verify.returncode == 0, verify.stdout
+    assert re.fullmatch(
+        rf"ok: \d+ stock rows match {trade['ledger'][0][0]} ledger entries", verify.stdout.strip()
+    )
     assert "admin@example.com / mercato-admin-2026" in first.stdout
     probe = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "cli" / "sign_in_probe.py")],
