@@ -1,4 +1,9 @@
-"""The `mercato` command, run as a user would: in a subprocess on a fresh SQLite database."""
+"""The `mercato` command, run as a user would: in a subprocess on a fresh SQLite database.
+
+The command runs on its own embedded SQLite whichever database the suite uses (the environment's
+MERCATO_* settings are dropped), so the PostgreSQL run of the suite would repeat these tests
+unchanged: they run in the SQLite run only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MERCATO = [sys.executable, "-m", "mercato"]
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("MERCATO_TEST_DATABASE_URL")),
+    reason="the command runs on its own SQLite: the SQLite run of the suite covers it",
+)
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

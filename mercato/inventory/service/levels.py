@@ -98,9 +98,9 @@ async def apply_change(
         reserved_delta=reserved_delta,
         on_hand_after=on_hand,
         reserved_after=reserved,
-        reason=reason,
+        reason=reason[:200],  # a caller's note (an order's cancel reason…) is kept to the column
         reference=reference,
-        actor_label=actor_label,
+        actor_label=actor_label[:254],
         created_at=clock.now(),
     )
     session.add(entry)

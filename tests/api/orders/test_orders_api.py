@@ -9,6 +9,7 @@ from sqlalchemy import select
 from mercato import inventory
 from mercato.core.db import uow
 from mercato.identity.models import AuditEntry
+from mercato.inventory.models import LedgerEntry
 from tests.factories.cart import listed_skus
 from tests.factories.identity import make_staff, signed_in_customer, staff_headers
 from tests.factories.orders import place
@@ -90,3 +91,23 @@ async def test_anonymous_callers_are_401(client: AsyncClient, path: str) -> None
     response = await client.get(path)
 
     assert response.status_code == 401
+
+
+async def test_staff_cancel_with_the_longest_reason_releases_the_stock(client: AsyncClient) -> None:
+    """The longest reason the API takes (300 characters) fits everywhere a cancel writes it: the
+    order's history in full, the stock ledger's note cut to its 200 (found by the fuzz run on
+    PostgreSQL, which refused the longer note with a 500)."""
+    customer, _ = await signed_in_customer(client)
+    red, _black = await listed_skus(stock=10)
+    order = await place(customer.id, (red, 1))
+    writer = await staff_headers((await make_staff(email="lead@example.com", permissions=["orders.write"])).id)
+    reason = "缺" * 300
+
+    done = await client.post(f"/api/v1/admin/orders/{order.id}/cancel", json={"reason": reason}, headers=writer)
+
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["history"][-1]["reason"]) == ("cancelled", reason)
+    assert await available(red) == 10
+    async with uow(write=False) as s:
+        notes = (await s.execute(select(LedgerEntry.reason).where(LedgerEntry.sku_id == red))).scalars().all()
+    assert ("order cancelled: " + reason)[:200] in notes
