@@ -100,10 +100,14 @@ async def test_staff_cancel_with_the_longest_reason_releases_the_stock(client: A
     customer, _ = await signed_in_customer(client)
     red, _black = await listed_skus(stock=10)
     order = await place(customer.id, (red, 1))
-    writer = await staff_headers((await make_staff(email="lead@example.com", permissions=["orders.write"])).id)
+    writer = await staff_headers(
+        (await make_staff(email="lead@example.com", permissions=["orders.write"])).id
+    )
     reason = "缺" * 300
 
-    done = await client.post(f"/api/v1/admin/orders/{order.id}/cancel", json={"reason": reason}, headers=writer)
+    done = await client.post(
+        f"/api/v1/admin/orders/{order.id}/cancel", json={"reason": reason}, headers=writer
+    )
 
     assert done.status_code == 200
     assert (done.json()["status"], done.json()["history"][-1]["reason"]) == ("cancelled", reason)
