@@ -40,7 +40,7 @@ async def _to_ship(session: AsyncSession) -> int:
 
 
 @dataclass(frozen=True)
-class Todo:
+class Task:
     """A dashboard to-do: its label (msgid), the permission that shows it, the list it links to
     (which lists exactly what ``count`` counts) and the count."""
 
@@ -51,23 +51,23 @@ class Todo:
     count: Callable[[AsyncSession], Awaitable[int]]
 
 
-TODOS = (
-    Todo("to_ship", N_("Orders to ship"), "orders.read", "/admin/orders/?status=paid", _to_ship),
-    Todo(
+TASKS = (
+    Task("to_ship", N_("Orders to ship"), "orders.read", "/admin/orders/?status=paid", _to_ship),
+    Task(
         "aftersales",
         N_("After-sales waiting for you"),
         "aftersales.read",
         "/admin/aftersales/?waiting=1",
         aftersales.count_waiting_requests,
     ),
-    Todo(
+    Task(
         "review",
         N_("Listings to review"),
         "catalog.review",
         "/admin/catalog/review",
         catalog.count_review_queue,
     ),
-    Todo(
+    Task(
         "low_stock",
         N_("Low stock"),
         "inventory.read",
@@ -95,7 +95,7 @@ async def dashboard(request: Request) -> Response:
         auth = await staff_for(request, session, None)
         if auth is None:
             return to_login(request)
-        todos = [(todo, await todo.count(session)) for todo in TODOS if auth.staff.has(todo.permission)]
+        tasks = [(task, await task.count(session)) for task in TASKS if auth.staff.has(task.permission)]
         summary = None
         if auth.staff.has(SALES_PERMISSION):
             today = clock.now().astimezone(get_settings().tz).date()
@@ -105,7 +105,7 @@ async def dashboard(request: Request) -> Response:
         request,
         "admin/dashboard.html",
         staff=auth.staff,
-        todos=todos,
+        tasks=tasks,
         permissions=permissions,
         summary=summary,
         chart=chart_data(summary, locale_of(request)) if summary else None,

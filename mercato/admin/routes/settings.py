@@ -28,7 +28,6 @@ from mercato.core.settings import get_settings
 from mercato.web.forms import FORM_ERRORS, FormProblem, Upload, read_form, read_list, validate
 from mercato.web.session import StaffSession
 from mercato.web.templates import render
-from mercato.web.uploads import decode_upload
 
 router = APIRouter(prefix="/admin/settings", include_in_schema=False)
 
@@ -130,10 +129,9 @@ async def save_profile(request: Request) -> Response:
             field: shop.check_shop_image(field=field, data=upload.data, uploader=f"staff:{auth.staff.id}")
             for field, upload in uploads.items()
         }
+        # checked first (size, type), decoded with no transaction open, then one write
+        decoded = {field: await images.decode(upload) for field, upload in checked.items()}
         async with uow() as session:
-            decoded: dict[str, images.EncodedImage] = {}
-            for field, upload in checked.items():
-                decoded[field] = await decode_upload(session, upload)
             change = await shop.update_profile(
                 session, data=data, logo=decoded.get("logo"), favicon=decoded.get("favicon")
             )
