@@ -8,6 +8,7 @@ catalog and the inventory services do the rest (levels, ledger, audit). No busin
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
@@ -103,6 +104,23 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def _with_submission(values: dict[str, str]) -> dict[str, str]:
+    """The form's values with its submission id: kept when shown again, else a fresh one."""
+    if values.get("submission", "").isalnum():
+        return values
+    return {**values, "submission": uuid.uuid4().hex}
+
+
+def _submission(auth: StaffSession, values: dict[str, str], *, part: str = "") -> str | None:
+    """The idempotency key of a receipt form's submission: the form carries a fresh random id
+    (``submission``) each time it is shown, so a double click or a resent POST books once. A form
+    shown again after a refusal keeps its id (nothing was booked under it)."""
+    submission = values.get("submission", "").strip()
+    if not submission or len(submission) > 64 or not submission.isalnum():
+        return None
+    return ":".join(filter(None, ["console", str(auth.staff.id), submission, part]))
+
+
 async def _operation_form(
     request: Request,
     auth: StaffSession,
@@ -114,6 +132,7 @@ async def _operation_form(
     async with uow(write=False) as session:
         warehouse_list = await inventory.list_warehouses(session)
     template, _fields = OPERATIONS[name]
+    values = _with_submission(values)
     return form_page(
         request,
         template,
@@ -156,7 +175,9 @@ async def _run_operation(request: Request, name: str) -> Response:
             posted = {**values, "sku_id": await _sku_id(session, values.get("sku_code", ""))}
             if name == "receive":
                 received = validate(inventory.ReceiveStock, posted, *names)
-                await inventory.receive_stock(session, data=received, actor=auth.actor)
+                await inventory.receive_stock(
+                    session, data=received, actor=auth.actor, idempotency_key=_submission(auth, values)
+                )
                 warehouse_id = received.warehouse_id
             elif name == "adjust":
                 adjustment = validate(inventory.AdjustStock, posted, *names)
@@ -238,6 +259,7 @@ async def _receive_product_page(
     """The by-product receive form: find a product, then a quantity field per SKU."""
     product: catalog.ProductRead | None = None
     skus: list[catalog.SkuRead] = []
+    values = _with_submission(values)
     async with uow(write=False) as session:
         warehouse_list = await inventory.list_warehouses(session)
         if values.get("product", "").strip():
@@ -313,7 +335,12 @@ async def receive_product(request: Request) -> Response:
                 raise _LinesRefused()
             for line in lines:
                 try:
-                    await inventory.receive_stock(session, data=line, actor=auth.actor)
+                    await inventory.receive_stock(
+                        session,
+                        data=line,
+                        actor=auth.actor,
+                        idempotency_key=_submission(auth, values, part=str(line.sku_id)),
+                    )
                 except DomainError as exc:
                     problem = problem_for(request, exc)
                     line_error = problem.fields.pop("sku_code", "")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 
 from mercato import catalog, inventory
 from mercato.api.deps import DbSession, StaffAuth, require
 from mercato.api.v1 import PREFIX
+from mercato.core.idempotency import IdempotencyKeyInvalid, IdempotencyKeyReused
 from mercato.core.pagination import InvalidCursor, Page
 from mercato.core.schemas import ReadModel
 from mercato.web.openapi import raises
@@ -23,6 +24,14 @@ OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 Limit = Annotated[int | None, Query(ge=1, le=100, description="Page size (default 20)")]
 # Not length-capped here: decode_cursor refuses a long or malformed cursor with a 400.
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A retry with the same key books nothing more and answers as the first request",
+    ),
+]
 
 
 class Transfer(ReadModel):
@@ -75,12 +84,21 @@ async def list_stock(
 
 
 @router.post("/receipts")
-@raises(catalog.SkuNotFound, inventory.WarehouseNotFound, inventory.WarehouseInactive)
+@raises(
+    catalog.SkuNotFound,
+    inventory.WarehouseNotFound,
+    inventory.WarehouseInactive,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+)
 async def receive_stock(
-    data: inventory.ReceiveStock, auth: Writer, session: DbSession
+    data: inventory.ReceiveStock, auth: Writer, session: DbSession, idempotency_key: IdempotencyKey = None
 ) -> inventory.StockRead:
-    """Book goods in: on hand goes up by the quantity."""
-    return await inventory.receive_stock(session, data=data, actor=auth.actor)
+    """Book goods in: on hand goes up by the quantity. A retry with the same Idempotency-Key
+    books nothing more and answers as the first request did."""
+    return await inventory.receive_stock(
+        session, data=data, actor=auth.actor, idempotency_key=idempotency_key
+    )
 
 
 @router.post("/adjustments")

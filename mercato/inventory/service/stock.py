@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog, identity
-from mercato.core import clock
+from mercato.core import clock, idempotency
 from mercato.core.pagination import Page, clamp_limit, encode_cursor, id_cursor
 from mercato.inventory.errors import BelowReserved, InsufficientStock, SameWarehouse, WarehouseInactive
 from mercato.inventory.models import LedgerEntry, Stock, Warehouse
@@ -63,12 +63,40 @@ async def _check_target(session: AsyncSession, sku_id: int, warehouse_id: int) -
         raise WarehouseInactive()
 
 
-async def receive_stock(session: AsyncSession, *, data: ReceiveStock, actor: identity.Actor) -> StockRead:
+RECEIPT_SCOPE = "inventory.receipt"
+
+
+async def receive_stock(
+    session: AsyncSession, *, data: ReceiveStock, actor: identity.Actor, idempotency_key: str | None = None
+) -> StockRead:
     """Goods arrived: on hand goes up.
 
+    With an ``idempotency_key`` (the API's Idempotency-Key, the console form's submission id) a
+    retry or a double submit books nothing more and returns the stock as the first booking left it.
+
     Raises:
-        SkuNotFound, WarehouseNotFound, WarehouseInactive.
+        SkuNotFound, WarehouseNotFound, WarehouseInactive, IdempotencyKeyReused (409): the key was
+        used for another receipt.
     """
+    if idempotency_key is not None:
+        stored = await idempotency.claim(
+            session, scope=RECEIPT_SCOPE, key=idempotency_key, payload=data.model_dump(mode="json")
+        )
+        if stored is not None:
+            return StockRead.model_validate(stored.body)
+    received = await _receive(session, data=data, actor=actor)
+    if idempotency_key is not None:
+        await idempotency.store_response(
+            session,
+            scope=RECEIPT_SCOPE,
+            key=idempotency_key,
+            status_code=200,
+            body=received.model_dump(mode="json"),
+        )
+    return received
+
+
+async def _receive(session: AsyncSession, *, data: ReceiveStock, actor: identity.Actor) -> StockRead:
     await _check_target(session, data.sku_id, data.warehouse_id)
     await ensure_stock_row(session, sku_id=data.sku_id, warehouse_id=data.warehouse_id)
     change = await apply_change(

@@ -145,6 +145,29 @@ async def test_a_receipt_raises_on_hand_and_is_in_the_ledger_and_the_audit_log(c
     )
 
 
+async def test_a_retried_receipt_with_its_idempotency_key_books_once(client: AsyncClient) -> None:
+    headers = await writer()
+    (sku,) = await make_skus()
+    wh = await make_warehouse()
+    body = {"sku_id": sku, "warehouse_id": wh.id, "quantity": 40, "reference": "PO-2026-002"}
+    keyed = {**headers, "Idempotency-Key": "receipt-PO-2026-002"}
+
+    first = await client.post("/api/v1/admin/inventory/receipts", json=body, headers=keyed)
+    retry = await client.post("/api/v1/admin/inventory/receipts", json=body, headers=keyed)
+    before = await counts()
+    other = await client.post(
+        "/api/v1/admin/inventory/receipts", json={**body, "quantity": 41}, headers=keyed
+    )
+
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json() == first.json()
+    assert first.json()["on_hand"] == 40
+    assert (other.status_code, other.json()["code"]) == (409, "core.idempotency_key_reused")
+    assert await counts() == before
+    ledger = (await client.get(f"/api/v1/admin/inventory/ledger?sku_id={sku}", headers=headers)).json()
+    assert [e["on_hand_delta"] for e in ledger["items"]] == [40]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

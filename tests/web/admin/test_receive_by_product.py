@@ -139,3 +139,30 @@ async def test_a_reader_cannot_receive(client: AsyncClient) -> None:
 
     assert (page.status_code, post.status_code) == (403, 403)
     assert await _counts() == before
+
+
+async def test_a_double_submit_of_the_same_form_books_once(client: AsyncClient) -> None:
+    first, second = await make_skus(2)
+    warehouse = await make_warehouse("SH-1")
+    await staff_sign_in(client, "ops@example.com", *WRITER)
+    product_id = str(await _product_id(first))
+    page = await client.get(PAGE, params={"product": product_id}, headers=EN)
+    submission = page.text.split('name="submission" value="', 1)[1].split('"', 1)[0]
+    data = {
+        "product": product_id,
+        "warehouse_id": str(warehouse.id),
+        "submission": submission,
+        f"quantity-{first}": "5",
+        f"quantity-{second}": "2",
+        "csrf_token": csrf_of(page),
+    }
+    before = await _counts()
+
+    once = await client.post(PAGE, data=data, headers=EN)
+    twice = await client.post(PAGE, data=data, headers=EN)
+    again = await client.get(PAGE, params={"product": product_id}, headers=EN)
+
+    assert (once.status_code, twice.status_code) == (303, 303)
+    assert ((await level(first, warehouse.id)).on_hand, (await level(second, warehouse.id)).on_hand) == (5, 2)
+    assert await _counts() == (before[0] + 2, before[1] + 2)
+    assert len(submission) == 32 and f'value="{submission}"' not in again.text  # a fresh form, a fresh id
