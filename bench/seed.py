@@ -38,7 +38,14 @@ WAREHOUSES = (
 CATEGORIES = 10
 CHUNK = 1_000  # products per import file (3,000 rows)
 UNITS = 1_000  # per SKU and warehouse
-ADDRESS_PROVINCES = ("上海市", "广东省", "北京市", "浙江省", "江苏省")
+#: Real (province, city, district) triples: addresses are checked against the region list.
+ADDRESS_REGIONS = (
+    ("上海市", "上海市", "黄浦区"),
+    ("广东省", "深圳市", "南山区"),
+    ("北京市", "北京市", "朝阳区"),
+    ("浙江省", "杭州市", "西湖区"),
+    ("江苏省", "南京市", "玄武区"),
+)
 
 
 def say(line: str) -> None:
@@ -227,9 +234,9 @@ async def _customers(count: int) -> list[dict[str, object]]:
                     data=identity.AddressWrite(
                         recipient=f"买家{n}",
                         phone=f"139{n:08d}",
-                        province=ADDRESS_PROVINCES[n % len(ADDRESS_PROVINCES)],
-                        city="市辖区",
-                        district="中心区",
+                        province=ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][0],
+                        city=ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][1],
+                        district=ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][2],
                         detail=f"人民路 {n} 号",
                         is_default=True,
                     ),
