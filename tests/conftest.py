@@ -104,17 +104,31 @@ _SELF_REFERENCES = {
 }
 
 
+#: One statement saying which tables hold rows: most tests touch a handful of the ~90 tables, and
+#: emptying only those is several times faster (TRUNCATE costs per table on PostgreSQL).
+_ANY_ROWS = text("SELECT " + ", ".join(f'EXISTS (SELECT 1 FROM "{n}")' for n in _TABLES))
+#: Sequences handed a value since they were last restarted: a table emptied by a rollback still
+#: has its sequence moved on, and is truncated so its ids start at 1 again (tests may rely on it).
+_USED_SEQUENCES = text("SELECT sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
+
+
 async def _empty_tables() -> None:
     database = get_database()
     async with database.engine.begin() as conn:
+        filled = [
+            n for n, has_rows in zip(_TABLES, (await conn.execute(_ANY_ROWS)).one(), strict=True) if has_rows
+        ]
         if database.is_sqlite:
-            for name in _TABLES:
+            for name in filled:
                 for column in _SELF_REFERENCES[name]:
                     await conn.execute(text(f'UPDATE "{name}" SET "{column}" = NULL'))
                 await conn.execute(text(f'DELETE FROM "{name}"'))
-        else:
+            return
+        moved = {s.removesuffix("_id_seq") for s in (await conn.execute(_USED_SEQUENCES)).scalars()}
+        dirty = [n for n in _TABLES if n in moved or n in filled]
+        if dirty:
             await conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{n}"' for n in _TABLES) + " RESTART IDENTITY CASCADE")
+                text("TRUNCATE " + ", ".join(f'"{n}"' for n in dirty) + " RESTART IDENTITY CASCADE")
             )
 
 
