@@ -9,6 +9,8 @@ seeding event, then runs the scenarios (each alone with ``--only``):
     l1  framework-free ASGI app, wrk at 64 connections          (the HTTP ceiling)
     l2  pgbench select-only and tpcb-like, 16 clients            (the database ceiling)
     r1  product list (24 a page) and product detail, wrk at 16 and 64 connections
+    r1p R1 again after 100 live promotions are made (bench/promotions.py seed-live); they stay
+        live for W1/W2 of the same run, so measure it alone: --only r1,r1p
     w1  closed-loop guest-style purchases at 8 and 32 virtual users (bench/flows.py)
     w2  flash sale: 200 buyers for 50 units, then 2,000 for 500
 
@@ -54,7 +56,7 @@ from bench import flows  # noqa: E402
 from bench.wrk import WrkResult, run_wrk  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
-SCENARIOS = ("l1", "l2", "r1", "w1", "w2")
+SCENARIOS = ("l1", "l2", "r1", "r1p", "w1", "w2")
 WEB_WORKERS = 2
 R1_CONNECTIONS = (16, 64)
 W1_USERS = (8, 32)
@@ -665,7 +667,7 @@ def main(argv: list[str] | None = None) -> None:
             say("L1: framework-free ASGI app, 2 Uvicorn workers")
             row, l1 = bench_l1(args, stack)
             rows.append(row)
-        wants_shop = args.serve or bool({"r1", "w1", "w2"} & set(args.only))
+        wants_shop = args.serve or bool({"r1", "r1p", "w1", "w2"} & set(args.only))
         needs_pg = wants_shop or "l2" in args.only
         if needs_pg:
             start_pg(stack)
@@ -732,6 +734,16 @@ def main(argv: list[str] | None = None) -> None:
                 say("R1: browse")
                 with profiled(stack, web, args.profile == "r1", args.seconds):
                     rows += bench_r1(args, base, seed, l1, meter)
+            if "r1p" in args.only:
+                say("R1 with 100 live promotions: making them")
+                subprocess.run(  # noqa: S603
+                    [str(VENV / "python"), "-m", "bench.promotions", "seed-live", "--seed", str(seed_file)],
+                    env=env,
+                    check=True,
+                    cwd=ROOT,
+                )
+                for row in bench_r1(args, base, seed, l1, meter):
+                    rows.append(Row(**(row.__dict__ | {"scenario": row.scenario + " +100 promotions"})))
             if "w1" in args.only:
                 say("W1: checkout")
                 with profiled(stack, web, args.profile == "w1", args.seconds):

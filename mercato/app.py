@@ -18,15 +18,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mercato.admin.routes import aftersales as console_aftersales_pages
+from mercato.admin.routes import campaigns as console_campaign_pages
 from mercato.admin.routes import catalog as catalog_pages
 from mercato.admin.routes import console as console_pages
 from mercato.admin.routes import content as content_pages
+from mercato.admin.routes import coupons as console_coupon_pages
 from mercato.admin.routes import customers as customer_pages
 from mercato.admin.routes import dashboard as dashboard_pages
 from mercato.admin.routes import inventory as inventory_pages
 from mercato.admin.routes import order_tools as console_order_tools
 from mercato.admin.routes import orders as console_order_pages
 from mercato.admin.routes import pickup as console_pickup_pages
+from mercato.admin.routes import promotions as console_promotion_pages
 from mercato.admin.routes import settings as settings_pages
 from mercato.admin.routes import shipping as shipping_pages
 from mercato.admin.routes import staff as staff_pages
@@ -37,6 +40,7 @@ from mercato.api.v1 import catalog as catalog_api
 from mercato.api.v1 import catalog_media as catalog_media_api
 from mercato.api.v1 import catalog_transfer as catalog_transfer_api
 from mercato.api.v1 import checkout as checkout_api
+from mercato.api.v1 import coupons as coupons_api
 from mercato.api.v1 import fulfillment as fulfillment_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
@@ -45,6 +49,7 @@ from mercato.api.v1 import messages as messages_api
 from mercato.api.v1 import orders as orders_api
 from mercato.api.v1 import payments as payments_api
 from mercato.api.v1 import pricing as pricing_api
+from mercato.api.v1 import promotions as promotions_api
 from mercato.api.v1 import shop as shop_api
 from mercato.api.v1 import staff as staff_api
 from mercato.core.db import reset_database
@@ -54,9 +59,11 @@ from mercato.core.settings import Mode, get_settings
 from mercato.storefront.routes import account as account_pages
 from mercato.storefront.routes import addresses as address_pages
 from mercato.storefront.routes import aftersales as aftersales_pages
+from mercato.storefront.routes import campaigns as campaign_pages
 from mercato.storefront.routes import cart as cart_pages
 from mercato.storefront.routes import catalog as shop_catalog_pages
 from mercato.storefront.routes import checkout as checkout_pages
+from mercato.storefront.routes import coupons as coupon_pages
 from mercato.storefront.routes import home as home_pages
 from mercato.storefront.routes import legal as legal_pages
 from mercato.storefront.routes import messages as messages_pages
@@ -146,6 +153,8 @@ def create_app() -> FastAPI:
         sandbox_gateway_pages.router,
         seo_pages.router,
         legal_pages.router,
+        coupon_pages.router,
+        campaign_pages.router,
         shop_api.router,
         content_pages.router,
         auth_api.router,
@@ -170,6 +179,8 @@ def create_app() -> FastAPI:
         catalog_media_api.router,
         catalog_transfer_api.router,
         catalog_api.admin_router,
+        promotions_api.router,
+        coupons_api.router,
         console_pages.router,
         dashboard_pages.router,
         console_order_tools.router,  # before the order pages: /orders/{number} would take its paths
@@ -182,6 +193,9 @@ def create_app() -> FastAPI:
         staff_pages.router,
         settings_pages.router,
         catalog_pages.router,
+        console_promotion_pages.router,
+        console_coupon_pages.router,
+        console_campaign_pages.router,
     ):
         app.include_router(router)
     openapi.install(app)  # problem+json responses of every operation, from the error classes

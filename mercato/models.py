@@ -14,6 +14,7 @@ from mercato.notify import models as _notify  # noqa: F401
 from mercato.orders import models as _orders  # noqa: F401
 from mercato.payments import models as _payments  # noqa: F401
 from mercato.pricing import models as _pricing  # noqa: F401
+from mercato.promotions import models as _promotions  # noqa: F401
 from mercato.shop import models as _shop  # noqa: F401
 
 metadata = Base.metadata
@@ -33,4 +34,5 @@ OWNERS = {
     "aftersales": "mercato.aftersales",
     "content": "mercato.content",
     "shop": "mercato.shop",
+    "promotions": "mercato.promotions",
 }

@@ -11,7 +11,7 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import aftersales, fulfillment, identity, inventory, orders, payments
+from mercato import aftersales, fulfillment, identity, inventory, orders, payments, promotions
 from mercato.aftersales import handlers as aftersales_handlers
 from mercato.aftersales import tasks as aftersales_tasks
 from mercato.catalog import handlers as catalog_handlers
@@ -27,6 +27,8 @@ from mercato.notify import tasks as notify_tasks
 from mercato.orders import handlers as orders_handlers
 from mercato.orders import tasks as orders_tasks
 from mercato.payments import tasks as payments_tasks
+from mercato.promotions import handlers as promotions_handlers
+from mercato.promotions import tasks as promotions_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +44,9 @@ def register() -> None:
     _ = (fulfillment_tasks.run_order_export, fulfillment_tasks.sweep_order_exports)
     _ = notify_tasks.send_emails
     _ = aftersales_tasks.check_refunds
+    _ = (promotions_tasks.run_issue, promotions_tasks.resume_issue_runs, promotions_tasks.expire_coupons)
+    _ = (promotions_tasks.remind_expiring, promotions_tasks.win_back)
+    _ = promotions_tasks.enforce_campaign_budgets
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
     events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
@@ -61,6 +66,13 @@ def register() -> None:
     events.subscribe(payments.PaymentRefunded, aftersales_handlers.on_payment_refunded)
     events.subscribe(aftersales.AftersalesDecided, notify_handlers.on_aftersales_decided)
     events.subscribe(fulfillment.PickupCodeIssued, notify_handlers.on_pickup_code_issued)
+    events.subscribe(promotions.CouponExpiring, notify_handlers.on_coupon_expiring)
+    events.subscribe(identity.CustomerRegistered, promotions_handlers.on_customer_registered)
+    events.subscribe(orders.OrderPaid, orders_handlers.on_order_paid_for_promotions)
+    events.subscribe(orders.OrderCancelled, orders_handlers.on_order_cancelled_for_promotions)
+    events.subscribe(orders.OrderClosed, orders_handlers.on_order_closed_for_promotions)
+    events.subscribe(orders.OrderDelivered, orders_handlers.on_order_delivered_for_promotions)
+    events.subscribe(payments.PaymentRefunded, orders_handlers.on_payment_refunded_for_promotions)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -12,7 +12,8 @@ Public API:
 
 Events emitted: none. Events consumed: none.
 Depends on: core, catalog (sellable SKUs), inventory (available units), pricing (the price
-calculation). Glossary: CONTEXT.md (购物车, 勾选).
+calculation), promotions (the view's promotions, best coupon and 凑单 hints).
+Glossary: CONTEXT.md (购物车, 勾选).
 """
 
 from mercato.cart.errors import (

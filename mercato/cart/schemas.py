@@ -9,6 +9,7 @@ from pydantic import Field
 
 from mercato.cart.states import CartStatus
 from mercato.core.schemas import IdInt, InputModel, ReadModel
+from mercato.promotions import AppliedDiscount, Discount, TierHint
 
 MAX_LINES = 100
 MAX_QUANTITY = 999
@@ -76,6 +77,7 @@ class CartLineView(ReadModel):
     total_amount: int
     available: int
     notices: list[Notice]
+    discounts: list[Discount] = []  # its share of each promotion and coupon, by name
 
 
 class CartView(ReadModel):
@@ -92,3 +94,6 @@ class CartView(ReadModel):
     total_amount: int
     free_shipping_gap_amount: int | None
     can_checkout: bool
+    discounts: list[AppliedDiscount] = []  # each promotion and coupon applied (goods and shipping), by name
+    coupon_saving_amount: int = 0  # what the best usable coupon takes off (checkout picks it)
+    hints: list[TierHint] = []  # 凑单: what is missing for a promotion's next tier

@@ -681,8 +681,27 @@ class SellableSku(ReadModel):
     min_order_quantity: int
     category_ids: list[int]  # the product's category and its ancestors, root first
     seller_id: int | None
+    brand_id: int | None
     image_url: str | None  # the thumbnail of its spec value's picture, else of the first image
     is_sellable: bool  # the product is on sale and the SKU active
+
+
+class CardSku(ReadModel):
+    """A sellable SKU as a product grid prices one unit of it (a ``pricing.SellableLike``; see
+    ``get_card_skus``)."""
+
+    sku_id: int
+    product_id: int
+    category_ids: list[int]  # the product's category and its ancestors, root first
+    brand_id: int | None
+    seller_id: int | None
+    price_amount: int
+    weight_grams: int
+
+    @property
+    def price_breaks(self) -> tuple[()]:
+        """None: a break starts at two units and a card prices one."""
+        return ()
 
 
 # -- storefront facets (the filter panel of a category or search page)

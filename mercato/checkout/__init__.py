@@ -15,7 +15,8 @@ For the storefront's pages: ``confirm_buy_now`` (buy-now's confirm step), ``get_
 Events consumed: ``orders.order_paid.v1``, ``orders.order_cancelled.v1``,
 ``orders.order_payment_refused.v1`` (the money is refunded: ``payments.refund_unwanted_payment``)
 (``handlers.py``).
-Depends on: core, identity (addresses), cart, inventory (stores), orders, payments.
+Depends on: core, identity (addresses), cart, inventory (stores), orders, payments, promotions (the
+coupon picked at checkout: ``coupon`` on the inputs, ``coupon_options`` on ``CheckoutQuote``).
 """
 
 from mercato.checkout.errors import EmptyCart, NoAddress

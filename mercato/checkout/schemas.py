@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, ValidationInfo
+from pydantic_core import PydanticKnownError
 
 from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders import DeliverySlot, InvoiceRequest, OrderStatus, OrderSummary
 from mercato.payments import PaymentRead
 from mercato.pricing import Delivery, PriceResult
+from mercato.promotions import AppliedDiscount, CouponOption, Gift
 
 AddressId = IdInt
 StoreId = IdInt
+
+
+def _strict_coupon(value: Any, info: ValidationInfo) -> Any:
+    """A JSON body names a coupon by a whole number, never ``"12"``, ``12.0`` or ``true``: the
+    strict numbers of ``InputModel``, which does not look inside this union (a form's text may)."""
+    as_text = bool((info.context or {}).get("text_values"))
+    if isinstance(value, bool | float) or (
+        isinstance(value, str) and value not in ("best", "none") and not as_text
+    ):
+        raise PydanticKnownError("int_type")
+    return value
+
+
+#: A wallet coupon's id, the best usable one, or none.
+CouponPick = Annotated[IdInt | Literal["best", "none"], BeforeValidator(_strict_coupon)]
 
 
 class ConfirmCheckout(InputModel):
@@ -29,6 +46,7 @@ class ConfirmCheckout(InputModel):
     delivery: Delivery = Delivery.standard
     slot_starts_at: dt.datetime | None = None
     pickup_store_id: StoreId | None = None
+    coupon: CouponPick = "best"
 
 
 class ConfirmBuyNow(ConfirmCheckout):
@@ -53,6 +71,11 @@ class CheckoutQuote(ReadModel):
     slot: DeliverySlot | None
     pickup_store_id: int | None
     price: PriceResult
+    discounts: list[AppliedDiscount] = []  # each promotion and coupon applied, by name
+    coupon_id: int | None = None  # the coupon applied ("best": the one saving most)
+    coupon_options: list[CouponOption] = []  # the customer's coupons: usable with their saving, or why not
+    coupons_blocked: bool = False  # a promotion applied does not combine with coupons
+    gifts: list[Gift] = []  # 满赠 reached: added at zero price when in stock
 
 
 class PickupStore(ReadModel):
@@ -84,6 +107,7 @@ class BuyNow(InputModel):
     delivery: Delivery = Delivery.standard
     slot_starts_at: dt.datetime | None = None
     pickup_store_id: StoreId | None = None
+    coupon: CouponPick = "best"
     invoice: InvoiceRequest | None = None
     note: Annotated[MultilineText, Field(max_length=200)] = ""
     expected_total_amount: AmountInt

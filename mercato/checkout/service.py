@@ -25,7 +25,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import cart, identity, inventory, orders, payments
+from mercato import cart, identity, inventory, orders, payments, promotions
 from mercato.checkout.errors import EmptyCart, NoAddress
 from mercato.checkout.schemas import (
     BuyNow,
@@ -72,15 +72,33 @@ def _snapshot(address: identity.AddressRead) -> orders.AddressSnapshot:
 
 
 async def confirm_checkout(
-    session: AsyncSession, *, customer_id: int, data: ConfirmCheckout
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    data: ConfirmCheckout,
+    channel: promotions.Channel = promotions.Channel.web,
 ) -> CheckoutQuote:
-    """The price of the ticked lines delivered to the chosen address.
+    """The price of the ticked lines delivered to the chosen address, with the live promotions
+    and the coupon chosen (the best usable one by default), and the customer's coupons to pick.
 
     Raises:
         EmptyCart (409), AddressNotFound (404), orders.InvalidDelivery (422), ItemUnavailable (409),
-        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now.
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now,
+        promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
+        CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
     _cart, items = await _items(session, customer_id)
+    return await _confirm(session, customer_id=customer_id, items=items, data=data, channel=channel)
+
+
+async def _confirm(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    items: list[orders.OrderItem],
+    data: ConfirmCheckout,
+    channel: promotions.Channel,
+) -> CheckoutQuote:
     address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
     choice = await orders.check_delivery(
         session,
@@ -89,19 +107,27 @@ async def confirm_checkout(
         pickup_store_id=data.pickup_store_id,
         now=clock.now(),
     )
-    price = await orders.quote_order(
+    quote = await orders.quote_order(
         session,
         items=items,
         province=address.province,
         delivery=data.delivery,
         pickup_store_id=choice.pickup_store_id,
+        customer_id=customer_id,
+        coupon=data.coupon,
+        channel=channel,
     )
     return CheckoutQuote(
         address_id=address.id,
         delivery=data.delivery,
         slot=choice.slot,
         pickup_store_id=choice.pickup_store_id,
-        price=price,
+        price=quote.result,
+        discounts=promotions.AppliedDiscount.of_quote(quote),
+        coupon_id=quote.coupon_id,
+        coupon_options=list(quote.coupon_options),
+        coupons_blocked=quote.coupons_blocked,
+        gifts=list(quote.gifts),
     )
 
 
@@ -137,12 +163,12 @@ async def delivery_fees(
     fees: dict[Delivery, Money] = {}
     for delivery in (Delivery.standard, Delivery.express, Delivery.scheduled):
         try:
-            price = await orders.quote_order(
-                session, items=items, province=address.province, delivery=delivery
+            quote = await orders.quote_order(
+                session, items=items, province=address.province, delivery=delivery, customer_id=customer_id
             )
         except DomainError:
             continue
-        fees[delivery] = Money(price.shipping_amount, price.currency)
+        fees[delivery] = Money(quote.result.shipping_amount, quote.result.currency)
     return fees
 
 
@@ -213,7 +239,12 @@ async def _result(session: AsyncSession, order: orders.OrderRead, provider: str)
 
 
 async def complete_checkout(
-    session: AsyncSession, *, customer_id: int, data: CompleteCheckout, idempotency_key: str
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    data: CompleteCheckout,
+    idempotency_key: str,
+    channel: promotions.Channel = promotions.Channel.web,
 ) -> CheckoutResult:
     """Place the order for the ticked lines and open its payment (see the module docstring).
 
@@ -222,7 +253,9 @@ async def complete_checkout(
         orders.PriceChanged (409: the total differs from ``expected_total_amount``),
         orders.UnpaidOrdersLimit / UnpaidUnitsLimit (409: too much already waits for payment),
         inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422),
-        IdempotencyKeyReused (409): the key was used for another request body.
+        IdempotencyKeyReused (409): the key was used for another request body,
+        promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
+        CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
     await _bind_key(session, action="complete", customer_id=customer_id, key=idempotency_key, data=data)
     found = await cart.find_cart(session, customer_id=customer_id, guest_token=None)
@@ -245,6 +278,8 @@ async def complete_checkout(
             invoice=data.invoice,
             note=data.note,
             expected_total_amount=data.expected_total_amount,
+            coupon=data.coupon,
+            channel=channel,
         ),
     )
     if order.status is orders.OrderStatus.pending_payment:
@@ -259,7 +294,12 @@ async def pay_url(session: AsyncSession, *, customer_id: int, payment_id: int) -
 
 
 async def buy_now(
-    session: AsyncSession, *, customer_id: int, data: BuyNow, idempotency_key: str
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    data: BuyNow,
+    idempotency_key: str,
+    channel: promotions.Channel = promotions.Channel.web,
 ) -> CheckoutResult:
     """Place an order for one SKU straight away ("立即购买"), skipping the cart; the default
     address is used unless ``address_id`` is given. Idempotent by the Idempotency-Key.
@@ -268,7 +308,9 @@ async def buy_now(
         NoAddress (409), AddressNotFound (404), orders.InvalidDelivery (422),
         orders.ItemUnavailable, orders.PriceChanged, orders.UnpaidOrdersLimit / UnpaidUnitsLimit,
         inventory.InsufficientStock / NotDeliverable / NotAtStore (409), payments.UnknownProvider (422),
-        IdempotencyKeyReused (409): the key was used for another request body.
+        IdempotencyKeyReused (409): the key was used for another request body,
+        promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
+        CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
     await _bind_key(session, action="buy_now", customer_id=customer_id, key=idempotency_key, data=data)
     if data.address_id is not None:
@@ -291,44 +333,34 @@ async def buy_now(
             invoice=data.invoice,
             note=data.note,
             expected_total_amount=data.expected_total_amount,
+            coupon=data.coupon,
+            channel=channel,
         ),
     )
     return await _result(session, order, data.provider)
 
 
 async def confirm_buy_now(
-    session: AsyncSession, *, customer_id: int, sku_id: int, quantity: int, data: ConfirmCheckout
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    sku_id: int,
+    quantity: int,
+    data: ConfirmCheckout,
+    channel: promotions.Channel = promotions.Channel.web,
 ) -> CheckoutQuote:
-    """The price of ``quantity`` of one SKU delivered to the chosen address (立即购买's confirm
-    step; place it with ``buy_now`` and this total).
+    """The price of ``quantity`` of one SKU delivered to the chosen address, with the live
+    promotions and the coupon chosen (立即购买's confirm step; place it with ``buy_now`` and this
+    total).
 
     Raises:
         AddressNotFound (404), orders.InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409),
-        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now.
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409): it cannot reach them now,
+        promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
+        CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
     items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
-    address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
-    choice = await orders.check_delivery(
-        session,
-        delivery=data.delivery,
-        slot_starts_at=data.slot_starts_at,
-        pickup_store_id=data.pickup_store_id,
-        now=clock.now(),
-    )
-    price = await orders.quote_order(
-        session,
-        items=items,
-        province=address.province,
-        delivery=data.delivery,
-        pickup_store_id=choice.pickup_store_id,
-    )
-    return CheckoutQuote(
-        address_id=address.id,
-        delivery=data.delivery,
-        slot=choice.slot,
-        pickup_store_id=choice.pickup_store_id,
-        price=price,
-    )
+    return await _confirm(session, customer_id=customer_id, items=items, data=data, channel=channel)
 
 
 SYSTEM = identity.Actor(staff_id=None, label="system")

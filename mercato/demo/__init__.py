@@ -14,6 +14,7 @@ from mercato.demo.banners import seed_banners
 from mercato.demo.catalog import seed_catalog
 from mercato.demo.content import CATEGORIES, WAREHOUSES
 from mercato.demo.orders import seed_orders
+from mercato.demo.promotions import seed_promotions
 from mercato.demo.shop import seed_shop
 from mercato.worker import register
 
@@ -131,6 +132,13 @@ async def _seed_orders(progress: Progress) -> list[str]:
     )
 
 
+async def _seed_promotions() -> list[str]:
+    """The demo campaigns, promotions and coupons, once, after the orders (so the figures of the
+    demo orders stay those of list prices)."""
+    async with uow() as session:
+        return await seed_promotions(session, shopper_phone=DEMO_CUSTOMER_PHONE)
+
+
 def _silent(_line: str) -> None:
     """Progress nobody reads."""
 
@@ -144,6 +152,7 @@ async def seed(progress: Progress = _silent) -> list[str]:
         async with uow() as session:
             created = await _seed(session)
         catalogue = await _seed_catalog(progress)
-        return created + catalogue + await _seed_banners() + profile + await _seed_orders(progress)
+        made = created + catalogue + await _seed_banners() + profile + await _seed_orders(progress)
+        return made + await _seed_promotions()
     finally:
         await reset_database()

@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, str] = {
     "aftersales.write": N_("Approve or reject after-sales requests, refund them, ship replacements"),
     "aftersales.receive": N_("Receive and grade returned goods"),
     "aftersales.arbitrate": N_("Decide after-sales disputes"),
+    "promotions.read": N_("See promotions, coupons, campaigns and their reports"),
     "promotions.write": N_("Create and edit coupons and campaigns"),
     "content.write": N_("Edit pages, banners and SEO"),
     "marketplace.manage": N_("Approve merchants and settle payouts"),

@@ -14,11 +14,12 @@ message; each event is handled once (the delivery inbox), so each writes one ema
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import aftersales, fulfillment, identity, orders, payments
+from mercato import aftersales, fulfillment, identity, orders, payments, promotions, shop
 from mercato.core import clock
 from mercato.core.events import EventEnvelope
 from mercato.notify.schemas import AccountEmailKind, MessageKind
@@ -151,6 +152,23 @@ async def on_aftersales_decided(session: AsyncSession, envelope: EventEnvelope) 
         },
         dedupe_key=f"aftersales:{event.request_id}:{stage}",
         link=f"aftersales:{event.request_id}",
+    )
+
+
+async def on_coupon_expiring(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``promotions.coupon_expiring``: remind the customer a coupon in their wallet ends soon,
+    with its end in the shop's time zone (one message per coupon)."""
+    event = envelope.event
+    assert isinstance(event, promotions.CouponExpiring)
+    tz = ZoneInfo((await shop.get_settings(session)).timezone)
+    ends = dt.datetime.fromisoformat(event.valid_until).astimezone(tz)
+    await notify_customer(
+        session,
+        customer_id=event.customer_id,
+        kind=MessageKind.coupon_expiring,
+        params={"coupon_name": event.coupon_name, "valid_until": ends.strftime("%Y-%m-%d %H:%M")},
+        dedupe_key=f"coupon:{event.coupon_id}:expiring",
+        link=f"coupon:{event.coupon_id}",
     )
 
 

@@ -20,6 +20,7 @@ class MessageKind(StrEnum):
     pickup_ready = "pickup_ready"  # a store-pickup order can be collected with its pickup code
     refund_succeeded = "refund_succeeded"  # a refund went back through the original payment
     aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
+    coupon_expiring = "coupon_expiring"  # a coupon in the wallet expires within 24 hours (promotions)
 
 
 class AccountEmailKind(StrEnum):

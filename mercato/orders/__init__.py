@@ -35,8 +35,16 @@ Public API:
 
 Events emitted: ``OrderPlaced``, ``OrderPaid``, ``OrderPaymentRefused``, ``OrderCancelled``, ``OrderShipped``,
 ``OrderDelivered``, ``OrderCompleted``, ``OrderClosed``.
-Events consumed: ``payments.payment_captured.v1`` (``handlers.on_payment_captured``).
-Depends on: core, catalog, inventory, pricing. Glossary: CONTEXT.md (订单, 子订单, 待付款).
+Placement prices through ``promotions.quote`` (the coupon: ``PlaceOrder.coupon``), stores each
+line's share of every discount by name (``OrderLineRead.discounts``) and the order's adjustments,
+locks the coupon with ``promotions.commit_to_order`` in its transaction, and adds 满赠 gifts as
+zero-price lines when in stock (else ``OrderRead.gift_unavailable``).
+
+Events consumed: ``payments.payment_captured.v1`` (``handlers.on_payment_captured``); for
+promotions (``handlers.on_*_for_promotions``): ``orders.order_paid.v1``, ``orders.order_cancelled.v1``,
+``orders.order_closed.v1`` (unpaid only), ``orders.order_delivered.v1``,
+``payments.payment_refunded.v1`` (the order's own payment: refunded so far, and whether in full).
+Depends on: core, catalog, inventory, pricing, promotions. Glossary: CONTEXT.md (订单, 子订单, 待付款).
 """
 
 from mercato.orders.delivery import check_delivery, offered_slots

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mercato.core.db import Base, BigId, IdMixin
@@ -51,6 +51,11 @@ class Order(IdMixin, Base):
     delivered_at: Mapped[dt.datetime | None]  # every sub-order has arrived; completes N days later
     closed_at: Mapped[dt.datetime | None]  # cancelled or completed
     updated_at: Mapped[dt.datetime]
+    # every applied promotion and coupon: [{source, code, name, target (lines|shipping), amount}]
+    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    coupon_id: Mapped[int | None] = mapped_column(BigId)  # the coupon locked for (then used by) the order
+    # a 满赠 gift was reached but not in stock for it: the order went without, and says so
+    gift_unavailable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SubOrder(IdMixin, Base):
@@ -96,6 +101,9 @@ class OrderLine(IdMixin, Base):
     discount_amount: Mapped[int] = mapped_column(BigInteger)
     total_amount: Mapped[int] = mapped_column(BigInteger)
     tax_amount: Mapped[int] = mapped_column(BigInteger)
+    # this line's share of each discount: [{code, name, amount}], summing to discount_amount
+    discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    is_gift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 满赠, zero price
 
 
 class OrderStatusChange(IdMixin, Base):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
 from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders.states import OrderStatus
 from mercato.pricing import Delivery
+from mercato.promotions import AppliedDiscount, Channel, Discount
 
 
 class OrderItem(InputModel):
@@ -99,6 +100,8 @@ class PlaceOrder(InputModel):
     invoice: InvoiceRequest | None = None
     note: Annotated[MultilineText, Field(max_length=200)] = ""
     expected_total_amount: AmountInt | None = None  # what the shopper confirmed; a different total is refused
+    coupon: IdInt | Literal["best", "none"] = "best"  # a wallet coupon's id, the best usable one, or none
+    channel: Channel = Channel.web  # where the shopper buys (promotions and coupons may be limited to some)
 
 
 class OrderLineRead(ReadModel):
@@ -117,6 +120,8 @@ class OrderLineRead(ReadModel):
     discount_amount: int
     total_amount: int
     tax_amount: int
+    discounts: list[Discount] = []  # its share of each promotion and coupon; sums to discount_amount
+    is_gift: bool = False  # 满赠: a gift at zero price
 
 
 class SubOrderRead(ReadModel):
@@ -191,6 +196,9 @@ class OrderRead(OrderSummary):
     shipped_at: dt.datetime | None  # the last sub-order left
     delivered_at: dt.datetime | None  # the last sub-order arrived
     closed_at: dt.datetime | None  # cancelled or completed
+    adjustments: list[AppliedDiscount] = []  # every promotion and coupon applied (goods and shipping)
+    coupon_id: int | None = None  # the coupon used (locked until paid)
+    gift_unavailable: bool = False  # a 满赠 gift was reached but out of stock: the order went without it
     sub_orders: list[SubOrderRead]
     lines: list[OrderLineRead]
     history: list[StatusChangeRead]

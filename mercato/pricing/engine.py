@@ -79,14 +79,23 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _apply_line_proposal(states: Sequence[_Line], proposal: Proposal, source: str) -> Adjustment | None:
-    keys = set(proposal.line_keys) if proposal.line_keys is not None else None
-    eligible = [s for s in states if (keys is None or s.line.key in keys) and s.remaining_amount > 0]
+def _apply_line_proposal(
+    states: Sequence[_Line], index: dict[str, int], proposal: Proposal, source: str
+) -> Adjustment | None:
+    """Take ``proposal`` off the eligible lines (``index``: line key -> position, so a proposal
+    naming one line of a big cart does not scan them all); ``None`` when nothing is left to take."""
+    if proposal.line_amounts is not None:
+        return _apply_line_amounts(states, index, proposal, source)
+    if proposal.line_keys is None:
+        eligible = [s for s in states if s.remaining_amount > 0]
+    else:
+        positions = sorted({index[k] for k in proposal.line_keys if k in index})
+        eligible = [states[i] for i in positions if states[i].remaining_amount > 0]
     room = sum(s.remaining_amount for s in eligible)
     amount = min(proposal.amount, room)
     if amount <= 0:
         return None
-    shares = allocate(amount, [s.remaining_amount for s in eligible])
+    shares = [amount] if len(eligible) == 1 else allocate(amount, [s.remaining_amount for s in eligible])
     per_line: dict[str, int] = {}
     for state, share in zip(eligible, shares, strict=True):
         state.remaining_amount -= share
@@ -98,6 +107,30 @@ def _apply_line_proposal(states: Sequence[_Line], proposal: Proposal, source: st
         reason=proposal.reason,
         target=proposal.target,
         amount=amount,
+        per_line=per_line,
+    )
+
+
+def _apply_line_amounts(
+    states: Sequence[_Line], index: dict[str, int], proposal: Proposal, source: str
+) -> Adjustment | None:
+    """A proposal naming the money off per line: each line gives at most what is left of it."""
+    assert proposal.line_amounts is not None
+    per_line: dict[str, int] = {}
+    for position in sorted(index[k] for k in proposal.line_amounts if k in index):
+        state = states[position]
+        share = min(proposal.line_amounts[state.line.key], state.remaining_amount)
+        if share > 0:
+            state.remaining_amount -= share
+            per_line[state.line.key] = share
+    if not per_line:
+        return None
+    return Adjustment(
+        source=source,
+        code=proposal.code,
+        reason=proposal.reason,
+        target=proposal.target,
+        amount=sum(per_line.values()),
         per_line=per_line,
     )
 
@@ -117,6 +150,7 @@ def calculate(
     if len({line.key for line in lines}) != len(lines):
         raise ValueError("line keys must be unique")
     states = [_Line(line) for line in lines]
+    index = {line.key: n for n, line in enumerate(lines)}
     adjustments: list[Adjustment] = []
     shipping_proposals: list[tuple[str, Proposal]] = []
     stopped = False
@@ -130,7 +164,7 @@ def calculate(
                 shipping_proposals.append((provider.name, proposal))
                 applied = True
             else:
-                adjustment = _apply_line_proposal(states, proposal, provider.name)
+                adjustment = _apply_line_proposal(states, index, proposal, provider.name)
                 applied = adjustment is not None
                 if adjustment is not None:
                     adjustments.append(adjustment)

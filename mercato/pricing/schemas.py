@@ -40,6 +40,8 @@ class SellableLike(Protocol):
     @property
     def seller_id(self) -> int | None: ...
     @property
+    def brand_id(self) -> int | None: ...
+    @property
     def price_breaks(self) -> Sequence[Any]: ...  # each with min_quantity and unit_price_amount
 
 
@@ -55,6 +57,7 @@ class LineIn(ReadModel):
     price_breaks: tuple[PriceBreakIn, ...] = ()
     weight_grams: Annotated[int, Field(ge=0)] = 0
     seller_id: int | None = None
+    brand_id: int | None = None  # for promotion targeting
 
     @classmethod
     def for_sku(cls, sku: SellableLike, *, key: str, quantity: int) -> LineIn:
@@ -72,6 +75,7 @@ class LineIn(ReadModel):
             ),
             weight_grams=sku.weight_grams,
             seller_id=sku.seller_id,
+            brand_id=sku.brand_id,
         )
 
 
@@ -146,6 +150,9 @@ class Proposal(ReadModel):
     amount: Amount  # money off wanted (capped so nothing goes below zero)
     line_keys: tuple[str, ...] | None = None  # eligible lines; None = every line
     stacking: Stacking = Stacking.stack
+    #: SKU-level prices (限时折扣): the exact money off each named line (each capped at what is left
+    #: of it) instead of ``amount`` shared over ``line_keys``; ``amount`` is then their sum.
+    line_amounts: dict[str, Annotated[int, Field(ge=0, le=10**12)]] | None = None
 
 
 class Adjustment(ReadModel):

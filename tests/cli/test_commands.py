@@ -130,7 +130,9 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
         "demo data: staff admin@example.com, role Catalog manager, role Customer service, role Auditor, "
         "customer +8613800138000, 24 products in 10 categories with stock in 3 warehouses and a pickup store,"
         " 3 home-page banners, shop profile 集市优选 with its privacy policy, terms and after-sales policy,"
-        " 6 more customers with 22 orders in every state"
+        " 6 more customers with 22 orders in every state, campaign 双12 年终盛典 running"
+        " (满减, timed discount, 第二件半价, 满 99 包邮), 新春年货节 in pre-heat, 5 coupon templates,"
+        " 50 redeemable codes, 2 coupons in the demo shopper's wallet (one expiring within a day)"
     )
     assert second.stdout.splitlines()[0] == "demo data: already present"  # no build, no steps
     assert demo_trade(tmp_path) == trade  # the second run placed nothing

@@ -3,7 +3,9 @@
 A guest's cart is identified by its token: the ``mercato_cart`` cookie (browsers; writes then
 need the X-CSRF-Token header like every cookie-authenticated write) or the ``X-Cart-Token``
 header (apps). A signed-in customer's guest cart is merged into their own on the next call.
-Every answer is the whole cart, re-priced and re-checked.
+Every answer is the whole cart, re-priced and re-checked: with the live promotions and a
+customer's best usable coupon, each discount by name (the cart's and each line's), and 凑单
+``hints`` (what is missing for a promotion's next tier).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from mercato import cart
+from mercato import cart, promotions
 from mercato.api.deps import DbSession, MaybeCustomer
 from mercato.api.v1 import PREFIX
 from mercato.core.settings import get_settings
@@ -56,7 +58,9 @@ async def _answer(
         cart_id = found.id if found else None
     if customer is not None and request.cookies.get(CART_COOKIE):
         response.delete_cookie(CART_COOKIE)  # merged into the customer's cart
-    return await cart.view_cart(session, cart_id=cart_id, locale=_locale(request))
+    return await cart.view_cart(
+        session, cart_id=cart_id, locale=_locale(request), channel=promotions.Channel.app
+    )
 
 
 async def _current_id(session: DbSession, customer: MaybeCustomer, token: str | None) -> int:

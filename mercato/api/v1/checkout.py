@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import RedirectResponse
 
-from mercato import checkout, identity, inventory, orders, payments
+from mercato import checkout, identity, inventory, orders, payments, promotions
 from mercato.api.deps import CurrentCustomer, DbSession
 from mercato.api.v1 import PREFIX
 from mercato.core.errors import NotFound
@@ -25,8 +25,19 @@ class PayPageNotReady(NotFound):
     message = "The payment page is not ready yet; try again in a moment."
 
 
+#: What a coupon chosen by id can refuse, at confirm and when placing.
+COUPON = (
+    promotions.CouponNotFound,
+    promotions.CouponUnavailable,
+    promotions.CouponExpired,
+    promotions.CouponNotYetValid,
+    promotions.CouponNotApplicable,
+    promotions.CouponsNotCombinable,
+)
+
 #: What placing an order can refuse, for the routes that place one (cart checkout and buy-now).
 PLACING = (
+    *COUPON,
     identity.AddressNotFound,
     orders.InvalidDelivery,
     orders.ItemUnavailable,
@@ -73,12 +84,18 @@ async def pickup_stores(
     inventory.NotDeliverable,
     inventory.NotAtStore,
     inventory.InsufficientStock,
+    *COUPON,
 )
 async def confirm(
     data: checkout.ConfirmCheckout, auth: CurrentCustomer, session: DbSession
 ) -> checkout.CheckoutQuote:
-    """The ticked lines priced for this address and delivery: show it, then complete with its total."""
-    return await checkout.confirm_checkout(session, customer_id=auth.customer.id, data=data)
+    """The ticked lines priced for this address and delivery with the live promotions and
+    ``coupon`` (a wallet coupon's id, ``best``: the usable one saving most, or ``none``): show it
+    with each discount by name and ``coupon_options`` (usable with their saving, or why not), then
+    complete with its total and the same ``coupon``."""
+    return await checkout.confirm_checkout(
+        session, customer_id=auth.customer.id, data=data, channel=promotions.Channel.app
+    )
 
 
 @router.post("/complete")
@@ -92,7 +109,11 @@ async def complete(
     """Place the order and open its payment. A retry (same key, or any key while the cart waits
     for this payment) returns the same order; a total other than the confirmed one is refused."""
     return await checkout.complete_checkout(
-        session, customer_id=auth.customer.id, data=data, idempotency_key=idempotency_key
+        session,
+        customer_id=auth.customer.id,
+        data=data,
+        idempotency_key=idempotency_key,
+        channel=promotions.Channel.app,
     )
 
 
@@ -106,7 +127,11 @@ async def buy_now(
 ) -> checkout.CheckoutResult:
     """立即购买: order one SKU without the cart, to the default address unless another is given."""
     return await checkout.buy_now(
-        session, customer_id=auth.customer.id, data=data, idempotency_key=idempotency_key
+        session,
+        customer_id=auth.customer.id,
+        data=data,
+        idempotency_key=idempotency_key,
+        channel=promotions.Channel.app,
     )
 
 
@@ -119,6 +144,7 @@ async def buy_now(
     inventory.NotDeliverable,
     inventory.NotAtStore,
     inventory.InsufficientStock,
+    *COUPON,
 )
 async def confirm_buy_now(
     data: checkout.ConfirmBuyNow, auth: CurrentCustomer, session: DbSession
@@ -131,6 +157,7 @@ async def confirm_buy_now(
         sku_id=data.sku_id,
         quantity=data.quantity,
         data=checkout.ConfirmCheckout.model_validate(data.model_dump(exclude={"sku_id", "quantity"})),
+        channel=promotions.Channel.app,
     )
 
 

@@ -3,7 +3,8 @@
 Every line write starts with one conditional UPDATE that touches the cart only while it is
 ``active`` (``_lock_active``): on PostgreSQL it holds the cart row until commit, so a checkout
 freezing the cart and a line change cannot interleave; a frozen cart answers ``cart.frozen``.
-Prices and stock are never stored as truth here: every read re-prices through ``pricing`` and
+Prices and stock are never stored as truth here: every read re-prices through ``promotions``
+(the live promotions and the customer's best coupon, each discount by name, and 凑单 hints) and
 re-checks stock through ``inventory``, with notices for what changed.
 """
 
@@ -16,7 +17,7 @@ import secrets
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import catalog, inventory, pricing
+from mercato import catalog, inventory, pricing, promotions
 from mercato.cart.errors import (
     CartFrozen,
     CartFull,
@@ -48,6 +49,7 @@ from mercato.core.settings import get_settings
 
 GUEST_CART_DAYS = 30
 LOW_STOCK = 10  # "only N left" below this many
+COUPON_CODE = "coupon:"  # the adjustment code of a coupon: "coupon:<coupon id>"
 
 
 def new_guest_token() -> str:
@@ -374,8 +376,15 @@ def empty_view() -> CartView:
     )
 
 
-async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) -> CartView:
-    """The cart re-priced and re-checked now, newest lines first."""
+async def view_cart(
+    session: AsyncSession,
+    *,
+    cart_id: int | None,
+    locale: str,
+    channel: promotions.Channel = promotions.Channel.web,
+) -> CartView:
+    """The cart re-priced and re-checked now, newest lines first: with the live promotions and,
+    for a customer's cart, their best usable coupon (what checkout picks by default)."""
     if cart_id is None:
         return empty_view()
     cart = await session.get(Cart, cart_id)
@@ -407,11 +416,15 @@ async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) 
             priced_in.append(price_in)
         prepared.append((line, sku, unit, notices, can_buy))
     template = await pricing.get_default_shipping_template(session)
-    result = pricing.calculate(
+    quote = await promotions.quote(
+        session,
         lines=priced_in,
-        context=pricing.PricingContext(currency=cart.currency),
+        context=pricing.PricingContext(currency=cart.currency, customer_id=cart.customer_id),
         shipping=template.template() if template is not None else None,
+        customer_id=cart.customer_id,
+        channel=channel,
     )
+    result = quote.result
     priced = {out.key: out for out in result.lines}
     views = []
     for line, sku, unit, notices, can_buy in prepared:
@@ -436,8 +449,10 @@ async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) 
                 total_amount=out.total_amount if out else unit * line.quantity,
                 available=stock.get(line.sku_id, 0),
                 notices=notices,
+                discounts=promotions.Discount.of_line(quote, str(line.id)) if out else [],
             )
         )
+    discounts = promotions.AppliedDiscount.of_quote(quote)
     return CartView(
         id=cart.id,
         status=CartStatus(cart.status),
@@ -450,6 +465,9 @@ async def view_cart(session: AsyncSession, *, cart_id: int | None, locale: str) 
         total_amount=result.total_amount,
         free_shipping_gap_amount=result.free_shipping_gap_amount,
         can_checkout=cart.status == CartStatus.active and bool(priced_in),
+        discounts=discounts,
+        coupon_saving_amount=sum(d.amount for d in discounts if d.code.startswith(COUPON_CODE)),
+        hints=list(quote.hints),
     )
 
 

@@ -61,6 +61,7 @@ async def get_sellable_skus(session: AsyncSession, *, sku_ids: Collection[int]) 
             min_order_quantity=product.min_order_quantity,
             category_ids=path_ids(path),
             seller_id=product.seller_id,
+            brand_id=product.brand_id,
             image_url=images.get(sku.id),
             is_sellable=product.status == ListingStatus.on_sale and sku.status == SkuStatus.active,
         )

@@ -31,6 +31,7 @@ SAMPLES: dict[MessageKind | AccountEmailKind, dict[str, Any]] = {
             "phone": "400-800-8888",
         },
     },
+    MessageKind.coupon_expiring: {"coupon_name": "满 200 减 30", "valid_until": "2026-12-13 23:59"},
     AccountEmailKind.register_code: {"code": "246810", "minutes": 15},
     AccountEmailKind.reset_code: {"code": "135790", "minutes": 15},
     AccountEmailKind.account_exists: {"email": "shopper@example.com"},

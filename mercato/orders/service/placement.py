@@ -3,17 +3,21 @@
 1. A retry with the same ``source_key`` returns the order already placed (unique key).
 2. The SKUs are re-read from the catalog; anything no longer sellable is refused.
 3. The delivery choice is checked (``delivery.py``: an offered slot for scheduled delivery, an
-   active store for pickup); ``pricing.calculate`` prices the items for the destination and
-   delivery with the default shipping template; if the shopper confirmed a different total, the
-   order is refused.
+   active store for pickup); ``promotions.quote`` prices the items for the destination and
+   delivery with the default shipping template, the live promotions and the coupon chosen (the
+   best usable one by default); if the shopper confirmed a different total, the order is refused.
    The customer's placements are serialised (``limits.lock_customer_placements``) and the caps on
    unpaid orders are checked (``limits.check_unpaid_limits``: unpaid orders per customer, units
    of a SKU across them), so one account cannot hoard stock with orders it never pays.
 4. ``inventory.allocate`` picks warehouses (only the store for pickup) before anything is
-   written, so a sold-out item is refused after reads only (a flash sale's many losers).
+   written, so a sold-out item is refused after reads only (a flash sale's many losers). The
+   gifts of a 满赠 promotion reached are allocated with the goods; when they cannot be (out of
+   stock here), the order goes through without them and says so (``gift_unavailable``).
 5. The order row, one sub-order per warehouse and the lines are inserted; lines carry frozen
-   titles, specs and prices, with the priced discounts and tax shared to the fen over the
-   warehouses a line was split across.
+   titles, specs and prices, with the priced discounts (by promotion and coupon: ``discounts``)
+   and tax shared to the fen over the warehouses a line was split across; gifts are lines at zero
+   price. ``promotions.commit_to_order`` then locks the coupon for the order and records the
+   redemptions (a coupon taken meanwhile by another checkout refuses the whole placement).
 6. Last, ``inventory.reserve_allocations`` holds the units with one conditional UPDATE per line
    (last, so a hot stock row stays locked only for the end of the transaction): if any line
    cannot be held the whole transaction rolls back (no order, no holds).
@@ -22,11 +26,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import catalog, inventory, pricing, shop
+from mercato import catalog, inventory, pricing, promotions, shop
 from mercato.core import clock
 from mercato.core.db import insert_ignore
 from mercato.core.events import record_event
@@ -46,6 +51,19 @@ from mercato.orders.states import OrderStatus
 HOLD_MARGIN = dt.timedelta(minutes=10)  # holds outlive the payment window; the cancel job frees them first
 
 
+class _Piece(NamedTuple):
+    """The part of an order line shipped from one warehouse (``line`` None: a gift)."""
+
+    warehouse_id: int
+    sku_id: int
+    line: pricing.LineOut | None
+    quantity: int
+    total: int
+    discount: int
+    tax: int
+    discounts: list[promotions.Discount]
+
+
 async def _existing(session: AsyncSession, source_key: str, customer_id: int) -> OrderRead | None:
     order_id = (
         await session.execute(
@@ -56,8 +74,15 @@ async def _existing(session: AsyncSession, source_key: str, customer_id: int) ->
 
 
 async def _price(
-    session: AsyncSession, *, items: list[OrderItem], province: str, delivery: pricing.Delivery
-) -> tuple[dict[int, int], dict[int, catalog.SellableSku], pricing.PriceResult]:
+    session: AsyncSession,
+    *,
+    items: list[OrderItem],
+    province: str,
+    delivery: pricing.Delivery,
+    customer_id: int | None,
+    channel: promotions.Channel,
+    coupon: promotions.CouponChoice,
+) -> tuple[dict[int, int], dict[int, catalog.SellableSku], promotions.Quote]:
     quantities: dict[int, int] = {}
     for item in items:
         quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
@@ -70,15 +95,21 @@ async def _price(
             raise ItemUnavailable(title=sku.title if sku else str(sku_id))
     settings = get_settings()
     template = await pricing.get_default_shipping_template(session)
-    priced = pricing.calculate(
+    quote = await promotions.quote(
+        session,
         lines=[
             pricing.LineIn.for_sku(skus[sku_id], key=str(sku_id), quantity=quantity)
             for sku_id, quantity in sorted(quantities.items())
         ],
-        context=pricing.PricingContext(currency=settings.currency, province=province, delivery=delivery),
+        context=pricing.PricingContext(
+            currency=settings.currency, province=province, delivery=delivery, customer_id=customer_id
+        ),
         shipping=template.template() if template is not None else None,
+        customer_id=customer_id,
+        channel=channel,
+        coupon=coupon,
     )
-    return quantities, skus, priced
+    return quantities, skus, quote
 
 
 #: Said to the shopper instead of inventory's wording, which can only name the SKU by its id.
@@ -146,20 +177,61 @@ async def quote_order(
     province: str,
     delivery: pricing.Delivery,
     pickup_store_id: int | None = None,
-) -> pricing.PriceResult:
-    """What ``place_order`` would charge for these items, destination and delivery, now (the
-    delivery details themselves are checked by ``check_delivery``), once a warehouse that
-    serves ``province`` (or the pickup store) has the units: the shopper hears that an item
-    cannot reach them when confirming, not only when placing. Nothing is held; placing checks
-    again.
+    customer_id: int | None = None,
+    coupon: promotions.CouponChoice = "best",
+    channel: promotions.Channel = promotions.Channel.web,
+) -> promotions.Quote:
+    """What ``place_order`` would charge for these items, destination and delivery, with the
+    live promotions and ``coupon`` for ``customer_id``, now (the delivery details themselves are
+    checked by ``check_delivery``), once a warehouse that serves ``province`` (or the pickup
+    store) has the units: the shopper hears that an item cannot reach them when confirming, not
+    only when placing. Nothing is held; placing checks again. The quote carries the customer's
+    coupons (``coupon_options``), the gifts reached and the 凑单 hints.
 
     Raises:
         NothingToOrder (422), ItemUnavailable (409),
-        inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409),
+        promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
+        CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): a coupon id that
+        cannot be used for this order.
     """
-    quantities, skus, priced = await _price(session, items=items, province=province, delivery=delivery)
+    quantities, skus, quote = await _price(
+        session,
+        items=items,
+        province=province,
+        delivery=delivery,
+        customer_id=customer_id,
+        channel=channel,
+        coupon=coupon,
+    )
     await _allocate(session, quantities=quantities, skus=skus, province=province, pickup_at=pickup_store_id)
-    return priced
+    return quote
+
+
+async def _gifts(
+    session: AsyncSession, quote: promotions.Quote
+) -> tuple[dict[int, int], dict[int, catalog.SellableSku]]:
+    """The gift units reached (SKU id -> units) and their SKUs; a gift no longer in the catalogue
+    is left out."""
+    units: dict[int, int] = {}
+    for gift in quote.gifts:
+        units[gift.sku_id] = units.get(gift.sku_id, 0) + gift.quantity
+    if not units:
+        return {}, {}
+    skus = await catalog.get_sellable_skus(session, sku_ids=list(units))
+    return {s: q for s, q in units.items() if s in skus}, skus
+
+
+def _take(pool: dict[int, list[list[int]]], sku_id: int, quantity: int) -> list[tuple[int, int]]:
+    """Take ``quantity`` units of ``sku_id`` from the allocated ``pool`` ([warehouse, units] per
+    SKU), first warehouses first: the (warehouse, units) parts a line ships from."""
+    parts: list[tuple[int, int]] = []
+    for part in pool[sku_id]:
+        taken = min(part[1], quantity - sum(q for _w, q in parts))
+        if taken:
+            parts.append((part[0], taken))
+            part[1] -= taken
+    return parts
 
 
 async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrder) -> OrderRead:
@@ -168,7 +240,10 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     Raises:
         InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
         UnpaidOrdersLimit / UnpaidUnitsLimit (409): the customer has too much waiting for payment,
-        inventory.NotDeliverable / NotAtStore / InsufficientStock (409).
+        inventory.NotDeliverable / NotAtStore / InsufficientStock (409),
+        promotions.CouponNotFound (404), promotions.CouponUnavailable (409: used, expired, or
+        taken by another checkout meanwhile) / CouponExpired / CouponNotYetValid /
+        CouponNotApplicable / CouponsNotCombinable (409).
     """
     existing = await _existing(session, data.source_key, customer_id)
     if existing is not None:
@@ -181,9 +256,16 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         pickup_store_id=data.pickup_store_id,
         now=now,
     )
-    quantities, skus, priced = await _price(
-        session, items=data.items, province=data.address.province, delivery=data.delivery
+    quantities, skus, quote = await _price(
+        session,
+        items=data.items,
+        province=data.address.province,
+        delivery=data.delivery,
+        customer_id=customer_id,
+        channel=data.channel,
+        coupon=data.coupon,
     )
+    priced = quote.result
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
         raise PriceChanged()
     await lock_customer_placements(session, customer_id=customer_id)
@@ -198,20 +280,37 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     )
 
     # Where the units come from, before any write: a sold-out item (the many losers of a flash
-    # sale) is refused after a few reads. Reserving below still decides, atomically.
-    try:
-        allocations = await _allocate(
-            session,
-            quantities=quantities,
-            skus=skus,
-            province=data.address.province,
-            pickup_at=choice.pickup_store_id,
-        )
-    except inventory.InsufficientStock:
-        again = await _existing(session, data.source_key, customer_id)
-        if again is not None:  # a concurrent retry of this very checkout took the last units
-            return again
-        raise
+    # sale) is refused after a few reads. Reserving below still decides, atomically. Gifts come
+    # along when the stock here has them; otherwise the order goes without (and says so).
+    gifts, gift_skus = await _gifts(session, quote)
+    allocations: list[inventory.Allocation] | None = None
+    if gifts:
+        demand = dict(quantities)
+        for sku_id, units in gifts.items():
+            demand[sku_id] = demand.get(sku_id, 0) + units
+        try:
+            allocations = await inventory.allocate(
+                session,
+                lines=[inventory.DemandLine(sku_id=s, quantity=q) for s, q in sorted(demand.items())],
+                province=data.address.province,
+                pickup_at=choice.pickup_store_id,
+            )
+        except (inventory.InsufficientStock, inventory.NotDeliverable, inventory.NotAtStore):
+            gifts = {}  # not here for this destination: the goods go alone, the shopper is told
+    if allocations is None:
+        try:
+            allocations = await _allocate(
+                session,
+                quantities=quantities,
+                skus=skus,
+                province=data.address.province,
+                pickup_at=choice.pickup_store_id,
+            )
+        except inventory.InsufficientStock:
+            again = await _existing(session, data.source_key, customer_id)
+            if again is not None:  # a concurrent retry of this very checkout took the last units
+                return again
+            raise
     pay_window = dt.timedelta(minutes=(await shop.get_settings(session)).order_pay_minutes)
     pay_by = now + pay_window
     inserted = await insert_ignore(
@@ -238,6 +337,9 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             "pay_by": pay_by,
             "placed_at": now,
             "updated_at": now,
+            "adjustments": [a.model_dump(mode="json") for a in promotions.AppliedDiscount.of_quote(quote)],
+            "coupon_id": quote.coupon_id,
+            "gift_unavailable": len(gifts) < len({g.sku_id for g in quote.gifts}),
         },
     )
     if not inserted:  # the same checkout was placed by a concurrent retry
@@ -255,17 +357,25 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     by_line = {out.key: out for out in priced.lines}
     warehouses = sorted({a.warehouse_id for a in allocations})
     goods_by_warehouse = dict.fromkeys(warehouses, 0)
-    pieces: list[tuple[int, pricing.LineOut, int, int, int, int]] = []  # wh, line, qty, total, disc, tax
+    pool: dict[int, list[list[int]]] = {}
+    for a in allocations:
+        pool.setdefault(a.sku_id, []).append([a.warehouse_id, a.quantity])
+    pieces: list[_Piece] = []
     for sku_id in sorted(quantities):
         out = by_line[str(sku_id)]
-        parts = [a for a in allocations if a.sku_id == sku_id]
-        weights = [a.quantity for a in parts]
-        totals = allocate(out.total_amount, weights)
-        discounts = allocate(out.discount_amount, weights)
+        parts = _take(pool, sku_id, quantities[sku_id])
+        weights = [q for _w, q in parts]
+        shares = [(d, allocate(d.amount, weights)) for d in promotions.Discount.of_line(quote, out.key)]
         taxes = allocate(out.tax_amount, weights)
-        for part, total, discount, tax in zip(parts, totals, discounts, taxes, strict=True):
-            pieces.append((part.warehouse_id, out, part.quantity, total, discount, tax))
-            goods_by_warehouse[part.warehouse_id] += total
+        for i, ((warehouse_id, quantity), tax) in enumerate(zip(parts, taxes, strict=True)):
+            discounts = [d.model_copy(update={"amount": split[i]}) for d, split in shares if split[i]]
+            discount = sum(d.amount for d in discounts)
+            total = out.unit_price_amount * quantity - discount
+            pieces.append(_Piece(warehouse_id, out.sku_id, out, quantity, total, discount, tax, discounts))
+            goods_by_warehouse[warehouse_id] += total
+    for sku_id in sorted(gifts):
+        for warehouse_id, quantity in _take(pool, sku_id, gifts[sku_id]):
+            pieces.append(_Piece(warehouse_id, sku_id, None, quantity, 0, 0, 0, []))
     shipping_parts = allocate(priced.shipping_amount, [goods_by_warehouse[w] for w in warehouses])
     sub_ids: dict[int, int] = {}
     for warehouse_id, shipping in zip(warehouses, shipping_parts, strict=True):
@@ -279,24 +389,26 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         session.add(sub)
         await session.flush()
         sub_ids[warehouse_id] = sub.id
-    for warehouse_id, out, quantity, total, discount, tax in pieces:
-        sku = skus[out.sku_id]
+    for piece in pieces:
+        sku = skus[piece.sku_id] if piece.line is not None else gift_skus[piece.sku_id]
         session.add(
             OrderLine(
                 order_id=order_id,
-                sub_order_id=sub_ids[warehouse_id],
-                sku_id=out.sku_id,
+                sub_order_id=sub_ids[piece.warehouse_id],
+                sku_id=piece.sku_id,
                 product_id=sku.product_id,
                 sku_code=sku.code,
                 title=sku.title,
                 spec=sku.spec,
                 image_url=sku.image_url,
-                quantity=quantity,
-                list_unit_price_amount=out.list_unit_price_amount,
-                unit_price_amount=out.unit_price_amount,
-                discount_amount=discount,
-                total_amount=total,
-                tax_amount=tax,
+                quantity=piece.quantity,
+                list_unit_price_amount=piece.line.list_unit_price_amount if piece.line else 0,
+                unit_price_amount=piece.line.unit_price_amount if piece.line else 0,
+                discount_amount=piece.discount,
+                total_amount=piece.total,
+                tax_amount=piece.tax,
+                discounts=[d.model_dump(mode="json") for d in piece.discounts],
+                is_gift=piece.line is None,
             )
         )
     session.add(
@@ -311,6 +423,11 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         )
     )
     await session.flush()
+    # The coupon is locked for this order here, in its transaction: taken meanwhile by another
+    # checkout, it refuses (CouponUnavailable) and everything above rolls back.
+    await promotions.commit_to_order(
+        session, order_id=order_id, customer_id=customer_id, quote=quote, now=now
+    )
     await record_event(
         session,
         OrderPlaced(

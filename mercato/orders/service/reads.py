@@ -26,6 +26,7 @@ from mercato.orders.service.actions import SYSTEM
 from mercato.orders.service.notes import recognise
 from mercato.orders.states import OrderStatus
 from mercato.pricing import Delivery
+from mercato.promotions import AppliedDiscount
 
 
 async def read_order(session: AsyncSession, *, order_id: int, customer_id: int | None = None) -> OrderRead:
@@ -83,6 +84,9 @@ async def read_order(session: AsyncSession, *, order_id: int, customer_id: int |
         shipped_at=order.shipped_at,
         delivered_at=order.delivered_at,
         closed_at=order.closed_at,
+        adjustments=[AppliedDiscount.model_validate(a) for a in order.adjustments],
+        coupon_id=order.coupon_id,
+        gift_unavailable=order.gift_unavailable,
         sub_orders=[SubOrderRead.model_validate(s) for s in subs],
         lines=[OrderLineRead.model_validate(line) for line in lines],
         history=[_step(h) for h in history],

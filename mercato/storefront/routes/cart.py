@@ -15,9 +15,12 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import cart, catalog
+from mercato import cart, catalog, promotions
 from mercato.core.db import uow
+from mercato.core.i18n import gettext
+from mercato.core.money import Money
 from mercato.core.settings import get_settings
+from mercato.storefront.routes.offers import channel_of, message_text
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.session import current_customer
 from mercato.web.templates import render
@@ -30,7 +33,9 @@ CART_COOKIE_DAYS = 30
 CART_PAGE = "storefront/cart/cart.html"
 CART_FRAGMENT = "storefront/cart/partials/_cart.html"
 ADDED_FRAGMENT = "storefront/cart/partials/_added.html"
+FILL_PAGE = "storefront/cart/fill.html"
 LineId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+PromotionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 # -- helpers shared with checkout and sign-in ------------------------------------------------
@@ -89,14 +94,30 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
     return render(request, template, 200 if is_htmx(request) else status_code, **context)
 
 
+def hint_texts(hints: list[promotions.TierHint], currency: str, locale: str) -> dict[int, str]:
+    """凑单 hints worded, by promotion: "再买 ¥23.00 可减 ¥30.00"."""
+    return {
+        hint.promotion_id: gettext(
+            "Add {gap} more to {reward}",
+            locale,
+            gap=Money(hint.gap_amount, currency).format(locale),
+            reward=message_text(hint.reward.message, hint.reward.params, locale),
+        )
+        for hint in hints
+    }
+
+
 async def _view(request: Request, session: AsyncSession) -> tuple[cart.CartView, Any, dict[str, Any]]:
-    """The cart, the signed-in customer (or None) and the lines' spec names."""
+    """The cart, the signed-in customer (or None), the lines' spec names and the 凑单 hints."""
     auth = await current_customer(request, session)
     customer_id = auth.customer.id if auth else None
     found = await current_cart(request, session, customer_id)
-    view = await cart.view_cart(session, cart_id=found.id if found else None, locale=locale_of(request))
+    locale = locale_of(request)
+    view = await cart.view_cart(
+        session, cart_id=found.id if found else None, locale=locale, channel=channel_of(request)
+    )
     names = await catalog.name_specs(session, specs={line.sku_id: line.spec for line in view.lines})
-    return view, auth, {"specs": names}
+    return view, auth, {"specs": names, "hints": hint_texts(view.hints, view.currency, locale)}
 
 
 async def _refused(request: Request, problem: FormProblem, line_id: int | None = None) -> Response:
@@ -137,7 +158,7 @@ async def add_to_cart(request: Request) -> Response:
             _cart_id, new_token = await cart.add_line(
                 session, customer_id=customer_id, guest_token=guest_token(request), data=data
             )
-            view = await cart.view_cart(session, cart_id=_cart_id, locale=locale)
+            view = await cart.view_cart(session, cart_id=_cart_id, locale=locale, channel=channel_of(request))
     except FORM_ERRORS as exc:
         problem = form_problem(exc, locale)
         if is_htmx(request):
@@ -151,6 +172,45 @@ async def add_to_cart(request: Request) -> Response:
     if new_token is not None:
         set_guest_cookie(response, new_token)
     return response
+
+
+@router.get("/cart/fill/{promotion_id}")
+async def fill_page(request: Request, promotion_id: PromotionId) -> Response:
+    """去凑单: in-stock products in the promotion's scope whose price fits what the cart still
+    lacks for its next tier, each added with one tap (a product with several specifications
+    links to its page instead). The gap is the cart's own, read now, never the address's."""
+    async with uow(write=False) as session:
+        view, auth, extra = await _view(request, session)
+        hint = next((h for h in view.hints if h.promotion_id == promotion_id), None)
+        fillers = (
+            await promotions.filler_products(
+                session,
+                promotion_id=promotion_id,
+                gap_amount=hint.gap_amount,
+                exclude_product_ids=[line.product_id for line in view.lines],
+            )
+            if hint is not None
+            else []
+        )
+        one_tap: dict[int, int] = {}  # product id -> the one SKU a tap adds
+        for card in fillers:
+            buyable = [
+                s
+                for s in await catalog.list_skus(session, product_id=card.id)
+                if s.status == catalog.SkuStatus.active and s.available_quantity > 0
+            ]
+            if len(buyable) == 1:
+                one_tap[card.id] = buyable[0].id
+    return render(
+        request,
+        FILL_PAGE,
+        cart=view,
+        customer=auth.customer if auth else None,
+        hint=hint,
+        hint_text=extra["hints"].get(promotion_id, ""),
+        fillers=fillers,
+        one_tap=one_tap,
+    )
 
 
 async def _cart_id(request: Request, session: AsyncSession) -> int:

@@ -20,11 +20,14 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from mercato import catalog
+from mercato import catalog, promotions
 from mercato.core.db import uow
+from mercato.core.i18n import gettext
 from mercato.core.money import Money
 from mercato.core.settings import get_settings
+from mercato.storefront.routes.coupons import claimable_cards
 from mercato.storefront.routes.home import shopper_frame
+from mercato.storefront.routes.offers import Offer, channel_of, clock_text, money_text, offers_of, shopper_id
 from mercato.storefront.routes.seo import absolute
 from mercato.web.forms import locale_of, parse_id
 from mercato.web.templates import render
@@ -173,6 +176,7 @@ async def _results(
 ) -> Response:
     async with uow(write=False) as session:
         frame = {} if _is_fragment(request) else await shopper_frame(request, session)
+        customer_id = await shopper_id(request, session, frame)
         products = await catalog.list_storefront_products(
             session,
             category_id=category_id,
@@ -189,6 +193,9 @@ async def _results(
         facets = await catalog.get_storefront_facets(
             session, category_id=category_id, query=listing.q or None
         )
+        tags = await promotions.card_tags(
+            session, cards=products.items, customer_id=customer_id, channel=channel_of(request)
+        )
     pages = max(1, -(-products.total // PAGE_SIZE))
     page_context = {
         "listing": listing,
@@ -198,6 +205,7 @@ async def _results(
         "page_numbers": _page_numbers(listing.page, min(pages, catalog.MAX_PAGE)),
         "sorts": SORTS,
         "facets": facets,
+        "offers": offers_of(tags, locale_of(request)),
         "canonical": absolute(listing.url(path, page=listing.page)),
         **context,
     }
@@ -295,8 +303,32 @@ def _label(zh: str, en: str, locale: str) -> str:
     return en if locale == "en" and en else zh
 
 
-def _picker(product: catalog.ProductDetail, locale: str) -> dict[str, Any]:
-    """What the SKU picker needs, formatted for the page's locale (embedded as JSON)."""
+def _sku_offer(offer: Offer | None, locale: str) -> dict[str, Any] | None:
+    """What the product page shows of a SKU's promotions beside the picker's price (the timed
+    price's countdown, the 券后价, the preheat price and its countdown), worded; None without."""
+    if offer is None:
+        return None
+    coupon = offer.coupon_amount
+    preheat = offer.price.preheat_price_amount
+    ends = offer.ends_in if offer.is_promoted else None
+    starts = offer.starts_in if offer.is_preheat else None
+    return {
+        "ends": ends,
+        "ends_text": clock_text(ends, locale),
+        "coupon": gettext("After coupon {price}", locale, price=money_text(coupon, locale))
+        if coupon is not None
+        else None,
+        "preheat": gettext("Coming price {price}", locale, price=money_text(preheat, locale))
+        if preheat is not None and offer.is_preheat
+        else None,
+        "starts": starts,
+        "starts_text": clock_text(starts, locale),
+    }
+
+
+def _picker(product: catalog.ProductDetail, locale: str, offers: dict[int, Offer]) -> dict[str, Any]:
+    """What the SKU picker needs, formatted for the page's locale (embedded as JSON). A SKU at a
+    timed price shows that price, its list price struck through."""
     labels = {
         (spec.code, value.value): _label(value.value, value.value_en, locale)
         for spec in product.specs
@@ -322,13 +354,17 @@ def _picker(product: catalog.ProductDetail, locale: str) -> dict[str, Any]:
                     if spec.code in sku.spec
                 ),
                 "spec": sku.spec,
-                "price": Money(sku.price_amount, sku.currency).format(locale),
-                "market": Money(sku.market_price_amount, sku.currency).format(locale)
+                "price": Money(offer.now_amount if offer else sku.price_amount, sku.currency).format(locale),
+                "market": Money(sku.price_amount, sku.currency).format(locale)
+                if offer and offer.is_promoted
+                else Money(sku.market_price_amount, sku.currency).format(locale)
                 if sku.market_price_amount and sku.market_price_amount > sku.price_amount
                 else None,
                 "stock": sku.available_quantity,
+                "offer": _sku_offer(offer, locale),
             }
             for sku in product.skus
+            for offer in [offers.get(sku.id)]
         ],
     }
 
@@ -378,18 +414,34 @@ def _structured_data(request: Request, product: catalog.ProductDetail, locale: s
 async def product_page(request: Request, slug: str) -> Response:
     if len(slug) > 120 or not SLUG.fullmatch(slug):
         raise HTTPException(status_code=404)
+    locale = locale_of(request)
     async with uow(write=False) as session:
         frame = await shopper_frame(request, session)
         product = await catalog.get_storefront_product_by_slug(session, slug=slug)
-    locale = locale_of(request)
+        # The product is cached with list prices; promotions are read now, so a price that starts
+        # or ends shows on the next request.
+        customer_id = await shopper_id(request, session, frame)
+        sellable = await catalog.get_sellable_skus(session, sku_ids=[sku.id for sku in product.skus])
+        tags = await promotions.price_tags(
+            session, skus=list(sellable.values()), customer_id=customer_id, channel=channel_of(request)
+        )
+        coupons = await claimable_cards(
+            session, customer_id=customer_id, locale=locale, product_id=product.id
+        )
     chosen = _first_choice(product)
+    offers = offers_of(tags, locale)
     return render(
         request,
         "storefront/catalog/product.html",
         **frame,
         product=product,
         chosen=chosen,
-        picker=_picker(product, locale),
+        offer=offers.get(chosen.id) if chosen else None,
+        sku_offer=_sku_offer(offers.get(chosen.id), locale) if chosen else None,
+        offers=offers,
+        coupons=coupons,
+        next_url=f"/p/{product.slug}",
+        picker=_picker(product, locale, offers),
         structured_data=_structured_data(request, product, locale),
         canonical=absolute(f"/p/{product.slug}"),
     )

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from mercato import cart, catalog, checkout, identity, orders, payments
+from mercato import cart, catalog, checkout, identity, orders, payments, promotions
 from mercato.core.db import uow
 from mercato.core.errors import DomainError, InvalidInput
 from mercato.storefront.routes.addresses import (
@@ -30,6 +30,7 @@ from mercato.storefront.routes.addresses import (
     regions_for,
 )
 from mercato.storefront.routes.cart import current_cart, forget_guest_cart
+from mercato.storefront.routes.offers import channel_of, message_text
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, parse_id, read_form, validate
 from mercato.web.html_errors import error_page
 from mercato.web.session import CustomerSession, current_customer, login_redirect
@@ -48,6 +49,16 @@ WEB_PROVIDERS = ("sandbox", "alipay", "wechatpay")
 DELIVERY_FIELDS = ("address_id", "delivery", "slot_starts_at", "pickup_store_id")
 BUY_NOW_FIELDS = ("sku_id", "quantity")
 INVOICE_FIELDS = ("kind", "title", "tax_id", "email")
+COUPON_FIELD = "coupon"  # a wallet coupon's id, "best" (the default) or "none"
+#: A coupon the shopper picked that cannot be used (any more): the review shows why, with the best.
+COUPON_ERRORS = (
+    promotions.CouponNotFound,
+    promotions.CouponUnavailable,
+    promotions.CouponExpired,
+    promotions.CouponNotYetValid,
+    promotions.CouponNotApplicable,
+    promotions.CouponsNotCombinable,
+)
 KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,100}$")
 OrderNumber = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$")]
 
@@ -136,7 +147,10 @@ async def address_step(request: Request) -> Response:
         if buy_now is None:
             found = await current_cart(request, session, auth.customer.id)
             view = await cart.view_cart(
-                session, cart_id=found.id if found else None, locale=locale_of(request)
+                session,
+                cart_id=found.id if found else None,
+                locale=locale_of(request),
+                channel=channel_of(request),
             )
             if not view.can_checkout:
                 return RedirectResponse("/cart", status_code=303)
@@ -236,18 +250,35 @@ async def delivery_step(request: Request) -> Response:
 
 
 async def _quote(
-    session: AsyncSession, auth: CustomerSession, values: dict[str, str]
+    request: Request, session: AsyncSession, auth: CustomerSession, values: dict[str, str]
 ) -> tuple[checkout.CheckoutQuote, cart.AddLine | None]:
-    """Raises: ValidationError, DomainError (the delivery, the address, the items)."""
+    """Raises: ValidationError, DomainError (the delivery, the address, the items, the coupon)."""
     buy_now = _buy_now(values)
-    data = validate(checkout.ConfirmCheckout, values, *DELIVERY_FIELDS)
+    data = validate(checkout.ConfirmCheckout, values, *DELIVERY_FIELDS, COUPON_FIELD)
+    channel = channel_of(request)
     if buy_now is not None:
         quote = await checkout.confirm_buy_now(
-            session, customer_id=auth.customer.id, sku_id=buy_now.sku_id, quantity=buy_now.quantity, data=data
+            session,
+            customer_id=auth.customer.id,
+            sku_id=buy_now.sku_id,
+            quantity=buy_now.quantity,
+            data=data,
+            channel=channel,
         )
     else:
-        quote = await checkout.confirm_checkout(session, customer_id=auth.customer.id, data=data)
+        quote = await checkout.confirm_checkout(
+            session, customer_id=auth.customer.id, data=data, channel=channel
+        )
     return quote, buy_now
+
+
+def _coupon_reasons(quote: checkout.CheckoutQuote, locale: str) -> dict[int, str]:
+    """Why each unusable coupon cannot be used here ("还差 ¥12.00"), worded, by coupon id."""
+    return {
+        option.coupon.id: message_text(option.reason.message, option.reason.params, locale)
+        for option in quote.coupon_options
+        if not option.usable and option.reason is not None
+    }
 
 
 async def _review_page(
@@ -283,6 +314,8 @@ async def _review_page(
         store=store,
         locale_en=locale_of(request) == "en",
         state=state,
+        coupon_reasons=_coupon_reasons(quote, locale_of(request)),
+        chosen_coupon=str(quote.coupon_id) if quote.coupon_id is not None else "none",
         back=f"/checkout/delivery{_query(_state(values, 'address_id', *BUY_NOW_FIELDS))}",
         values=values,
         providers=offered_providers(request),
@@ -300,8 +333,14 @@ async def review_step(request: Request) -> Response:
         auth = await _start(request, session)
         if isinstance(auth, Response):
             return auth
+        coupon_problem = None
         try:
-            quote, _buy = await _quote(session, auth, values)
+            try:
+                quote, _buy = await _quote(request, session, auth, values)
+            except COUPON_ERRORS as exc:  # the coupon picked cannot be used: why, with the best one
+                coupon_problem = form_problem(exc, locale_of(request))
+                values.pop(COUPON_FIELD, None)
+                quote, _buy = await _quote(request, session, auth, values)
         except FORM_ERRORS as exc:
             if isinstance(exc, checkout.EmptyCart):
                 return RedirectResponse("/cart", status_code=303)
@@ -309,7 +348,15 @@ async def review_step(request: Request) -> Response:
             return await _delivery_page(
                 request, session, auth, values, problem=problem, status_code=problem.status
             )
-        return await _review_page(request, session, auth, values, quote)
+        return await _review_page(
+            request,
+            session,
+            auth,
+            values,
+            quote,
+            problem=coupon_problem,
+            status_code=coupon_problem.status if coupon_problem else 200,
+        )
 
 
 # -- step 4: place the order -----------------------------------------------------------------
@@ -331,7 +378,7 @@ async def place_order(request: Request) -> Response:
         if not KEY.match(key):
             raise ReviewAgain()
         invoice = _invoice(values)
-        fields = (*DELIVERY_FIELDS, "note", "expected_total_amount", "provider")
+        fields = (*DELIVERY_FIELDS, COUPON_FIELD, "note", "expected_total_amount", "provider")
         async with uow() as session:
             auth = await _start(request, session)
             if isinstance(auth, Response):  # signed out meanwhile: back to checkout after signing in
@@ -341,13 +388,21 @@ async def place_order(request: Request) -> Response:
                 data = validate(checkout.BuyNow, values, *fields, *BUY_NOW_FIELDS)
                 data = data.model_copy(update={"invoice": invoice})
                 result = await checkout.buy_now(
-                    session, customer_id=auth.customer.id, data=data, idempotency_key=key
+                    session,
+                    customer_id=auth.customer.id,
+                    data=data,
+                    idempotency_key=key,
+                    channel=channel_of(request),
                 )
             else:
                 complete = validate(checkout.CompleteCheckout, values, *fields)
                 complete = complete.model_copy(update={"invoice": invoice})
                 result = await checkout.complete_checkout(
-                    session, customer_id=auth.customer.id, data=complete, idempotency_key=key
+                    session,
+                    customer_id=auth.customer.id,
+                    data=complete,
+                    idempotency_key=key,
+                    channel=channel_of(request),
                 )
     except FORM_ERRORS as exc:
         return await _refused(request, values, exc, locale)
@@ -368,12 +423,14 @@ async def _refused(
         values = {k: v for k, v in values.items() if k != "idempotency_key"}
         notice = problem.message
         problem = None
+    elif isinstance(exc, COUPON_ERRORS):  # taken or gone meanwhile: the review with the best one now
+        values = {k: v for k, v in values.items() if k not in {"idempotency_key", COUPON_FIELD}}
     async with uow(write=False) as session:
         auth = await _start(request, session)
         if isinstance(auth, Response):
             return auth
         try:
-            quote, _buy = await _quote(session, auth, values)
+            quote, _buy = await _quote(request, session, auth, values)
         except FORM_ERRORS as again:
             if isinstance(again, checkout.EmptyCart):
                 return RedirectResponse("/cart", status_code=303)

@@ -19,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from mercato import cart, catalog, content, orders
+from mercato import cart, catalog, content, orders, promotions
 from mercato.core.cache import get_cache
 from mercato.core.db import uow
 from mercato.core.i18n import SUPPORTED
 from mercato.core.settings import get_settings
 from mercato.storefront.routes.cart import guest_token
+from mercato.storefront.routes.offers import channel_of, offers_of
 from mercato.storefront.routes.seo import absolute
+from mercato.web.forms import locale_of
 from mercato.web.middleware import LOCALE_COOKIE
 from mercato.web.session import CustomerSession, current_customer, safe_next
 from mercato.web.templates import render
@@ -86,8 +88,15 @@ async def home(request: Request) -> Response:
             session, sort=catalog.ProductSort.newest, page_size=SHELF
         )
         best = await catalog.list_storefront_cards(session, product_ids=await _best_seller_ids(session))
-    if [p.id for p in best] == [p.id for p in newest.items]:
-        best = []  # the same list twice tells the shopper nothing
+        if [p.id for p in best] == [p.id for p in newest.items]:
+            best = []  # the same list twice tells the shopper nothing
+        customer = frame["customer"]
+        tags = await promotions.card_tags(  # both shelves at once, read now (never cached)
+            session,
+            cards=[*newest.items, *best],
+            customer_id=customer.id if customer else None,
+            channel=channel_of(request),
+        )
     return render(
         request,
         "storefront/home.html",
@@ -96,6 +105,7 @@ async def home(request: Request) -> Response:
         categories=tree,
         newest=newest.items,
         best=best,
+        offers=offers_of(tags, locale_of(request)),
         canonical=absolute("/"),
     )
 

@@ -397,10 +397,137 @@
     });
   }
 
+  // --- promotions: countdowns, the product page's offer, the coupon sheet ----------------------
+  // Seconds left of `total` counted from `since` (Date.now() when the page got them): the end is
+  // the server's, the browser only measures the time that has passed since.
+  function secondsLeft(total, since) {
+    return Math.max(0, total - Math.floor((Date.now() - since) / 1000));
+  }
+
+  function two(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // 02:13:05, or "3 days 02:13:05" (`days` holds the translated "{n} days").
+  function clockText(seconds, days) {
+    var d = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var text = two(Math.floor(rest / 3600)) + ":" + two(Math.floor((rest % 3600) / 60)) + ":" + two(rest % 60);
+    return d ? days.replace("{n}", d) + " " + text : text;
+  }
+
+  // Ticks `this.now` every second (for components whose text depends on the time passed).
+  function ticking() {
+    return {
+      since: 0,
+      now: 0,
+      timer: null,
+      init: function () {
+        var self = this;
+        this.since = this.now = Date.now();
+        this.timer = window.setInterval(function () { self.now = Date.now(); }, 1000);
+      },
+      destroy: function () {
+        window.clearInterval(this.timer);
+      },
+      left: function (seconds) {
+        return this.now >= 0 ? secondsLeft(seconds, this.since) : 0; // reads `now`: re-run each tick
+      },
+    };
+  }
+
+  function registerPromotions(Alpine) {
+    // A countdown (campaign pages): data-seconds is what the server had left, data-days the
+    // translated "{n} days".
+    Alpine.data("countdown", function () {
+      return Object.assign(ticking(), {
+        text: function () {
+          return clockText(this.left(Number(this.$el.dataset.seconds) || 0), this.$el.dataset.days);
+        },
+      });
+    });
+
+    // The product page's offer for the SKU the picker names (inside skuPicker, whose `sku()` it
+    // reads): the timed price's countdown, the 券后价, the preheat price and its countdown. Each
+    // SKU's `offer` in data-picker: {ends, coupon, preheat, starts} (seconds and worded texts).
+    Alpine.data("skuOffer", function () {
+      return Object.assign(ticking(), {
+        offer: function () {
+          var sku = this.sku();
+          return (sku && sku.offer) || {};
+        },
+        noCountdown: function () {
+          return this.offer().ends == null;
+        },
+        endsText: function () {
+          var offer = this.offer();
+          return offer.ends == null ? "" : clockText(this.left(offer.ends), this.$root.dataset.days);
+        },
+        noCoupon: function () {
+          return !this.offer().coupon;
+        },
+        couponText: function () {
+          return this.offer().coupon || "";
+        },
+        noPreheat: function () {
+          return !this.offer().preheat;
+        },
+        preheatText: function () {
+          return this.offer().preheat || "";
+        },
+        startsText: function () {
+          var offer = this.offer();
+          return offer.starts == null ? "" : clockText(this.left(offer.starts), this.$root.dataset.days);
+        },
+      });
+    });
+
+    // The product page's 领券 row (a <details>): on phones its panel is a bottom sheet (a modal
+    // dialog: focus moves in, Tab stays in, Escape or the backdrop closes it), on wider screens a
+    // popover that Escape or a click elsewhere closes. Without script it opens in place.
+    Alpine.data("couponSheet", function () {
+      return Object.assign({
+        sheet: false,
+        opened: false,
+        init: function () {
+          this.sheet = onPhone();
+        },
+        toggled: function () {
+          this.sheet = onPhone();
+          this.opened = this.$root.open;
+          if (this.sheet) lockScroll(this.opened);
+          if (this.$root.open) {
+            var panel = this.$root.querySelector(".coupon-panel");
+            this.$nextTick(function () {
+              var first = panel.querySelector("button, a[href]");
+              if (first) first.focus();
+            });
+          }
+        },
+        close: function () {
+          if (!this.$root.open) return;
+          this.$root.open = false;
+          if (this.sheet) lockScroll(false);
+          this.$root.querySelector("summary").focus();
+        },
+        closeOutside: function (event) {
+          if (event.target === this.$root && this.$root.open) this.close();
+        },
+        trap: function (event) {
+          if (this.sheet && this.$root.open) trapTab(event, this.$root.querySelector(".coupon-panel"));
+        },
+        sheetClass: function () {
+          return { "is-sheet": this.sheet };
+        },
+      }, sheetAria(function () { return this.sheet && this.opened; }, "coupon-sheet-title"));
+    });
+  }
+
   document.addEventListener("alpine:init", function () {
     register(window.Alpine);
     registerConsole(window.Alpine);
     registerShell(window.Alpine);
     registerWeChatPay(window.Alpine);
+    registerPromotions(window.Alpine);
   });
 })();

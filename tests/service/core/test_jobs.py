@@ -46,6 +46,11 @@ async def test_every_periodic_job_is_on_the_schedule() -> None:
         ("orders.complete_delivered", 3600, "orders-complete-delivered"),
         ("payments.close_expired", 60, "payments-close-expired"),
         ("payments.resume_refunds", 300, "payments-resume-refunds"),
+        ("promotions.enforce_campaign_budgets", 300, "promotions-enforce-campaign-budgets"),
+        ("promotions.expire_coupons", 600, "promotions-expire-coupons"),
+        ("promotions.remind_expiring", 900, "promotions-remind-expiring"),
+        ("promotions.resume_issue_runs", 300, "promotions-resume-issue-runs"),
+        ("promotions.win_back", 86400, "promotions-win-back"),
     ]
 
 

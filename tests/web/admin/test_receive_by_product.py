@@ -165,4 +165,5 @@ async def test_a_double_submit_of_the_same_form_books_once(client: AsyncClient) 
     assert (once.status_code, twice.status_code) == (303, 303)
     assert ((await level(first, warehouse.id)).on_hand, (await level(second, warehouse.id)).on_hand) == (5, 2)
     assert await _counts() == (before[0] + 2, before[1] + 2)
-    assert len(submission) == 32 and f'value="{submission}"' not in again.text  # a fresh form, a fresh id
+    assert len(submission) == 32
+    assert f'value="{submission}"' not in again.text  # a fresh form, a fresh id
