@@ -114,7 +114,10 @@ _USED_SEQUENCES = text("SELECT sequencename FROM pg_sequences WHERE last_value I
 
 async def _empty_tables() -> None:
     database = get_database()
-    async with database.engine.begin() as conn:
+    engine = database.engine
+    if database.is_sqlite:  # write from the first statement: a reader cannot wait to become a writer
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    async with engine.begin() as conn:
         filled = [
             n for n, has_rows in zip(_TABLES, (await conn.execute(_ANY_ROWS)).one(), strict=True) if has_rows
         ]

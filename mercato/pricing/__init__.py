@@ -3,7 +3,8 @@
 Public API:
 
 - ``calculate(lines=..., context=..., providers=..., shipping=...) -> PriceResult``: pure and
-  deterministic (see ``engine.py`` for the steps: price breaks, promotions, shipping, tax)
+  deterministic (see ``engine.py`` for the steps: price breaks, promotions, shipping, tax);
+  ``calculate_total`` gives only its total (comparing many candidates)
 - ``PromotionProvider``: the interface coupons and campaigns implement (issue "promotions"):
   ``name`` and ``propose(lines=..., context=...) -> [Proposal]``; ``LineState`` is what they see
 - ``shipping_fee`` and ``rule_for``: shipping templates (by destination, pieces or weight,
@@ -17,7 +18,7 @@ Depends on: core, identity (audit). ``calculate`` itself uses no database and no
 load what it needs.
 """
 
-from mercato.pricing.engine import LineState, PromotionProvider, calculate, unit_price
+from mercato.pricing.engine import LineState, PromotionProvider, calculate, calculate_total, unit_price
 from mercato.pricing.errors import ShippingRulesInvalid, ShippingTemplateNameTaken, ShippingTemplateNotFound
 from mercato.pricing.schemas import (
     Adjustment,
@@ -73,6 +74,7 @@ __all__ = [
     "Stacking",
     "TaxMode",
     "calculate",
+    "calculate_total",
     "create_shipping_template",
     "get_default_shipping_template",
     "get_shipping_template",

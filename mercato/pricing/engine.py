@@ -135,6 +135,90 @@ def _apply_line_amounts(
     )
 
 
+class _Settlement:
+    """Steps 1–3 of a calculation: the lines as the providers left them, the adjustments, and
+    shipping after its discounts."""
+
+    def __init__(
+        self,
+        *,
+        lines: Sequence[LineIn],
+        context: PricingContext,
+        providers: Sequence[PromotionProvider],
+        shipping: ShippingTemplate | None,
+    ) -> None:
+        if len({line.key for line in lines}) != len(lines):
+            raise ValueError("line keys must be unique")
+        states = [_Line(line) for line in lines]
+        index = {line.key: n for n, line in enumerate(lines)}
+        adjustments: list[Adjustment] = []
+        shipping_proposals: list[tuple[str, Proposal]] = []
+        stopped = False
+        for provider in providers:
+            if stopped:
+                break
+            for proposal in provider.propose(lines=states, context=context):
+                if proposal.stacking is Stacking.exclusive and (adjustments or shipping_proposals):
+                    continue
+                if proposal.target is AdjustmentTarget.shipping:
+                    shipping_proposals.append((provider.name, proposal))
+                    applied = True
+                else:
+                    adjustment = _apply_line_proposal(states, index, proposal, provider.name)
+                    applied = adjustment is not None
+                    if adjustment is not None:
+                        adjustments.append(adjustment)
+                if applied and proposal.stacking is Stacking.exclusive:
+                    stopped = True
+                    break
+
+        self.states = states
+        self.subtotal = sum(s.subtotal_amount for s in states)
+        self.goods = sum(s.remaining_amount for s in states)
+        self.fee, self.gap = shipping_fee(
+            template=shipping if states else None,  # nothing to ship, nothing to pay
+            province=context.province,
+            delivery=context.delivery,
+            goods_amount=self.goods,
+            pieces=sum(s.line.quantity for s in states),
+            grams=sum(s.line.weight_grams * s.line.quantity for s in states),
+        )
+        shipping_left = self.fee
+        for source, proposal in shipping_proposals:
+            amount = min(proposal.amount, shipping_left)
+            if amount <= 0:
+                continue
+            shipping_left -= amount
+            adjustments.append(
+                Adjustment(
+                    source=source,
+                    code=proposal.code,
+                    reason=proposal.reason,
+                    target=proposal.target,
+                    amount=amount,
+                )
+            )
+        self.shipping_left = shipping_left
+        self.adjustments = adjustments
+
+
+def calculate_total(
+    *,
+    lines: Sequence[LineIn],
+    context: PricingContext,
+    providers: Sequence[PromotionProvider] = (),
+    shipping: ShippingTemplate | None = None,
+) -> int:
+    """``calculate(...).total_amount`` without building the result: for comparing many candidate
+    providers (the best coupon) where only the total decides."""
+    done = _Settlement(lines=lines, context=context, providers=providers, shipping=shipping)
+    if context.tax_mode is TaxMode.included:
+        return done.goods + done.shipping_left
+    return (
+        done.goods + done.shipping_left + _round(Decimal(done.goods + done.shipping_left) * context.tax_rate)
+    )
+
+
 def calculate(
     *,
     lines: Sequence[LineIn],
@@ -147,56 +231,15 @@ def calculate(
     Raises:
         ValueError: duplicate line keys (a programming error, not a shopper's).
     """
-    if len({line.key for line in lines}) != len(lines):
-        raise ValueError("line keys must be unique")
-    states = [_Line(line) for line in lines]
-    index = {line.key: n for n, line in enumerate(lines)}
-    adjustments: list[Adjustment] = []
-    shipping_proposals: list[tuple[str, Proposal]] = []
-    stopped = False
-    for provider in providers:
-        if stopped:
-            break
-        for proposal in provider.propose(lines=states, context=context):
-            if proposal.stacking is Stacking.exclusive and (adjustments or shipping_proposals):
-                continue
-            if proposal.target is AdjustmentTarget.shipping:
-                shipping_proposals.append((provider.name, proposal))
-                applied = True
-            else:
-                adjustment = _apply_line_proposal(states, index, proposal, provider.name)
-                applied = adjustment is not None
-                if adjustment is not None:
-                    adjustments.append(adjustment)
-            if applied and proposal.stacking is Stacking.exclusive:
-                stopped = True
-                break
-
-    subtotal = sum(s.subtotal_amount for s in states)
-    goods = sum(s.remaining_amount for s in states)
-    fee, gap = shipping_fee(
-        template=shipping if states else None,  # nothing to ship, nothing to pay
-        province=context.province,
-        delivery=context.delivery,
-        goods_amount=goods,
-        pieces=sum(s.line.quantity for s in states),
-        grams=sum(s.line.weight_grams * s.line.quantity for s in states),
+    done = _Settlement(lines=lines, context=context, providers=providers, shipping=shipping)
+    states, adjustments = done.states, done.adjustments
+    subtotal, goods, fee, gap, shipping_left = (
+        done.subtotal,
+        done.goods,
+        done.fee,
+        done.gap,
+        done.shipping_left,
     )
-    shipping_left = fee
-    for source, proposal in shipping_proposals:
-        amount = min(proposal.amount, shipping_left)
-        if amount <= 0:
-            continue
-        shipping_left -= amount
-        adjustments.append(
-            Adjustment(
-                source=source,
-                code=proposal.code,
-                reason=proposal.reason,
-                target=proposal.target,
-                amount=amount,
-            )
-        )
 
     rate = context.tax_rate
     if context.tax_mode is TaxMode.included:

@@ -144,12 +144,12 @@ class Pricer:
         without a coupon) do not depend on the coupon, so they are replayed line by line."""
         if self._settled is None or self._settled.base is not base:
             self._settled = _Settled(base)
-        return pricing.calculate(
+        return pricing.calculate_total(
             lines=self.lines,
             context=self.context,
             providers=self.providers(self.chosen, coupon, self._settled),
             shipping=self.shipping,
-        ).total_amount
+        )
 
     def run(
         self, coupon: CouponTerms | None = None, chosen: dict[str, int] | None = None
@@ -274,7 +274,12 @@ async def quote(
     """
     at = now or clock.now()
     snapshot = await live.live_set(session, now=at)
-    facts = await customer_facts(session, customer_id=customer_id)
+    # The customer's facts cost two reads: only when a live promotion's conditions ask about them.
+    facts = (
+        await customer_facts(session, customer_id=customer_id)
+        if any(kinds.asks_about_customer(p.conditions) for p in snapshot.promotions)
+        else CustomerFacts(customer_id=customer_id)
+    )
     promotions = [p for p in snapshot.promotions if kinds.qualifies(p.conditions, facts, channel, at)]
     pricer = Pricer(lines=lines, context=context, shipping=shipping, promotions=promotions)
     base = pricer.run()

@@ -41,7 +41,6 @@ from mercato.promotions.quote import customer_facts
 from mercato.promotions.rules import kinds, live, preheat
 from mercato.promotions.schemas import (
     Channel,
-    Conditions,
     CouponKind,
     CouponRead,
     CouponSource,
@@ -79,7 +78,7 @@ async def _shown(session: AsyncSession, *, customer_id: int | None, channel: Cha
     upcoming = await preheat.coming(session, version=snapshot.version, now=now)
     facts = (
         await customer_facts(session, customer_id=customer_id)
-        if any(_needs_customer(p.conditions) for p in (*snapshot.promotions, *upcoming.promotions))
+        if any(kinds.asks_about_customer(p.conditions) for p in (*snapshot.promotions, *upcoming.promotions))
         else CustomerFacts(customer_id=customer_id)
     )
     running = [p for p in snapshot.promotions if kinds.qualifies(p.conditions, facts, channel, now)]
@@ -93,11 +92,6 @@ async def _shown(session: AsyncSession, *, customer_id: int | None, channel: Cha
         channel=channel,
         now=now,
     )
-
-
-def _needs_customer(conditions: Conditions) -> bool:
-    """Whether the conditions are checked against the customer's facts (not only the channel)."""
-    return conditions.new_customers_only or conditions.first_order_only or bool(conditions.tiers)
 
 
 async def _candidates(session: AsyncSession, *, customer_id: int | None, now: dt.datetime) -> list[Candidate]:

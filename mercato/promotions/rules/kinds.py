@@ -89,6 +89,11 @@ def scope_keys(scope: Scope, lines: Sequence[pricing.LineIn]) -> frozenset[str]:
     return frozenset(line.key for line in lines if in_scope(scope, line))
 
 
+def asks_about_customer(conditions: Conditions) -> bool:
+    """Whether ``qualifies`` reads more of the customer than their id (registration, orders, tier)."""
+    return conditions.new_customers_only or conditions.first_order_only or bool(conditions.tiers)
+
+
 def qualifies(conditions: Conditions, facts: CustomerFacts, channel: Channel, now: dt.datetime) -> bool:
     """Whether the customer (a guest when ``facts.customer_id`` is None) and channel meet the
     conditions. A guest is neither a new customer nor one placing a first order: those prices

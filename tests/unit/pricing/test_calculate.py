@@ -341,3 +341,36 @@ def test_the_same_input_always_gives_the_same_output(
     )
 
     assert first == second
+
+
+@given(lines=lines_strategy, providers=providers_strategy, context=contexts)
+def test_calculate_total_is_the_total_of_calculate(
+    lines: list[LineIn], providers: list[pricing.PromotionProvider], context: PricingContext
+) -> None:
+    full = pricing.calculate(lines=lines, context=context, providers=providers, shipping=TEMPLATE)
+
+    total = pricing.calculate_total(lines=lines, context=context, providers=providers, shipping=TEMPLATE)
+
+    assert total == full.total_amount
+
+
+def test_a_proposal_naming_each_line_takes_at_most_what_is_left_of_it() -> None:
+    lines = [line("a", 1000), line("b", 500), line("c", 800)]
+    exact = Proposal(
+        code="timed:1",
+        reason=pricing.Reason(message="timed"),
+        amount=1500,
+        line_keys=("a", "b", "zzz"),
+        line_amounts={"a": 300, "b": 1200, "zzz": 5},  # b asks for more than it has; zzz is absent
+    )
+
+    class Timed:
+        name = "timed"
+
+        def propose(self, *, lines: Sequence[pricing.LineState], context: PricingContext) -> list[Proposal]:
+            return [exact]
+
+    result = pricing.calculate(lines=lines, context=CNY, providers=[Timed()])
+
+    assert [(x.key, x.discount_amount) for x in result.lines] == [("a", 300), ("b", 500), ("c", 0)]
+    assert [(a.amount, a.per_line) for a in result.adjustments] == [(800, {"a": 300, "b": 500})]
