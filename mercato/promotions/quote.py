@@ -241,7 +241,7 @@ def _blocked(result: pricing.PriceResult, promotions: dict[int, PromotionRead]) 
 def _refusal(coupon: CouponRead, reason: pricing.Reason) -> Exception:
     """The error an explicitly chosen coupon raises for ``reason``."""
     if reason.message == coupon_terms.NOT_VALID_YET:
-        return CouponNotYetValid(valid_from=coupon.valid_from.isoformat())
+        return CouponNotYetValid(valid_from=coupon.valid_from.strftime("%Y-%m-%d %H:%M UTC"))
     if reason.message == coupon_terms.EXPIRED:
         return CouponExpired()
     if reason.message == coupon_terms.NOT_WITH_PROMOTION:

@@ -59,7 +59,7 @@ def clock_text(seconds: int | None, locale: str) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{gettext('%(days)s days', locale) % {'days': days}} {text}" if days else text
+    return f"{gettext('%(days)sd', locale) % {'days': days}} {text}" if days else text
 
 
 def money_text(amount: int, locale: str) -> str:

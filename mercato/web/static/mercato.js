@@ -408,7 +408,7 @@
     return (n < 10 ? "0" : "") + n;
   }
 
-  // 02:13:05, or "3 days 02:13:05" (`days` holds the translated "{n} days").
+  // 02:13:05, or "3d 02:13:05" (`days` holds the translated "{n}d", 3 天 in Chinese).
   function clockText(seconds, days) {
     var d = Math.floor(seconds / 86400);
     var rest = seconds % 86400;
@@ -438,7 +438,7 @@
 
   function registerPromotions(Alpine) {
     // A countdown (campaign pages): data-seconds is what the server had left, data-days the
-    // translated "{n} days".
+    // translated "{n}d".
     Alpine.data("countdown", function () {
       return Object.assign(ticking(), {
         text: function () {

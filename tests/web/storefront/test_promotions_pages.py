@@ -157,7 +157,7 @@ async def test_product_page_in_preheat_shows_the_coming_price_and_a_countdown_to
     assert text_of(page, "price-now") == "CN¥129.00"  # buying is at today's price
     skus = {sku["id"]: sku for sku in picker_of(page)["skus"]}  # type: ignore[union-attr]
     assert skus[shop.red]["offer"]["preheat"] == "Coming price CN¥89.00"
-    assert skus[shop.red]["offer"]["starts_text"] in {"1 days 03:00:00", "1 days 02:59:59"}
+    assert skus[shop.red]["offer"]["starts_text"] in {"1d 03:00:00", "1d 02:59:59"}
 
 
 # -- claiming ---------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ async def test_campaign_page_shows_its_products_and_coupons(client: AsyncClient,
     assert '<s class="price-was">CN¥129.00</s>' in page
     assert '<p class="coupon-name">618券</p>' in page
     assert "别的券" not in page
-    assert text_of(page, "countdown") in {"1 days 23:59:59", "1 days 23:59:58"}  # to its end, 2 days on
+    assert text_of(page, "countdown") in {"1d 23:59:59", "1d 23:59:58"}  # to its end, 2 days on
 
 
 async def product_of(shop: Shop) -> int:
