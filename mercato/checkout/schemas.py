@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo
-from pydantic_core import PydanticKnownError
+from pydantic import Field
 
 from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders import DeliverySlot, InvoiceRequest, OrderStatus, OrderSummary
@@ -19,19 +18,8 @@ AddressId = IdInt
 StoreId = IdInt
 
 
-def _strict_coupon(value: Any, info: ValidationInfo) -> Any:
-    """A JSON body names a coupon by a whole number, never ``"12"``, ``12.0`` or ``true``: the
-    strict numbers of ``InputModel``, which does not look inside this union (a form's text may)."""
-    as_text = bool((info.context or {}).get("text_values"))
-    if isinstance(value, bool | float) or (
-        isinstance(value, str) and value not in ("best", "none") and not as_text
-    ):
-        raise PydanticKnownError("int_type")
-    return value
-
-
 #: A wallet coupon's id, the best usable one, or none.
-CouponPick = Annotated[IdInt | Literal["best", "none"], BeforeValidator(_strict_coupon)]
+CouponPick = IdInt | Literal["best", "none"]
 
 
 class ConfirmCheckout(InputModel):

@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Integer, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -144,3 +146,35 @@ async def store_response(session: AsyncSession, *, scope: str, key: str, status_
         .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
         .values(status_code=status_code, response=body)
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def run_once(
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    model: type[M],
+    act: Callable[[], Awaitable[M]],
+    status_code: int = 200,
+) -> M:
+    """``act()`` once per ``key`` in ``scope``: a retry with the same key and ``payload`` gets the
+    answer the first call gave (stored with the effect, in the caller's transaction); without a
+    key, just ``act()``.
+
+    Raises:
+        IdempotencyKeyInvalid (422), IdempotencyKeyReused / IdempotencyInProgress (409).
+    """
+    if key is None:
+        return await act()
+    stored = await claim(session, scope=scope, key=key, payload=payload)
+    if stored is not None:
+        return model.model_validate(stored.body)
+    result = await act()
+    await store_response(
+        session, scope=scope, key=key, status_code=status_code, body=result.model_dump(mode="json")
+    )
+    return result

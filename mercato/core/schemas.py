@@ -142,10 +142,26 @@ def _unwrap(annotation: Any) -> Any:
         return annotation
 
 
-def _int_shape(annotation: Any) -> Literal["one", "each"] | None:
-    """``one`` for an integer, ``each`` for a list, set or tuple of integers, else None."""
+def _int_or_words(annotation: Any) -> frozenset[str] | None:
+    """For ``int | Literal["a", "b"]`` (an id or a few words), the words; else None."""
     base = _unwrap(annotation)
-    if base is int:
+    if get_origin(base) is not Union and get_origin(base) is not types.UnionType:
+        return None
+    args = [arg for arg in get_args(base) if arg is not type(None)]
+    ints = [arg for arg in args if _unwrap(arg) is int]
+    words = [
+        arg for arg in args if get_origin(arg) is Literal and all(isinstance(w, str) for w in get_args(arg))
+    ]
+    if len(ints) != 1 or len(ints) + len(words) != len(args):
+        return None
+    return frozenset(w for arg in words for w in get_args(arg))
+
+
+def _int_shape(annotation: Any) -> Literal["one", "each"] | None:
+    """``one`` for an integer (or an integer or one of a few words), ``each`` for a list, set or
+    tuple of integers, else None."""
+    base = _unwrap(annotation)
+    if base is int or _int_or_words(annotation) is not None:
         return "one"
     if get_origin(base) in (list, set, frozenset, tuple):
         args = [arg for arg in get_args(base) if arg is not Ellipsis]
@@ -166,6 +182,7 @@ def _mentions(annotation: Any, marker: object) -> bool:
 @dataclass(frozen=True)
 class _FieldRules:
     ints: Literal["one", "each"] | None
+    words: frozenset[str]  # the words an integer field also takes (``int | Literal[...]``)
     boolean: bool
     multiline: bool
 
@@ -179,6 +196,7 @@ def _rules_of(model: type[BaseModel]) -> dict[str, _FieldRules]:
         rules = {
             name: _FieldRules(
                 ints=_int_shape(info.annotation),
+                words=_int_or_words(info.annotation) or frozenset(),
                 boolean=_unwrap(info.annotation) is bool,
                 multiline=MULTILINE in info.metadata or _mentions(info.annotation, MULTILINE),
             )
@@ -203,7 +221,7 @@ class InputModel(BaseModel):
             return handler(value)
         if rules.ints is not None and not context.get("text_values"):
             loose = (
-                _is_loose_int(value)
+                _is_loose_int(value) and value not in rules.words
                 if rules.ints == "one"
                 else isinstance(value, list | tuple | set | frozenset) and any(map(_is_loose_int, value))
             )

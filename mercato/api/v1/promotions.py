@@ -62,23 +62,11 @@ async def _once(
     model: type[M],
     act: Callable[[], Awaitable[M]],
 ) -> M:
-    """``act()``, or — with an Idempotency-Key already used for this body by this staff member —
-    the answer it gave then (the key and the effect commit together).
-
-    Raises:
-        IdempotencyKeyInvalid (422), IdempotencyKeyReused / IdempotencyInProgress (409).
-    """
-    if key is None:
-        return await act()
+    """``act()`` once per Idempotency-Key of this staff member (``core.idempotency.run_once``)."""
     scope = f"promotions.{what}:{auth.staff.id}"
-    stored = await idempotency.claim(session, scope=scope, key=key, payload=payload)
-    if stored is not None:
-        return model.model_validate(stored.body)
-    result = await act()
-    await idempotency.store_response(
-        session, scope=scope, key=key, status_code=201, body=result.model_dump(mode="json")
+    return await idempotency.run_once(
+        session, scope=scope, key=key, payload=payload, model=model, act=act, status_code=201
     )
-    return result
 
 
 # -- promotions -------------------------------------------------------------------------------

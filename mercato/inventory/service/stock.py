@@ -78,22 +78,14 @@ async def receive_stock(
         SkuNotFound, WarehouseNotFound, WarehouseInactive, IdempotencyKeyReused (409): the key was
         used for another receipt.
     """
-    if idempotency_key is not None:
-        stored = await idempotency.claim(
-            session, scope=RECEIPT_SCOPE, key=idempotency_key, payload=data.model_dump(mode="json")
-        )
-        if stored is not None:
-            return StockRead.model_validate(stored.body)
-    received = await _receive(session, data=data, actor=actor)
-    if idempotency_key is not None:
-        await idempotency.store_response(
-            session,
-            scope=RECEIPT_SCOPE,
-            key=idempotency_key,
-            status_code=200,
-            body=received.model_dump(mode="json"),
-        )
-    return received
+    return await idempotency.run_once(
+        session,
+        scope=RECEIPT_SCOPE,
+        key=idempotency_key,
+        payload=data.model_dump(mode="json"),
+        model=StockRead,
+        act=lambda: _receive(session, data=data, actor=actor),
+    )
 
 
 async def _receive(session: AsyncSession, *, data: ReceiveStock, actor: identity.Actor) -> StockRead:

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 import types
 from collections.abc import Iterator
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types as at
 import pytest
@@ -244,3 +244,17 @@ def test_the_walk_sees_an_unbounded_integer() -> None:
         for name, info in Careless.model_fields.items()
         if _unbounded_ints(info.annotation, tuple(_constraints(info.metadata)))
     ] == ["count", "ids", "maybe"]
+
+
+Words = Literal["best", "none"]
+
+
+def test_an_id_or_a_word_takes_the_words_and_only_whole_numbers() -> None:
+    class Pick(InputModel):
+        choice: IdInt | Words = "best"
+
+    assert [Pick.model_validate({"choice": v}).choice for v in (7, "best", "none")] == [7, "best", "none"]
+    for loose in ("7", 7.0, True, "BEST"):
+        with pytest.raises(ValidationError):
+            Pick.model_validate({"choice": loose})
+    assert Pick.model_validate({"choice": "7"}, context={"text_values": True}).choice == 7  # a form's text
