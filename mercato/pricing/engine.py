@@ -69,6 +69,8 @@ class _Line:
 
 def unit_price(line: LineIn) -> int:
     """The list price, or the lowest price break the quantity reaches."""
+    if not line.price_breaks:
+        return line.unit_price_amount
     prices = [line.unit_price_amount] + [
         b.unit_price_amount for b in line.price_breaks if line.quantity >= b.min_quantity
     ]

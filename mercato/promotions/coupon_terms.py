@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from mercato import pricing
 from mercato.core.i18n import N_
-from mercato.promotions.rules.kinds import WHOLE_FEE, in_scope, money, percent_of
+from mercato.promotions.rules.kinds import WHOLE_FEE, everything, matcher, money, percent_of
 from mercato.promotions.schemas import Channel, CouponKind, CouponRead
 
 NAME = "coupons"
@@ -33,17 +33,31 @@ def code(coupon_id: int) -> str:
 
 
 def eligible_keys(coupon: CouponRead, lines: Sequence[pricing.LineIn], blocked: frozenset[str]) -> list[str]:
-    return [line.key for line in lines if line.key not in blocked and in_scope(coupon.scope, line)]
+    if everything(coupon.scope):
+        return [line.key for line in lines if line.key not in blocked]
+    takes = matcher(coupon.scope)
+    return [line.key for line in lines if line.key not in blocked and takes(line)]
 
 
 class CouponTerms:
-    """One coupon as a provider: a line proposal (amount, percent) or a shipping one."""
+    """One coupon as a provider: a line proposal (amount, percent) or a shipping one.
+
+    ``scoped``: the keys of the cart's lines in the coupon's scope when the caller has worked
+    them out already (the quote tries every wallet coupon on the same cart).
+    """
 
     name = NAME
 
-    def __init__(self, coupon: CouponRead, *, blocked: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        coupon: CouponRead,
+        *,
+        blocked: frozenset[str] = frozenset(),
+        scoped: frozenset[str] | None = None,
+    ) -> None:
         self.coupon = coupon
         self.blocked = blocked
+        self.keys = None if scoped is None else scoped - blocked
 
     def off(self, spend: int) -> int:
         """Money off goods for ``spend`` in scope (0 below the threshold)."""
@@ -61,7 +75,9 @@ class CouponTerms:
         self, *, lines: Sequence[pricing.LineState], context: pricing.PricingContext
     ) -> Sequence[pricing.Proposal]:
         coupon = self.coupon
-        keys = set(eligible_keys(coupon, [s.line for s in lines], self.blocked))
+        keys = self.keys
+        if keys is None:
+            keys = frozenset(eligible_keys(coupon, [s.line for s in lines], self.blocked))
         spend = sum(s.remaining_amount for s in lines if s.line.key in keys)
         if not keys or spend <= 0 or spend < coupon.min_spend_amount:
             return []
@@ -94,17 +110,22 @@ def why_not(
     channel: Channel,
     now: dt.datetime,
     blocked: frozenset[str] = frozenset(),
+    scoped: frozenset[str] | None = None,
 ) -> pricing.Reason | None:
     """Why ``coupon`` cannot be used on ``lines`` (``remaining``: each line's amount left after the
     promotions), or None when it can. Checked in this order: validity, channel, scope, promotions
-    that do not combine with coupons, threshold ("还差 ¥12.00")."""
+    that do not combine with coupons, threshold ("还差 ¥12.00"). ``scoped`` as for CouponTerms."""
     if now < coupon.valid_from:
         return pricing.Reason(message=NOT_VALID_YET)
     if now >= coupon.valid_until:
         return pricing.Reason(message=EXPIRED)
     if coupon.channels and channel not in coupon.channels:
         return pricing.Reason(message=NOT_ON_CHANNEL)
-    in_scope_keys = eligible_keys(coupon, lines, frozenset())
+    in_scope_keys = (
+        eligible_keys(coupon, lines, frozenset())
+        if scoped is None
+        else [line.key for line in lines if line.key in scoped]
+    )
     if not in_scope_keys:
         return pricing.Reason(message=NOTHING_ELIGIBLE)
     keys = [key for key in in_scope_keys if key not in blocked]

@@ -104,15 +104,14 @@ class Pricer:
         self.context = context
         self.shipping = shipping
         self.by_id = {p.id: p for p in promotions}
-        self._without_coupon: dict[tuple[tuple[str, int], ...], pricing.PriceResult] = {}
-        self._settled: _Settled | None = None  # the promotions' line discounts, once per base
+        self._trials: dict[tuple[tuple[str, int], ...], pricing.PriceResult] = {}
+        self._settled: _Settled | None = None  # base's line discounts, to replay with a coupon
         self.timed = kinds.TimedPrices([p for p in promotions if p.kind is PromotionKind.timed_discount])
         self.rules = [
-            kinds.rule_provider(p, kinds.scope_keys(p.scope, lines))
-            for p in promotions
-            if p.kind is not PromotionKind.timed_discount
+            kinds.rule_provider(p, lines) for p in promotions if p.kind is not PromotionKind.timed_discount
         ]
         self.chosen = self._resolve_groups()
+        self._free_shipping = {r.promotion.id: r for r in self.rules if isinstance(r, kinds.FreeShipping)}
 
     def providers(
         self,
@@ -141,23 +140,73 @@ class Pricer:
 
     def total_with(self, coupon: CouponTerms, base: pricing.PriceResult) -> int:
         """The total ``run(coupon)`` gives, cheaper: the promotions' line discounts of ``base`` (priced
-        without a coupon) do not depend on the coupon, so they are replayed line by line."""
-        if self._settled is None or self._settled.base is not base:
-            self._settled = _Settled(base)
+        without a coupon) do not depend on the coupon. Where the coupon provably leaves shipping as
+        it was, the total is worked out from ``base`` directly (see ``_shortcut``); else the
+        promotions' discounts are replayed line by line and the rest priced by the engine."""
+        shortcut = self._shortcut(coupon, base)
+        if shortcut is not None:
+            return shortcut
         return pricing.calculate_total(
             lines=self.lines,
             context=self.context,
-            providers=self.providers(self.chosen, coupon, self._settled),
+            providers=self.providers(self.chosen, coupon, self.settled(base)),
             shipping=self.shipping,
         )
+
+    def settled(self, base: pricing.PriceResult) -> _Settled:
+        if self._settled is None or self._settled.base is not base:
+            self._settled = _Settled(base)
+        return self._settled
+
+    def with_coupon(self, coupon: CouponTerms, base: pricing.PriceResult) -> pricing.PriceResult:
+        """``run(coupon)`` from ``base`` (``run()``): its promotions replayed, then the coupon and
+        shipping priced by the engine."""
+        return pricing.calculate(
+            lines=self.lines,
+            context=self.context,
+            providers=self.providers(self.chosen, coupon, self.settled(base)),
+            shipping=self.shipping,
+        )
+
+    def _shortcut(self, coupon: CouponTerms, base: pricing.PriceResult) -> int | None:
+        """``run(coupon).total_amount`` from ``base`` without the engine, or None when shipping
+        might change. With prices including tax, the coupon takes ``c`` = min(its money off the
+        in-scope goods left, those goods) off the goods; shipping stays as it was when there is
+        no shipping template, or when it was free by a 包邮 promotion whose in-scope goods stay at
+        its threshold even with all of ``c`` off them. A free-shipping coupon takes what is left
+        of the fee. The property tests hold this to the engine's answer."""
+        if self.context.tax_mode is not pricing.TaxMode.included:
+            return None
+        terms = coupon.coupon
+        keys = coupon.keys
+        if keys is None:
+            keys = frozenset(coupon_terms.eligible_keys(terms, self.lines, coupon.blocked))
+        spend = sum(line.total_amount for line in base.lines if line.key in keys)
+        if not keys or spend <= 0 or spend < terms.min_spend_amount:
+            return base.total_amount  # the coupon proposes nothing
+        if terms.kind is CouponKind.free_shipping:
+            return base.total_amount - base.shipping_amount
+        off = min(coupon.off(spend), spend)
+        if off == 0 or self.shipping is None:
+            return base.total_amount - off
+        if base.shipping_amount != 0:
+            return None
+        for adjustment in base.adjustments:
+            rule = self._free_shipping.get(kinds.promotion_id(adjustment.code) or 0)
+            if adjustment.target is not pricing.AdjustmentTarget.shipping or rule is None:
+                continue
+            in_scope = sum(line.total_amount for line in base.lines if line.key in rule.keys)
+            if in_scope - off >= rule.rule.threshold_amount:
+                return base.total_amount - off
+        return None
 
     def run(
         self, coupon: CouponTerms | None = None, chosen: dict[str, int] | None = None
     ) -> pricing.PriceResult:
         picked = self.chosen if chosen is None else chosen
         key = tuple(sorted(picked.items()))
-        if coupon is None and key in self._without_coupon:  # a group trial already priced it
-            return self._without_coupon[key]
+        if coupon is None and key in self._trials:  # an exclusion-group trial priced it already
+            return self._trials[key]
         result = pricing.calculate(
             lines=self.lines,
             context=self.context,
@@ -165,7 +214,7 @@ class Pricer:
             shipping=self.shipping,
         )
         if coupon is None:
-            self._without_coupon[key] = result
+            self._trials[key] = result
         return result
 
     def active(self) -> list[kinds.RuleProvider]:
@@ -198,27 +247,26 @@ class Pricer:
 
 
 class _Settled:
-    """Each line's discount from a result priced without a coupon, as one proposal naming them."""
+    """Steps 1 and 2 of ``base`` (priced without a coupon) replayed: each of its line adjustments
+    again as a proposal naming the money off each line. They do not depend on the coupon, and
+    applied in the same order they leave every line exactly as they left it in ``base``, so
+    pricing with a coupon does not work the promotions out again."""
 
     name = kinds.NAME
 
     def __init__(self, base: pricing.PriceResult) -> None:
         self.base = base
-        reason = pricing.Reason(message=kinds.TIMED_PRICE)  # never shown: only totals are read
-        amounts = {line.key: line.discount_amount for line in base.lines if line.discount_amount}
-        self.proposals = (
-            [
-                pricing.Proposal(
-                    code="settled",
-                    reason=reason,
-                    amount=sum(amounts.values()),
-                    line_keys=tuple(amounts),
-                    line_amounts=amounts,
-                )
-            ]
-            if amounts
-            else []
-        )
+        self.proposals = [
+            pricing.Proposal(
+                code=adjustment.code,
+                reason=adjustment.reason,
+                amount=adjustment.amount,
+                line_keys=tuple(adjustment.per_line),
+                line_amounts=adjustment.per_line,
+            )
+            for adjustment in base.adjustments
+            if adjustment.target is pricing.AdjustmentTarget.lines
+        ]
 
     def propose(
         self, *, lines: Sequence[pricing.LineState], context: pricing.PricingContext
@@ -292,7 +340,9 @@ async def quote(
 
     remaining = {line.key: line.total_amount for line in base.lines}
     options: list[CouponOption] = []
+    scoped: dict[int, frozenset[str]] = {}
     for held in wallet:
+        scoped[held.id] = frozenset(coupon_terms.eligible_keys(held, lines, frozenset()))
         reason = why_not(
             held,
             lines=lines,
@@ -301,11 +351,12 @@ async def quote(
             channel=channel,
             now=at,
             blocked=blocked,
+            scoped=scoped[held.id],
         )
         if reason is not None:
             options.append(CouponOption(coupon=held, usable=False, reason=reason))
             continue
-        total = pricer.total_with(CouponTerms(held, blocked=blocked), base)
+        total = pricer.total_with(CouponTerms(held, blocked=blocked, scoped=scoped[held.id]), base)
         options.append(CouponOption(coupon=held, usable=True, saving_amount=base.total_amount - total))
     # best first: usable by saving (then soonest to expire, lowest id: the wallet's order), then the rest
     options.sort(key=lambda o: (not o.usable, -o.saving_amount))
@@ -323,9 +374,14 @@ async def quote(
             if option.reason is not None:
                 raise _refusal(option.coupon, option.reason)
             chosen = option.coupon
-    result = pricer.run(CouponTerms(chosen, blocked=blocked)) if chosen is not None else base
+    result = (
+        pricer.with_coupon(CouponTerms(chosen, blocked=blocked, scoped=scoped[chosen.id]), base)
+        if chosen is not None
+        else base
+    )
 
     active = pricer.active()
+    timed_off = _timed_off(result, pricer)
     gifts = []
     hints = []
     for rule in active:
@@ -348,7 +404,11 @@ async def quote(
         seen = (
             amount
             if promotion.kind is PromotionKind.free_shipping
-            else _before_rules(result, pricer, rule.keys)
+            else sum(
+                line.subtotal_amount - timed_off.get(line.key, 0)
+                for line in result.lines
+                if line.key in rule.keys
+            )
         )
         found = rule.next_tier(seen, pieces, context.currency)
         if found is not None and found[0] > 0:
@@ -383,15 +443,16 @@ async def quote(
     )
 
 
-def _before_rules(result: pricing.PriceResult, pricer: Pricer, keys: frozenset[str]) -> int:
-    """The in-scope goods as an order rule sees them: after timed prices, before other rules."""
+def _timed_off(result: pricing.PriceResult, pricer: Pricer) -> dict[str, int]:
+    """Each line's timed-price discount: with its subtotal, the goods as an order rule sees them
+    (after timed prices, before other rules), which is what 凑单 hints measure."""
     timed_ids = {p.id for p in pricer.by_id.values() if p.kind is PromotionKind.timed_discount}
     timed_off: dict[str, int] = {}
     for adjustment in result.adjustments:
         if kinds.promotion_id(adjustment.code) in timed_ids:
             for key, share in adjustment.per_line.items():
                 timed_off[key] = timed_off.get(key, 0) + share
-    return sum(line.subtotal_amount - timed_off.get(line.key, 0) for line in result.lines if line.key in keys)
+    return timed_off
 
 
 async def _missing(session: AsyncSession, *, coupon_id: int, customer_id: int | None) -> None:

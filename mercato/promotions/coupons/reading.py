@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.promotions.models import Coupon, CouponTemplate
@@ -51,7 +53,9 @@ def template_read(row: CouponTemplate) -> CouponTemplateRead:
     )
 
 
-def coupon_read(row: Coupon, template: CouponTemplate) -> CouponRead:
+def coupon_read(row: Coupon | Row[Any], template: CouponTemplate | Row[Any]) -> CouponRead:
+    """A coupon with its template's terms: from the two ORM rows, or twice the same wallet-query
+    row (its columns carry the same names)."""
     return CouponRead(
         id=row.id,
         template_id=row.template_id,
@@ -74,6 +78,28 @@ def coupon_read(row: Coupon, template: CouponTemplate) -> CouponRead:
     )
 
 
+_WALLET_COLUMNS = (
+    Coupon.id,
+    Coupon.template_id,
+    Coupon.customer_id,
+    CouponTemplate.name,
+    CouponTemplate.kind,
+    CouponTemplate.amount_off,
+    CouponTemplate.percent_off,
+    CouponTemplate.max_discount_amount,
+    CouponTemplate.min_spend_amount,
+    CouponTemplate.scope,
+    CouponTemplate.channels,
+    Coupon.status,
+    Coupon.source,
+    Coupon.valid_from,
+    Coupon.valid_until,
+    Coupon.issued_at,
+    Coupon.order_id,
+    Coupon.used_at,
+)
+
+
 async def wallet_rows(
     session: AsyncSession,
     *,
@@ -82,15 +108,29 @@ async def wallet_rows(
     valid_at: dt.datetime | None = None,
 ) -> list[CouponRead]:
     """The customer's coupons (in ``statuses``; valid at ``valid_at`` when given), soonest-expiring
-    first: one query."""
+    first: one query for the columns a CouponRead needs (no ORM objects: every cart price reads
+    the wallet, so it stays light)."""
+    params: dict[str, object] = {"customer_id": customer_id}
+    if statuses is not None:
+        params["statuses"] = [str(s) for s in statuses]
+    if valid_at is not None:
+        params["valid_at"] = valid_at
+    query = _wallet_query(statuses is not None, valid_at is not None)
+    return [coupon_read(row, row) for row in (await session.execute(query, params)).all()]
+
+
+@cache
+def _wallet_query(by_status: bool, by_validity: bool) -> Select[Any]:
+    """The wallet statement, built once per shape (building it costs more than running it)."""
     query = (
-        select(Coupon, CouponTemplate)
+        select(*_WALLET_COLUMNS)
         .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-        .where(Coupon.customer_id == customer_id)
+        .where(Coupon.customer_id == bindparam("customer_id"))
         .order_by(Coupon.valid_until, Coupon.id)
     )
-    if statuses is not None:
-        query = query.where(Coupon.status.in_([str(s) for s in statuses]))
-    if valid_at is not None:
-        query = query.where(Coupon.valid_from <= valid_at, Coupon.valid_until > valid_at)
-    return [coupon_read(c, t) for c, t in (await session.execute(query)).all()]
+    if by_status:
+        query = query.where(Coupon.status.in_(bindparam("statuses", expanding=True)))
+    if by_validity:
+        at = bindparam("valid_at", type_=Coupon.__table__.c.valid_from.type)
+        query = query.where(Coupon.valid_from <= at, Coupon.valid_until > at)
+    return query

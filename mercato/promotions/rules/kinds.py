@@ -9,7 +9,7 @@ message id (marked with ``N_``) with money formatted into the parameters.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from mercato import pricing
@@ -70,6 +70,34 @@ def fold(percent_off: int) -> str:
     return str(tenths // 10) if tenths % 10 == 0 else f"{tenths / 10:g}"
 
 
+def everything(scope: Scope) -> bool:
+    """Whether ``scope`` takes every line (all goods, nothing excluded)."""
+    return scope.all_goods and not scope.exclude_product_ids and not scope.exclude_sku_ids
+
+
+def matcher(scope: Scope) -> Callable[[pricing.LineIn], bool]:
+    """``in_scope`` for one scope over many lines: the named ids as sets, built once."""
+    if everything(scope):
+        return lambda line: True
+    excluded_products, excluded_skus = frozenset(scope.exclude_product_ids), frozenset(scope.exclude_sku_ids)
+    if scope.all_goods:
+        return lambda line: line.product_id not in excluded_products and line.sku_id not in excluded_skus
+    skus, products = frozenset(scope.sku_ids), frozenset(scope.product_ids)
+    brands, categories = frozenset(scope.brand_ids), frozenset(scope.category_ids)
+
+    def named(line: pricing.LineIn) -> bool:
+        if line.product_id in excluded_products or line.sku_id in excluded_skus:
+            return False
+        return (
+            line.sku_id in skus
+            or line.product_id in products
+            or (line.brand_id is not None and line.brand_id in brands)
+            or not categories.isdisjoint(line.category_ids)
+        )
+
+    return named
+
+
 def in_scope(scope: Scope, line: pricing.LineIn) -> bool:
     """Whether ``line`` is in ``scope``: exclusions win, then everything or what is named (a line
     carries its category's ancestors, so a category names its descendants)."""
@@ -83,10 +111,6 @@ def in_scope(scope: Scope, line: pricing.LineIn) -> bool:
         or (line.brand_id is not None and line.brand_id in scope.brand_ids)
         or any(c in scope.category_ids for c in line.category_ids)
     )
-
-
-def scope_keys(scope: Scope, lines: Sequence[pricing.LineIn]) -> frozenset[str]:
-    return frozenset(line.key for line in lines if in_scope(scope, line))
 
 
 def asks_about_customer(conditions: Conditions) -> bool:
@@ -134,6 +158,9 @@ class TimedPrices:
     name = NAME
 
     def __init__(self, promotions: Sequence[PromotionRead]) -> None:
+        # the last cart priced and its proposals: timed prices run first, on the lines as they
+        # came in, so a quote pricing one cart several times works them out once
+        self._last: tuple[list[pricing.LineIn], Sequence[pricing.Proposal]] | None = None
         self.items: dict[int, list[tuple[PromotionRead, TimedItem]]] = {}
         for promotion in promotions:
             assert isinstance(promotion.rule, TimedDiscountRule)
@@ -155,6 +182,20 @@ class TimedPrices:
     def propose(
         self, *, lines: Sequence[pricing.LineState], context: pricing.PricingContext
     ) -> Sequence[pricing.Proposal]:
+        cart = [state.line for state in lines]
+        last = self._last
+        if (
+            last is not None
+            and len(last[0]) == len(cart)
+            and all(a is b for a, b in zip(last[0], cart, strict=True))
+            and all(state.remaining_amount == state.subtotal_amount for state in lines)
+        ):
+            return last[1]
+        proposals = self._propose(lines)
+        self._last = (cart, proposals)
+        return proposals
+
+    def _propose(self, lines: Sequence[pricing.LineState]) -> Sequence[pricing.Proposal]:
         by_promotion: dict[int, dict[str, int]] = {}
         for state in lines:
             found = self.best(state.line)
@@ -178,24 +219,38 @@ class TimedPrices:
 
 
 class RuleProvider:
-    """A promotion with its in-scope line keys (worked out once per quote)."""
+    """A promotion with its in-scope lines of one cart, worked out once per quote: their keys, and
+    their positions in the cart, so a rule over three lines of a fifty-line cart reads three."""
 
     name = NAME
 
-    def __init__(self, promotion: PromotionRead, keys: frozenset[str]) -> None:
+    def __init__(self, promotion: PromotionRead, lines: Sequence[pricing.LineIn]) -> None:
         self.promotion = promotion
-        self.keys = keys
+        self.size = len(lines)
+        scope = promotion.scope
+        if everything(scope):
+            self.positions = tuple(range(len(lines)))
+        else:
+            takes = matcher(scope)
+            self.positions = tuple(n for n, line in enumerate(lines) if takes(line))
+        self.keys = frozenset(lines[n].key for n in self.positions)
+
+    def in_scope_states(self, lines: Sequence[pricing.LineState]) -> Sequence[pricing.LineState]:
+        """The engine's states of the in-scope lines (it keeps the cart's order)."""
+        if len(lines) != self.size:  # not the cart it was made for: look each line up
+            return [state for state in lines if state.line.key in self.keys]
+        return [lines[n] for n in self.positions]
 
     def spend(self, lines: Sequence[pricing.LineState]) -> tuple[int, int, tuple[str, ...]]:
         """In-scope remaining amount, pieces, and the keys of the lines with something left."""
         amount = pieces = 0
         keys = []
-        for state in lines:
-            if state.line.key in self.keys:
-                amount += state.remaining_amount
-                pieces += state.line.quantity
-                if state.remaining_amount > 0:
-                    keys.append(state.line.key)
+        for state in self.in_scope_states(lines):
+            left = state.remaining_amount
+            amount += left
+            pieces += state.line.quantity
+            if left > 0:
+                keys.append(state.line.key)
         return amount, pieces, tuple(keys)
 
     def propose(
@@ -330,7 +385,7 @@ class FullDiscount(RuleProvider):
 
 class NthDiscount(RuleProvider):
     """第 N 件 X 折: per in-scope line, every nth unit at percent off its unit price as it stands
-    (after timed prices): one line-targeted proposal per line."""
+    (after timed prices): one proposal naming the money off each line."""
 
     @property
     def rule(self) -> NthDiscountRule:
@@ -345,18 +400,29 @@ class NthDiscount(RuleProvider):
             message=NTH_ITEM_PERCENT,
             params={"percent": f"{rule.percent_off}%", "nth": rule.nth, "fold": fold(rule.percent_off)},
         )
-        proposals = []
-        for state in lines:
+        amounts: dict[str, int] = {}
+        for state in self.in_scope_states(lines):
             quantity = state.line.quantity
             units = quantity // rule.nth
-            if state.line.key not in self.keys or not units or state.remaining_amount <= 0:
+            if not units or state.remaining_amount <= 0:
                 continue
             # units x (remaining / quantity) x percent / 100, rounded half up, in integers
             amount = (2 * state.remaining_amount * units * rule.percent_off + 100 * quantity) // (
                 200 * quantity
             )
-            proposals.extend(self.proposal(amount, (state.line.key,), reason))
-        return proposals
+            if amount > 0:
+                amounts[state.line.key] = amount
+        if not amounts:
+            return []
+        return [
+            pricing.Proposal(
+                code=code(self.promotion.id),
+                reason=reason,
+                amount=sum(amounts.values()),
+                line_keys=tuple(amounts),
+                line_amounts=amounts,
+            )
+        ]
 
 
 class FreeShipping(RuleProvider):
@@ -428,9 +494,9 @@ RULES: dict[str, type[RuleProvider]] = {
 }
 
 
-def rule_provider(promotion: PromotionRead, keys: frozenset[str]) -> RuleProvider:
-    """The provider of an order-level, shipping or gift promotion (not a timed one)."""
-    return RULES[promotion.kind](promotion, keys)
+def rule_provider(promotion: PromotionRead, lines: Sequence[pricing.LineIn]) -> RuleProvider:
+    """The provider of an order-level, shipping or gift promotion (not a timed one) for ``lines``."""
+    return RULES[promotion.kind](promotion, lines)
 
 
 def tag_reason(promotion: PromotionRead, currency: str) -> pricing.Reason:

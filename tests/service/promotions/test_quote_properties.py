@@ -231,3 +231,89 @@ def test_another_coupon_in_the_wallet_never_raises_the_best_total(
     )
     more = held + [c.model_copy(update={"id": 100 + c.id}) for c in extra[:1]]
     assert best_total(pricer, more) <= best_total(pricer, held)
+
+
+FLAT = pricing.ShippingTemplate(
+    name="flat", rules=(pricing.ShippingRule(first_fee_amount=1200, additional_fee_amount=300),)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cart=carts(),
+    live=live_promotions(),
+    held=wallet(),
+    shipping=st.sampled_from((SHIPPING, FLAT, None)),
+    blocked=st.sets(st.sampled_from([f"l{sku}" for sku in SKUS]), max_size=2).map(frozenset),
+)
+def test_a_candidate_coupons_total_is_the_engines(
+    cart: list[pricing.LineIn],
+    live: list[promotions.PromotionRead],
+    held: list[promotions.CouponRead],
+    shipping: pricing.ShippingTemplate | None,
+    blocked: frozenset[str],
+) -> None:
+    """The quote prices every wallet coupon with ``total_with`` (a shortcut from the coupon-less
+    result where shipping provably stays, else a replay) and the chosen one with ``with_coupon``
+    (the promotions replayed): always what the engine gives from scratch, to the fen."""
+    context = pricing.PricingContext(currency="CNY", province="浙江省")
+    pricer = Pricer(lines=cart, context=context, shipping=shipping, promotions=live)
+    base = pricer.run()
+    for coupon in held:
+        terms = CouponTerms(coupon, blocked=blocked)
+        full = pricer.run(terms)
+        assert pricer.total_with(terms, base) == full.total_amount
+        assert pricer.with_coupon(terms, base) == full  # the promotions replayed: the same result
+
+
+def test_a_coupon_that_takes_the_goods_below_free_shipping_brings_the_fee_back() -> None:
+    """满 99 包邮 on a ¥100.00 cart: a ¥1.00 coupon keeps shipping free (¥99.00), a ¥5.00 one
+    takes the goods to ¥95.00 and the ¥12.00 fee comes back (¥107.00, dearer than no coupon)."""
+    line = pricing.LineIn(key="l1", sku_id=1, product_id=101, quantity=1, unit_price_amount=10000)
+    free = promotions.PromotionRead(
+        id=1,
+        name="满 99 包邮",
+        kind=promotions.PromotionKind.free_shipping,
+        status=promotions.PromotionStatus.active,
+        phase=promotions.Phase.running,
+        rule=promotions.FreeShippingRule(threshold_amount=9900),
+        scope=promotions.Scope(),
+        conditions=promotions.Conditions(),
+        starts_at=NOW,
+        ends_at=NOW + dt.timedelta(days=1),
+        exclusive_group="",
+        priority=0,
+        allow_coupons=True,
+        campaign_id=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    context = pricing.PricingContext(currency="CNY", province="浙江省")
+    pricer = Pricer(lines=[line], context=context, shipping=FLAT, promotions=[free])
+    base = pricer.run()
+    assert (base.total_amount, base.shipping_amount) == (10000, 0)
+    totals = []
+    for amount_off in (100, 500):
+        coupon = promotions.CouponRead(
+            id=amount_off,
+            template_id=1,
+            customer_id=1,
+            name="券",
+            kind=promotions.CouponKind.amount,
+            amount_off=amount_off,
+            percent_off=None,
+            max_discount_amount=None,
+            min_spend_amount=0,
+            scope=promotions.Scope(),
+            channels=(),
+            status=promotions.CouponStatus.unused,
+            source=promotions.CouponSource.claim,
+            valid_from=NOW - dt.timedelta(days=1),
+            valid_until=NOW + dt.timedelta(days=1),
+            issued_at=NOW,
+            order_id=None,
+            used_at=None,
+        )
+        totals.append(pricer.total_with(CouponTerms(coupon), base))
+        assert totals[-1] == pricer.run(CouponTerms(coupon)).total_amount
+    assert totals == [9900, 10700]
