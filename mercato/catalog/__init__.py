@@ -7,7 +7,8 @@ schemas):
 - references for other domains: ``get_sku_refs``, ``get_sku_ids_by_code``, ``get_sku_labels``,
   ``name_specs`` (a cart or order line's spec codes and values as names in both languages),
   ``search_sku_ids`` (code or title, for staff lists);
-  ``get_card_skus`` (the SKUs a product card may price) and ``list_products_near_price``
+  ``get_card_skus`` (the SKUs a product card may price, cached), ``sellable_of`` (the same from a
+  product page) and ``list_products_near_price``
   (products with stock in a selection of ids, by how near their price is to an amount: 凑单),
   for promotions' displays;
   ``apply_stock_level`` (the stock read model, fed by ``inventory.stock_level_changed`` through
@@ -417,6 +418,10 @@ from mercato.catalog.service.spec_names import name_specs  # noqa: E402
 __all__ += ["SpecName", "name_specs"]
 
 from mercato.catalog.schemas import CardSku  # noqa: E402
-from mercato.catalog.service.promoted import get_card_skus, list_products_near_price  # noqa: E402
+from mercato.catalog.service.promoted import (  # noqa: E402
+    get_card_skus,
+    list_products_near_price,
+    sellable_of,
+)
 
-__all__ += ["CardSku", "get_card_skus", "list_products_near_price"]
+__all__ += ["CardSku", "get_card_skus", "list_products_near_price", "sellable_of"]

@@ -594,6 +594,7 @@ class StorefrontSku(ReadModel):
     market_price_amount: int | None
     available_quantity: int
     price_breaks: list[PriceBreakRead]
+    weight_grams: int = 0
 
 
 class SpecImageRef(ReadModel):
@@ -633,6 +634,7 @@ class ProductDetail(ReadModel):
     specs: list[SpecOption]
     skus: list[StorefrontSku]
     published_at: dt.datetime | None
+    seller_id: int | None = None  # the marketplace's merchant; None for the shop's own goods
 
 
 # -- spreadsheet import and export

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import Field, StringConstraints
 
-from mercato import catalog
-from mercato.api.deps import DbSession, StaffAuth, require
+from mercato import catalog, promotions
+from mercato.api.deps import CustomerAuth, DbSession, MaybeCustomer, StaffAuth, require
 from mercato.api.v1 import PREFIX
 from mercato.core.errors import IllegalTransition
 from mercato.core.pagination import InvalidCursor, Page
@@ -412,10 +412,29 @@ async def get_storefront_category_tree(session: DbSession) -> list[catalog.Store
     return await catalog.get_storefront_category_tree(session)
 
 
+class ProductCardWithOffer(catalog.ProductCard):
+    """A card with what the shopper is shown beside its price now (its cheapest SKU after timed
+    prices: the promotion price, tags, 券后价, the preheat price); none without a sellable SKU."""
+
+    offer: promotions.PriceTag | None = None
+
+
+class ProductCardPageWithOffers(catalog.ProductCardPage):
+    items: list[ProductCardWithOffer]  # type: ignore[assignment]  # the cards, each with its offer
+
+
+class ProductDetailWithOffers(catalog.ProductDetail):
+    """A product page with, per SKU (in ``skus`` order), what the shopper is shown beside its
+    price now."""
+
+    offers: list[promotions.PriceTag] = Field(default_factory=list)
+
+
 @storefront_router.get("/products")
 @raises(catalog.CategoryNotFound, catalog.AttributeFilterInvalid, InvalidCursor)
 async def list_storefront_products(
     session: DbSession,
+    customer: MaybeCustomer,
     category_id: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Includes subcategories")
     ] = None,
@@ -433,9 +452,10 @@ async def list_storefront_products(
     sort: catalog.ProductSort = catalog.ProductSort.newest,
     page: Annotated[int, Query(ge=1, le=catalog.MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=catalog.MAX_PAGE_SIZE)] = 20,
-) -> catalog.ProductCardPage:
-    """Products on sale, filtered and sorted, by numbered page (at most 60 a page)."""
-    return await catalog.list_storefront_products(
+) -> ProductCardPageWithOffers:
+    """Products on sale, filtered and sorted, by numbered page (at most 60 a page), each with its
+    offer for the shopper (signed in with a customer token: their coupons and conditions)."""
+    cards = await catalog.list_storefront_products(
         session,
         category_id=category_id,
         brand_ids=brand_id or (),
@@ -448,18 +468,55 @@ async def list_storefront_products(
         page=page,
         page_size=page_size,
     )
+    offers = await promotions.card_tags(
+        session, cards=cards.items, customer_id=_customer_id(customer), channel=promotions.Channel.app
+    )
+    return ProductCardPageWithOffers.model_construct(
+        page=cards.page,
+        page_size=cards.page_size,
+        total=cards.total,
+        items=[
+            ProductCardWithOffer.model_construct(**dict(card), offer=offers.get(card.id))
+            for card in cards.items
+        ],
+    )
 
 
 @storefront_router.get("/products/by-slug/{slug}")
 @raises(catalog.ProductNotFound)
 async def get_storefront_product_by_slug(
-    slug: Annotated[str, Path(max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")], session: DbSession
-) -> catalog.ProductDetail:
-    return await catalog.get_storefront_product_by_slug(session, slug=slug)
+    slug: Annotated[str, Path(max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")],
+    session: DbSession,
+    customer: MaybeCustomer,
+) -> ProductDetailWithOffers:
+    detail = await catalog.get_storefront_product_by_slug(session, slug=slug)
+    return await _with_offers(session, detail, customer)
 
 
 @storefront_router.get("/products/{product_id}")
 @raises(catalog.ProductNotFound)
-async def get_storefront_product(product_id: Id, session: DbSession) -> catalog.ProductDetail:
-    """A product on sale: SKUs with prices, price breaks and availability, params, images, breadcrumbs."""
-    return await catalog.get_storefront_product(session, product_id=product_id)
+async def get_storefront_product(
+    product_id: Id, session: DbSession, customer: MaybeCustomer
+) -> ProductDetailWithOffers:
+    """A product on sale: SKUs with prices, price breaks and availability, params, images,
+    breadcrumbs, and per SKU its offer for the shopper."""
+    detail = await catalog.get_storefront_product(session, product_id=product_id)
+    return await _with_offers(session, detail, customer)
+
+
+def _customer_id(customer: CustomerAuth | None) -> int | None:
+    return customer.customer.id if customer is not None else None
+
+
+async def _with_offers(
+    session: DbSession, detail: catalog.ProductDetail, customer: CustomerAuth | None
+) -> ProductDetailWithOffers:
+    tags = await promotions.price_tags(
+        session,
+        skus=catalog.sellable_of(detail),
+        customer_id=_customer_id(customer),
+        channel=promotions.Channel.app,
+    )
+    return ProductDetailWithOffers.model_construct(
+        **dict(detail), offers=[tags[sku.id] for sku in detail.skus if sku.id in tags]
+    )

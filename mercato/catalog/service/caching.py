@@ -2,11 +2,13 @@
 
 Cached: the storefront category tree under ``catalog:category-tree:<tree version>``; each
 product page under ``catalog:product:<id>``, stored with the tree version it was built under
-(the page holds breadcrumbs, so a category change must retire it too); and list pages (a
+(the page holds breadcrumbs, so a category change must retire it too); list pages (a
 category's or a search's page of cards) under ``catalog:list:<digest of the query>``, stored
-with the tree version and the list version. Versions are random tokens in the cache itself: a
-category write replaces the tree version, a product write (content, listing, price, stock) the
-list version, which retires everything stored under the old ones. A read fetches the versions
+with the tree version and the list version; and each product's sellable SKUs as a card prices
+them (``get_card_skus``) under ``catalog:card-skus:<id>``, with the same two versions.
+Versions are random tokens in the cache itself: a category write replaces the tree version, a
+product write (content, listing, price, stock) the list version, which retires everything stored
+under the old ones. A read fetches the versions
 and the value in one round trip (``read_current``). List pages also expire after ``LIST_TTL``:
 what a product write does not announce (sales counts, for the "best-selling" sort) lags by that.
 
@@ -42,7 +44,11 @@ LIST_VERSION_KEY = "catalog:list-version"
 
 
 def product_key(product_id: int) -> str:
-    return f"catalog:product:{product_id}"
+    return f"catalog:product:v2:{product_id}"  # v2: a page carries its seller and SKU weights
+
+
+def card_skus_key(product_id: int) -> str:
+    return f"catalog:card-skus:{product_id}"
 
 
 def list_key(query: dict[str, Any]) -> str:
@@ -77,19 +83,26 @@ async def tree_version() -> str:
 async def read_current(key: str, *version_keys: str) -> tuple[list[str], Any | None]:
     """The current versions (made when missing) and ``key``'s value if it was stored under them,
     in one round trip; the versions go back to ``store_current`` with the value built on a miss."""
+    versions, values = await read_many_current([key], *version_keys)
+    return versions, values[0]
+
+
+async def read_many_current(keys: list[str], *version_keys: str) -> tuple[list[str], list[Any | None]]:
+    """``read_current`` for several keys in one round trip: the versions, and per key its value
+    if it was stored under them (else None)."""
     cache = get_cache()
-    found = await _safely("get", lambda: cache.get_many([*version_keys, key]))
-    values: list[Any] = found if isinstance(found, list) else [None] * (len(version_keys) + 1)
+    found = await _safely("get", lambda: cache.get_many([*version_keys, *keys]))
+    values: list[Any] = found if isinstance(found, list) else [None] * (len(version_keys) + len(keys))
     versions: list[str] = []
     for version_key, version in zip(version_keys, values, strict=False):
         if not isinstance(version, str):
             version = uuid.uuid4().hex
             await _safely("set", partial(cache.set, version_key, version, VERSION_TTL))
         versions.append(version)
-    stored = values[-1]
-    if isinstance(stored, dict) and stored.get("versions") == versions:
-        return versions, stored.get("value")
-    return versions, None
+    return versions, [
+        stored.get("value") if isinstance(stored, dict) and stored.get("versions") == versions else None
+        for stored in values[len(version_keys) :]
+    ]
 
 
 async def store_current(key: str, versions: list[str], value: Any, ttl: int) -> None:

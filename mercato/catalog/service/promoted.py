@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.catalog.models import Category, Product, Sku
-from mercato.catalog.schemas import CardSku
+from mercato.catalog.schemas import CardSku, ProductDetail
+from mercato.catalog.service import caching
 from mercato.catalog.service.categories import path_ids
 from mercato.catalog.service.storefront import MAX_PAGE_SIZE, ON_SALE
 from mercato.catalog.states import SkuStatus
@@ -21,10 +22,38 @@ ACTIVE = SkuStatus.active.value
 async def get_card_skus(session: AsyncSession, *, product_ids: Collection[int]) -> dict[int, list[CardSku]]:
     """Per product id, its sellable SKUs (active, of a product on sale), cheapest first (then the
     lower id): what a card may show the price of. Products not on sale or without an active SKU
-    are left out. One query, whatever the number of products."""
+    are left out. Cached per product like the list pages (a product or category write retires
+    them); the ones not cached are read in one query, whatever their number."""
     wanted = sorted(set(product_ids))
     if not wanted:
         return {}
+    versions, stored = await caching.read_many_current(
+        [caching.card_skus_key(p) for p in wanted], caching.TREE_VERSION_KEY, caching.LIST_VERSION_KEY
+    )
+    found: dict[int, list[CardSku]] = {}
+    missing = []
+    for product_id, value in zip(wanted, stored, strict=True):
+        if isinstance(value, list):
+            if value:
+                found[product_id] = [CardSku.model_validate(sku) for sku in value]
+        else:
+            missing.append(product_id)
+    if missing:
+        read = await _read_card_skus(session, missing)
+        for product_id in missing:
+            skus = read.get(product_id, [])
+            if skus:
+                found[product_id] = skus
+            await caching.store_current(
+                caching.card_skus_key(product_id),
+                versions,
+                [sku.model_dump(mode="json") for sku in skus],
+                caching.TTL,
+            )
+    return {product_id: found[product_id] for product_id in wanted if product_id in found}
+
+
+async def _read_card_skus(session: AsyncSession, product_ids: list[int]) -> dict[int, list[CardSku]]:
     rows = await session.execute(
         select(
             Sku.id,
@@ -37,7 +66,7 @@ async def get_card_skus(session: AsyncSession, *, product_ids: Collection[int]) 
         )
         .join(Product, Product.id == Sku.product_id)
         .join(Category, Category.id == Product.category_id)
-        .where(Sku.product_id.in_(wanted), Sku.status == ACTIVE, Product.status == ON_SALE)
+        .where(Sku.product_id.in_(product_ids), Sku.status == ACTIVE, Product.status == ON_SALE)
         .order_by(Sku.product_id, Sku.price_amount, Sku.id)
     )
     found: dict[int, list[CardSku]] = {}
@@ -54,6 +83,25 @@ async def get_card_skus(session: AsyncSession, *, product_ids: Collection[int]) 
             )
         )
     return found
+
+
+def sellable_of(detail: ProductDetail) -> list[CardSku]:
+    """The SKUs of a product page as a card prices one unit of them (what the page shows beside
+    each price): from the cached page itself, no query. Cheapest first, then the lower id."""
+    category_ids = [crumb.id for crumb in detail.breadcrumbs]  # the whole path, root first
+    brand_id = detail.brand.id if detail.brand is not None else None
+    return [
+        CardSku(
+            sku_id=sku.id,
+            product_id=detail.id,
+            category_ids=category_ids,
+            brand_id=brand_id,
+            seller_id=detail.seller_id,
+            price_amount=sku.price_amount,
+            weight_grams=sku.weight_grams,
+        )
+        for sku in sorted(detail.skus, key=lambda sku: (sku.price_amount, sku.id))
+    ]
 
 
 async def list_products_near_price(

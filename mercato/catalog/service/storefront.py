@@ -454,8 +454,10 @@ async def _build_detail(session: AsyncSession, product_id: int) -> ProductDetail
                 market_price_amount=sku.market_price_amount,
                 available_quantity=sku.available_quantity,
                 price_breaks=breaks[sku.id],
+                weight_grams=sku.weight_grams,
             )
             for sku in skus
         ],
         published_at=row.published_at,
+        seller_id=row.seller_id,
     )

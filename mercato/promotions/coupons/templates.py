@@ -29,6 +29,7 @@ from mercato.promotions.errors import (
     InvalidRule,
 )
 from mercato.promotions.models import Campaign, CouponTemplate, StatusChange
+from mercato.promotions.rules import live
 from mercato.promotions.schemas import (
     CouponKind,
     CouponTemplateRead,
@@ -209,6 +210,7 @@ async def update_coupon_template(
             raise _invalid("total_quantity", N_("The total cannot be below the coupons already issued."))
         raise _not_editable(N_("Coupons have been issued: their value and validity cannot change."), changed)
     row = await _get_row(session, template_id)
+    await live.invalidate(session)  # product pages show 券后价 from the claimable templates
     await identity.record_audit(
         session,
         actor=actor,
@@ -263,6 +265,7 @@ async def _move(
             created_at=now,
         )
     )
+    await live.invalidate(session)
     await identity.record_audit(
         session,
         actor=actor,

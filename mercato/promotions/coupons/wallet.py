@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import catalog
@@ -154,6 +154,20 @@ def in_scope(
         or (brand_id is not None and brand_id in scope.brand_ids)
         or bool(sku_ids & set(scope.sku_ids))
     )
+
+
+async def next_claim_start(session: AsyncSession, *, now: dt.datetime) -> dt.datetime | None:
+    """When the next active template offered for claiming opens its claim window (after ``now``):
+    a boundary of what a guest is shown (``list_claimable`` changes then)."""
+    return (
+        await session.execute(
+            select(func.min(CouponTemplate.claim_starts_at)).where(
+                CouponTemplate.status == str(CouponTemplateStatus.active),
+                CouponTemplate.claimable.is_(True),
+                CouponTemplate.claim_starts_at > now,
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def list_claimable(

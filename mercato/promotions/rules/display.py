@@ -22,12 +22,14 @@ dearer SKU can make it the cheapest).
 Queries per call, whatever the number of SKUs: the live set and the preheat snapshot are kept per
 process (one query each when they turn over); the customer's facts only when a live promotion has
 a condition that needs them; then the wallet (signed in) and the claimable templates, one each.
+A guest's view is kept per process and channel (see ``_shown``): none while it stands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +38,7 @@ from mercato.core import clock
 from mercato.core.settings import get_settings
 from mercato.promotions.coupon_terms import CouponTerms, why_not
 from mercato.promotions.coupons.reading import wallet_rows
-from mercato.promotions.coupons.wallet import list_claimable
+from mercato.promotions.coupons.wallet import list_claimable, next_claim_start
 from mercato.promotions.quote import customer_facts
 from mercato.promotions.rules import kinds, live, preheat
 from mercato.promotions.schemas import (
@@ -55,6 +57,11 @@ from mercato.promotions.schemas import (
 
 #: A coupon a 券后价 may use, and its template's id when it is still to claim.
 Candidate = tuple[CouponRead, int | None]
+#: Tags a view keeps before starting over.
+MEMO_LIMIT = 50_000
+#: The most tags a card carries (the timed discount first, then by priority); a product page has
+#: them all. A grid of 24 cards under a hundred live promotions stays small.
+CARD_TAGS = 3
 
 
 async def price_tags(
@@ -71,10 +78,38 @@ async def price_tags(
     return {sku.sku_id: shown.price_tag(sku) for sku in skus}
 
 
+@dataclass(frozen=True)
+class _GuestView:
+    """What a guest on one channel is shown, kept in this process between ``loaded_at`` and
+    ``valid_until`` while the live set's version token stands."""
+
+    version: str
+    loaded_at: dt.datetime
+    valid_until: dt.datetime
+    shown: _Shown
+
+    def covers(self, version: str, now: dt.datetime) -> bool:
+        return self.version == version and self.loaded_at <= now < self.valid_until
+
+
+_guests: dict[Channel, _GuestView] = {}
+
+
 async def _shown(session: AsyncSession, *, customer_id: int | None, channel: Channel) -> _Shown:
-    """What this customer is shown now, read once for any number of SKUs."""
+    """What this customer is shown now, read once for any number of SKUs.
+
+    A guest's view is the same for every guest, so it is kept per process and channel (with each
+    SKU's tag worked out once) until the first of: the live set's or the preheat snapshot's next
+    boundary, a claimable template's claim window or validity starting or ending, ``MAX_AGE``
+    after it was read, or a write to a promotion or coupon template (the live set's version
+    token). What no write announces — a template selling out — shows within ``MAX_AGE``.
+    """
     now = clock.now()
     snapshot = await live.live_set(session, now=now)
+    if customer_id is None:
+        cached = _guests.get(channel)
+        if cached is not None and cached.covers(snapshot.version, now):
+            return cached.shown
     upcoming = await preheat.coming(session, version=snapshot.version, now=now)
     facts = (
         await customer_facts(session, customer_id=customer_id)
@@ -82,27 +117,54 @@ async def _shown(session: AsyncSession, *, customer_id: int | None, channel: Cha
         else CustomerFacts(customer_id=customer_id)
     )
     running = [p for p in snapshot.promotions if kinds.qualifies(p.conditions, facts, channel, now)]
-    return _Shown(
-        timed=kinds.TimedPrices([p for p in running if p.kind is PromotionKind.timed_discount]),
-        others=[p for p in running if p.kind is not PromotionKind.timed_discount],
-        coming=kinds.TimedPrices(
-            [p for p in upcoming.promotions if kinds.qualifies(p.conditions, facts, channel, p.starts_at)]
-        ),
-        coupons=await _candidates(session, customer_id=customer_id, now=now),
-        channel=channel,
-        now=now,
-    )
-
-
-async def _candidates(session: AsyncSession, *, customer_id: int | None, now: dt.datetime) -> list[Candidate]:
-    """The customer's unused coupons valid now, then the templates they may still claim: those
-    that can take money off goods (a free-shipping coupon changes no product's price)."""
     held = (
         await wallet_rows(session, customer_id=customer_id, statuses=[CouponStatus.unused], valid_at=now)
         if customer_id is not None
         else []
     )
     offered = await list_claimable(session, customer_id=customer_id)
+    shown = _Shown(
+        timed=kinds.TimedPrices([p for p in running if p.kind is PromotionKind.timed_discount]),
+        others=[p for p in running if p.kind is not PromotionKind.timed_discount],
+        coming=kinds.TimedPrices(
+            [p for p in upcoming.promotions if kinds.qualifies(p.conditions, facts, channel, p.starts_at)]
+        ),
+        coupons=_candidates(held, offered, customer_id=customer_id, now=now),
+        channel=channel,
+        now=now,
+    )
+    if customer_id is None:
+        previous = _guests.get(channel)
+        if previous is not None and shown.same_as(previous.shown):
+            shown.keep_tags_of(previous.shown)  # a turnover that changed nothing: tags stand
+        opens = await next_claim_start(session, now=now)
+        boundaries = [
+            moment
+            for template in offered
+            for moment in (template.claim_ends_at, template.valid_from, template.valid_until)
+            if moment is not None and moment > now
+        ]
+        _guests[channel] = _GuestView(
+            version=snapshot.version,
+            loaded_at=now,
+            valid_until=min(
+                [snapshot.valid_until, upcoming.valid_until, now + live.MAX_AGE, *boundaries]
+                + ([opens] if opens is not None else [])
+            ),
+            shown=shown,
+        )
+    return shown
+
+
+def _candidates(
+    held: Sequence[CouponRead],
+    offered: Sequence[CouponTemplateRead],
+    *,
+    customer_id: int | None,
+    now: dt.datetime,
+) -> list[Candidate]:
+    """The customer's unused coupons valid now, then the templates they may still claim: those
+    that can take money off goods (a free-shipping coupon changes no product's price)."""
     return [
         candidate
         for candidate in [
@@ -165,19 +227,58 @@ class _Shown:
         self.channel = channel
         self.now = now
         self.currency = get_settings().currency
-        self._headlines: dict[int, pricing.Reason] = {}
+        self._headlines: dict[tuple[int, dt.datetime | None], Tag] = {}
+        self._scopes = [(p, kinds.matcher(p.scope)) for p in others]
+        # each SKU's tag once (a guest's view serves many requests); keyed by what it is priced on
+        self._tags: dict[tuple[int, int, int, tuple[int, ...], int | None], PriceTag] = {}
 
     def tag(self, promotion: PromotionRead, ends_at: dt.datetime | None = None) -> Tag:
-        reason = self._headlines.get(promotion.id)
-        if reason is None:
-            reason = self._headlines[promotion.id] = kinds.tag_reason(promotion, self.currency)
-        return Tag(
-            promotion_id=promotion.id,
-            kind=promotion.kind.value,
-            message=reason.message,
-            params=reason.params,
-            ends_at=ends_at,
+        """The promotion's tag (made once per view: many SKUs share it)."""
+        found = self._headlines.get((promotion.id, ends_at))
+        if found is None:
+            reason = kinds.tag_reason(promotion, self.currency)
+            found = self._headlines[(promotion.id, ends_at)] = Tag(
+                promotion_id=promotion.id,
+                kind=promotion.kind.value,
+                message=reason.message,
+                params=reason.params,
+                ends_at=ends_at,
+            )
+        return found
+
+    def same_as(self, other: _Shown) -> bool:
+        """Whether ``other`` shows exactly what this view shows (then its tags can be kept)."""
+        return (
+            self.channel is other.channel
+            and self.currency == other.currency
+            and self.others == other.others
+            and self.timed.promotions == other.timed.promotions
+            and self.coming.promotions == other.coming.promotions
+            and self._coupon_terms() == other._coupon_terms()
         )
+
+    def _coupon_terms(self) -> list[tuple[object, ...]]:
+        """What the 券后价 depends on: each candidate's terms and whether it is valid now (a coupon
+        claimed now would be dated now, which changes nothing shown)."""
+        return [
+            (
+                template_id,
+                coupon.id,
+                coupon.kind,
+                coupon.amount_off,
+                coupon.percent_off,
+                coupon.max_discount_amount,
+                coupon.min_spend_amount,
+                coupon.scope,
+                coupon.channels,
+                coupon.valid_from <= self.now < coupon.valid_until,
+            )
+            for coupon, template_id in self.coupons
+        ]
+
+    def keep_tags_of(self, other: _Shown) -> None:
+        self._headlines = other._headlines
+        self._tags = other._tags
 
     def timed_price(self, line: pricing.LineIn) -> tuple[PromotionRead | None, int]:
         """The timed discount giving ``line`` (one unit) a price below its list price, if any, and
@@ -188,10 +289,32 @@ class _Shown:
         return None, line.unit_price_amount
 
     def price_tag(self, sku: pricing.SellableLike) -> PriceTag:
+        key = (sku.sku_id, sku.product_id, sku.price_amount, tuple(sku.category_ids), sku.brand_id)
+        tag = self._tags.get(key)
+        if tag is None:
+            if len(self._tags) >= MEMO_LIMIT:
+                self._tags.clear()
+            tag = self._tags[key] = self._price_tag(sku)
+        return tag
+
+    def card_tag(self, sku: pricing.SellableLike) -> PriceTag:
+        """``price_tag`` with the first ``CARD_TAGS`` tags: what a card has room for."""
+        key = (-sku.sku_id, sku.product_id, sku.price_amount, tuple(sku.category_ids), sku.brand_id)
+        tag = self._tags.get(key)
+        if tag is None:
+            full = self.price_tag(sku)
+            tag = self._tags[key] = (
+                full.model_copy(update={"tags": full.tags[:CARD_TAGS]})
+                if len(full.tags) > CARD_TAGS
+                else full
+            )
+        return tag
+
+    def _price_tag(self, sku: pricing.SellableLike) -> PriceTag:
         line = _line(sku)
         applied, price_now = self.timed_price(line)
         tags = [self.tag(applied, ends_at=applied.ends_at)] if applied is not None else []
-        tags += [self.tag(p) for p in self.others if kinds.in_scope(p.scope, line)]
+        tags += [self.tag(p) for p, takes in self._scopes if takes(line)]
         blocked = frozenset({line.key}) if applied is not None and not applied.allow_coupons else frozenset()
         coupon = self.coupon_price(line, price_now, blocked)
         ahead = self.coming.best(line)
@@ -272,8 +395,9 @@ async def card_tags(
     channel: Channel = Channel.web,
 ) -> dict[int, PriceTag]:
     """Per product id, in the cards' order, the ``PriceTag`` of its cheapest sellable SKU now (after
-    timed prices: a card shows the lowest price the product can be bought at; product grids):
-    one catalog query for all the cards, then what ``price_tags`` reads."""
+    timed prices: a card shows the lowest price the product can be bought at; product grids), with
+    at most ``CARD_TAGS`` tags: the cards' SKUs (cached by the catalog), then what ``price_tags``
+    reads."""
     if not cards:
         return {}
     sellable = await catalog.get_card_skus(session, product_ids=[card.id for card in cards])
@@ -285,5 +409,5 @@ async def card_tags(
             cheapest = min(
                 skus, key=lambda sku: (shown.timed_price(_line(sku))[1], sku.price_amount, sku.sku_id)
             )
-            tags[card.id] = shown.price_tag(cheapest)
+            tags[card.id] = shown.card_tag(cheapest)
     return tags

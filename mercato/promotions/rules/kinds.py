@@ -161,6 +161,7 @@ class TimedPrices:
         # the last cart priced and its proposals: timed prices run first, on the lines as they
         # came in, so a quote pricing one cart several times works them out once
         self._last: tuple[list[pricing.LineIn], Sequence[pricing.Proposal]] | None = None
+        self.promotions = tuple(promotions)
         self.items: dict[int, list[tuple[PromotionRead, TimedItem]]] = {}
         for promotion in promotions:
             assert isinstance(promotion.rule, TimedDiscountRule)

@@ -2,7 +2,8 @@
 
 A snapshot is loaded in one query (active promotions that have not ended) and kept in this
 process until the first of: the earliest next start or end among them, ``MAX_AGE`` after it was
-loaded, or a promotion write. Writes replace a version token in ``core.cache`` (right after
+loaded, or a write to a promotion or a coupon template (product pages price the claimable
+templates' 券后价 by the same token). Writes replace a version token in ``core.cache`` (right after
 their flush and again after their commit, like the catalog's cache); a reader fetches the token
 (one cache round trip, in memory when Redis is off) and reloads when it changed. So a price never
 outlives a start or an end time in this process, and another process sees a write on its next

@@ -418,12 +418,11 @@ async def product_page(request: Request, slug: str) -> Response:
     async with uow(write=False) as session:
         frame = await shopper_frame(request, session)
         product = await catalog.get_storefront_product_by_slug(session, slug=slug)
-        # The product is cached with list prices; promotions are read now, so a price that starts
-        # or ends shows on the next request.
+        # The product is cached with list prices; promotions are priced on top of it (a guest's
+        # view is kept until a promotion starts, ends or is written: never a stale price).
         customer_id = await shopper_id(request, session, frame)
-        sellable = await catalog.get_sellable_skus(session, sku_ids=[sku.id for sku in product.skus])
         tags = await promotions.price_tags(
-            session, skus=list(sellable.values()), customer_id=customer_id, channel=channel_of(request)
+            session, skus=catalog.sellable_of(product), customer_id=customer_id, channel=channel_of(request)
         )
         coupons = await claimable_cards(
             session, customer_id=customer_id, locale=locale, product_id=product.id

@@ -375,10 +375,25 @@ async def test_queries_do_not_grow_with_the_skus() -> None:
         assert {t.coupon_price_amount for t in tags.values()} == ({7000} if customer_id else {7500})
         return len(statements)
 
-    # signed in: the wallet and the claimable templates; a guest: the claimable ones
+    # signed in: the wallet and the claimable templates; a guest: none (the guest view is kept)
     assert [await queries(skus[:1], alice.id), await queries(skus, alice.id)] == [2, 2]
-    assert [await queries(skus[:1], None), await queries(skus, None)] == [1, 1]
+    assert [await queries(skus[:1], None), await queries(skus, None)] == [0, 0]
     # a live promotion for first orders: the customer's facts too (registration, paid orders)
     await make_promotion(reduction((19900, 2000)), conditions=promotions.Conditions(first_order_only=True))
     assert [await queries(skus[:1], alice.id), await queries(skus, alice.id)] == [4, 4]
-    assert await queries(skus, None) == 1
+    assert await queries(skus, None) == 0
+
+
+async def test_a_card_carries_the_first_three_tags_and_the_page_all() -> None:
+    red, _black = await listed(10000)
+    made = [await make_promotion(reduction((19900 + n, 1000)), priority=n) for n in range(5)]
+    async with uow(write=False) as session:
+        product = (await catalog.get_sku_refs(session, sku_ids=[red]))[red].product_id
+        cards = await catalog.list_storefront_cards(session, product_ids=[product])
+        card = (await promotions.card_tags(session, cards=cards))[product]
+    page = (await tags_of([red]))[red]
+
+    by_priority = [p.id for p in reversed(made)]  # higher priority first
+    assert [t.promotion_id for t in page.tags] == by_priority
+    assert [t.promotion_id for t in card.tags] == by_priority[:3]
+    assert card.model_copy(update={"tags": page.tags}) == page  # the rest is the same
