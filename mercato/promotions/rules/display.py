@@ -231,6 +231,7 @@ class _Shown:
         self._scopes = [(p, kinds.matcher(p.scope)) for p in others]
         # each SKU's tag once (a guest's view serves many requests); keyed by what it is priced on
         self._tags: dict[tuple[int, int, int, tuple[int, ...], int | None], PriceTag] = {}
+        self._cards: dict[tuple[int, tuple[int, ...], int | None, tuple[tuple[int, int], ...]], PriceTag] = {}
 
     def tag(self, promotion: PromotionRead, ends_at: dt.datetime | None = None) -> Tag:
         """The promotion's tag (made once per view: many SKUs share it)."""
@@ -279,6 +280,7 @@ class _Shown:
     def keep_tags_of(self, other: _Shown) -> None:
         self._headlines = other._headlines
         self._tags = other._tags
+        self._cards = other._cards
 
     def timed_price(self, line: pricing.LineIn) -> tuple[PromotionRead | None, int]:
         """The timed discount giving ``line`` (one unit) a price below its list price, if any, and
@@ -297,13 +299,26 @@ class _Shown:
             tag = self._tags[key] = self._price_tag(sku)
         return tag
 
-    def card_tag(self, sku: pricing.SellableLike) -> PriceTag:
-        """``price_tag`` with the first ``CARD_TAGS`` tags: what a card has room for."""
-        key = (-sku.sku_id, sku.product_id, sku.price_amount, tuple(sku.category_ids), sku.brand_id)
-        tag = self._tags.get(key)
+    def card_of(self, skus: Sequence[pricing.SellableLike]) -> PriceTag:
+        """A card's tag: its SKU with the lowest price now (on a tie the lower list price, then the
+        lower id), with the first ``CARD_TAGS`` tags (what a card has room for). ``skus``: one
+        product's, which share its category and brand."""
+        first = skus[0]
+        key = (
+            first.product_id,
+            tuple(first.category_ids),
+            first.brand_id,
+            tuple((sku.sku_id, sku.price_amount) for sku in skus),
+        )
+        tag = self._cards.get(key)
         if tag is None:
-            full = self.price_tag(sku)
-            tag = self._tags[key] = (
+            cheapest = min(
+                skus, key=lambda sku: (self.timed_price(_line(sku))[1], sku.price_amount, sku.sku_id)
+            )
+            full = self.price_tag(cheapest)
+            if len(self._cards) >= MEMO_LIMIT:
+                self._cards.clear()
+            tag = self._cards[key] = (
                 full.model_copy(update={"tags": full.tags[:CARD_TAGS]})
                 if len(full.tags) > CARD_TAGS
                 else full
@@ -402,12 +417,4 @@ async def card_tags(
         return {}
     sellable = await catalog.get_card_skus(session, product_ids=[card.id for card in cards])
     shown = await _shown(session, customer_id=customer_id, channel=channel)
-    tags = {}
-    for card in cards:
-        skus = sellable.get(card.id)
-        if skus:  # the lowest price now; on a tie the lower list price, then the lower id
-            cheapest = min(
-                skus, key=lambda sku: (shown.timed_price(_line(sku))[1], sku.price_amount, sku.sku_id)
-            )
-            tags[card.id] = shown.card_tag(cheapest)
-    return tags
+    return {card.id: shown.card_of(skus) for card in cards if (skus := sellable.get(card.id))}
