@@ -7,7 +7,7 @@ One unit of a SKU bought now, as ``quote`` would price it (its module doc has th
   condition that needs a customer), with its end for the countdown;
 - tags: the timed discount giving that price, then every other live promotion the customer
   qualifies for whose scope holds the SKU, in priority order, each headlined by
-  ``kinds.tag_reason``;
+  ``kinds.tag_reason`` (of several 包邮 for everywhere, only the lowest threshold);
 - 券后价: the lowest price after one coupon, on top of the timed price (none when the timed
   discount does not combine with coupons), among the customer's unused coupons valid now and
   the templates they may still claim (``list_claimable``), each as the coupon claiming it would
@@ -49,6 +49,7 @@ from mercato.promotions.schemas import (
     CouponStatus,
     CouponTemplateRead,
     CustomerFacts,
+    FreeShippingRule,
     PriceTag,
     PromotionKind,
     PromotionRead,
@@ -329,7 +330,7 @@ class _Shown:
         line = _line(sku)
         applied, price_now = self.timed_price(line)
         tags = [self.tag(applied, ends_at=applied.ends_at)] if applied is not None else []
-        tags += [self.tag(p) for p, takes in self._scopes if takes(line)]
+        tags += [self.tag(p) for p in _undominated([p for p, takes in self._scopes if takes(line)])]
         blocked = frozenset({line.key}) if applied is not None and not applied.allow_coupons else frozenset()
         coupon = self.coupon_price(line, price_now, blocked)
         ahead = self.coming.best(line)
@@ -370,6 +371,22 @@ class _Shown:
             if price < price_now and (best is None or price < best[0]):
                 best = (price, template_id)
         return best
+
+
+def _undominated(promotions: list[PromotionRead]) -> list[PromotionRead]:
+    """``promotions`` (priority order) less the 包邮 ones another makes pointless: of those for every
+    destination with no piece count, only the lowest threshold says anything (满 99 包邮 already
+    covers 满 199 包邮); a tie goes to the first."""
+    plain = [
+        p
+        for p in promotions
+        if isinstance(p.rule, FreeShippingRule) and not p.rule.provinces and not p.rule.threshold_pieces
+    ]
+    if len(plain) < 2:
+        return promotions
+    kept = min(plain, key=lambda p: p.rule.threshold_amount if isinstance(p.rule, FreeShippingRule) else 0)
+    dropped = {id(p) for p in plain if p is not kept}
+    return [p for p in promotions if id(p) not in dropped]
 
 
 async def filler_products(

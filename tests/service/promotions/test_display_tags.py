@@ -397,3 +397,17 @@ async def test_a_card_carries_the_first_three_tags_and_the_page_all() -> None:
     assert [t.promotion_id for t in page.tags] == by_priority
     assert [t.promotion_id for t in card.tags] == by_priority[:3]
     assert card.model_copy(update={"tags": page.tags}) == page  # the rest is the same
+
+
+async def test_of_several_free_shipping_tags_only_the_lowest_threshold_shows() -> None:
+    red, _black = await listed(10000)
+    higher = await make_promotion(promotions.FreeShippingRule(threshold_amount=19900), priority=2)
+    lowest = await make_promotion(promotions.FreeShippingRule(threshold_amount=9900))
+    far = await make_promotion(promotions.FreeShippingRule(threshold_amount=5000, provinces=("西藏自治区",)))
+    pieces = await make_promotion(promotions.FreeShippingRule(threshold_pieces=3))
+
+    tag = (await tags_of([red]))[red]
+
+    # 满 199 包邮 says nothing 满 99 包邮 does not; a provincial or a by-pieces one still does
+    assert [t.promotion_id for t in tag.tags] == [lowest.id, far.id, pieces.id]
+    assert higher.id not in [t.promotion_id for t in tag.tags]
