@@ -9,6 +9,13 @@ process does once started.
 
     .venv/bin/python -m bench.promotions quote [--runs 2000]
 
+``pages`` (in-process, SQLite, one worker): the storefront catalogue API's product detail and
+list with ``--count`` live promotions over ``--products`` products: ms a detail request the
+first time the process prices that product's offers and once it has, and a list page (each page
+seen once before); run it with ``--count 0`` for the figures without promotions.
+
+    .venv/bin/python -m bench.promotions pages [--count 100] [--products 300]
+
 ``seed-live`` (used by ``bench/run.py --only r1p``): make ``--count`` live promotions over the
 benchmark shop that bench/seed.py built (timed discounts on its SKUs, 满减 on its categories), so
 R1 can be measured again with them live.
@@ -179,6 +186,49 @@ async def quote_bench(runs: int) -> dict[str, float]:
     }
 
 
+async def pages_bench(count: int, products: int) -> dict[str, Any]:
+    """The catalogue API's product detail and list in-process (one worker, SQLite): ms a request
+    the first time the worker prices a product's offers and once it has, and a list page."""
+    from httpx import ASGITransport, AsyncClient  # noqa: PLC0415
+
+    from mercato import catalog  # noqa: PLC0415
+    from mercato.app import create_app  # noqa: PLC0415
+    from mercato.core.db import reset_database, uow  # noqa: PLC0415
+    from mercato.core.migrate import upgrade  # noqa: PLC0415
+
+    await asyncio.to_thread(upgrade)
+    categories, category_ids = await _taxonomy()
+    product_ids = await _import(
+        [(f"bench-p{n}", n, categories[n % len(categories)]) for n in range(products)]
+    )
+    skus = await _sku_ids(product_ids)
+    await _live_promotions(
+        count, category_ids=category_ids, sku_ids=[s for p in product_ids for s in skus[p]]
+    )
+    async with uow(write=False) as session:  # the catalogue's pages cached, the offers not yet
+        for product_id in product_ids:
+            await catalog.get_storefront_product(session, product_id=product_id)
+    result: dict[str, Any] = {"promotions": count, "products": products}
+    async with AsyncClient(transport=ASGITransport(app=create_app()), base_url="http://bench") as client:
+        for label in ("first_sight_ms", "seen_ms"):
+            started = time.perf_counter()
+            for product_id in product_ids:
+                answer = await client.get(f"/api/v1/catalog/products/{product_id}")
+                answer.raise_for_status()
+            result[label] = round((time.perf_counter() - started) / products * 1000, 3)
+        result["detail_bytes"] = len(answer.content)
+        result["tags_per_sku"] = max((len(o["tags"]) for o in answer.json()["offers"]), default=0)
+        lists = [f"/api/v1/catalog/products?category_id={c}&page_size=24" for c in category_ids] * 20
+        for path in lists[: len(category_ids)]:  # each page seen once
+            await client.get(path)
+        started = time.perf_counter()
+        for path in lists:
+            (await client.get(path)).raise_for_status()
+        result["list_ms"] = round((time.perf_counter() - started) / len(lists) * 1000, 3)
+    await reset_database()
+    return result
+
+
 async def seed_live(seed: dict[str, Any], count: int) -> None:
     from mercato.core.db import reset_database  # noqa: PLC0415
 
@@ -193,6 +243,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     quote = sub.add_parser("quote", help="P1: a 50-line cart, 20 live promotions, 10 wallet coupons")
     quote.add_argument("--runs", type=int, default=2_000)
+    pages = sub.add_parser("pages", help="the catalogue API with live promotions, in-process")
+    pages.add_argument("--count", type=int, default=100)
+    pages.add_argument("--products", type=int, default=300)
     live = sub.add_parser("seed-live", help="live promotions over the benchmark shop (for R1)")
     live.add_argument("--seed", type=Path, required=True)
     live.add_argument("--count", type=int, default=100)
@@ -200,6 +253,14 @@ def main() -> None:
     if args.command == "seed-live":
         asyncio.run(seed_live(json.loads(args.seed.read_text()), args.count))
         say(f"seed-live: {args.count} live promotions")
+        return
+    if args.command == "pages":
+        with tempfile.TemporaryDirectory(prefix="mercato-bench-pages-") as folder:
+            os.environ["MERCATO_VAR_DIR"] = folder
+            os.environ["MERCATO_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder}/pages.sqlite3"
+            os.environ.setdefault("MERCATO_LOG_LEVEL", "WARNING")
+            os.environ["MERCATO_RUN_JOBS_IN_WEB"] = "false"
+            say(json.dumps(asyncio.run(pages_bench(args.count, args.products))))
         return
     if args.runs < 1_000:
         parser.error("--runs at least 1000")
