@@ -234,14 +234,7 @@ def calculate(
         ValueError: duplicate line keys (a programming error, not a shopper's).
     """
     done = _Settlement(lines=lines, context=context, providers=providers, shipping=shipping)
-    states, adjustments = done.states, done.adjustments
-    subtotal, goods, fee, gap, shipping_left = (
-        done.subtotal,
-        done.goods,
-        done.fee,
-        done.gap,
-        done.shipping_left,
-    )
+    states, goods, shipping_left = done.states, done.goods, done.shipping_left
 
     rate = context.tax_rate
     if context.tax_mode is TaxMode.included:
@@ -270,15 +263,15 @@ def calculate(
     return PriceResult(
         currency=context.currency,
         lines=outs,
-        subtotal_amount=subtotal,
-        discount_amount=subtotal - goods,
+        subtotal_amount=done.subtotal,
+        discount_amount=done.subtotal - goods,
         goods_amount=goods,
-        shipping_fee_amount=fee,
-        shipping_discount_amount=fee - shipping_left,
+        shipping_fee_amount=done.fee,
+        shipping_discount_amount=done.fee - shipping_left,
         shipping_amount=shipping_left,
         tax_amount=tax,
         tax_mode=context.tax_mode,
         total_amount=total,
-        adjustments=tuple(adjustments),
-        free_shipping_gap_amount=gap,
+        adjustments=tuple(done.adjustments),
+        free_shipping_gap_amount=done.gap,
     )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from mercato import pricing
 from mercato.core.i18n import N_
-from mercato.promotions.rules.kinds import WHOLE_FEE, everything, matcher, money, percent_of
+from mercato.promotions.rules.kinds import WHOLE_FEE, matcher, money, percent_of
 from mercato.promotions.schemas import Channel, CouponKind, CouponRead
 
 NAME = "coupons"
@@ -33,8 +33,6 @@ def code(coupon_id: int) -> str:
 
 
 def eligible_keys(coupon: CouponRead, lines: Sequence[pricing.LineIn], blocked: frozenset[str]) -> list[str]:
-    if everything(coupon.scope):
-        return [line.key for line in lines if line.key not in blocked]
     takes = matcher(coupon.scope)
     return [line.key for line in lines if line.key not in blocked and takes(line)]
 

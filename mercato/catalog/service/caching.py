@@ -8,9 +8,9 @@ with the tree version and the list version; and each product's sellable SKUs as 
 them (``get_card_skus``) under ``catalog:card-skus:<id>``, with the same two versions.
 Versions are random tokens in the cache itself: a category write replaces the tree version, a
 product write (content, listing, price, stock) the list version, which retires everything stored
-under the old ones. A read fetches the versions
-and the value in one round trip (``read_current``). List pages also expire after ``LIST_TTL``:
-what a product write does not announce (sales counts, for the "best-selling" sort) lags by that.
+under the old ones. A read fetches the versions and the value in one round trip
+(``read_current``, ``read_many_current``). List pages also expire after ``LIST_TTL``: what a
+product write does not announce (sales counts, for the "best-selling" sort) lags by that.
 
 A write that changes what a cached read shows invalidates right after its flush and again
 after its commit: the second pass drops a value that a concurrent reader cached from the old

@@ -378,15 +378,14 @@ def _undominated(promotions: list[PromotionRead]) -> list[PromotionRead]:
     destination with no piece count, only the lowest threshold says anything (满 99 包邮 already
     covers 满 199 包邮); a tie goes to the first."""
     plain = [
-        p
-        for p in promotions
+        (p.rule.threshold_amount, n)
+        for n, p in enumerate(promotions)
         if isinstance(p.rule, FreeShippingRule) and not p.rule.provinces and not p.rule.threshold_pieces
     ]
     if len(plain) < 2:
         return promotions
-    kept = min(plain, key=lambda p: p.rule.threshold_amount if isinstance(p.rule, FreeShippingRule) else 0)
-    dropped = {id(p) for p in plain if p is not kept}
-    return [p for p in promotions if id(p) not in dropped]
+    dropped = {n for _, n in plain} - {min(plain)[1]}
+    return [p for n, p in enumerate(promotions) if n not in dropped]
 
 
 async def filler_products(

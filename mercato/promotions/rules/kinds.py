@@ -70,16 +70,13 @@ def fold(percent_off: int) -> str:
     return str(tenths // 10) if tenths % 10 == 0 else f"{tenths / 10:g}"
 
 
-def everything(scope: Scope) -> bool:
-    """Whether ``scope`` takes every line (all goods, nothing excluded)."""
-    return scope.all_goods and not scope.exclude_product_ids and not scope.exclude_sku_ids
-
-
 def matcher(scope: Scope) -> Callable[[pricing.LineIn], bool]:
-    """``in_scope`` for one scope over many lines: the named ids as sets, built once."""
-    if everything(scope):
-        return lambda line: True
+    """Whether a line is in ``scope``, as a test built once for many lines: exclusions win, then
+    everything or what is named (a line carries its category's ancestors, so a category names its
+    descendants)."""
     excluded_products, excluded_skus = frozenset(scope.exclude_product_ids), frozenset(scope.exclude_sku_ids)
+    if scope.all_goods and not excluded_products and not excluded_skus:
+        return lambda line: True
     if scope.all_goods:
         return lambda line: line.product_id not in excluded_products and line.sku_id not in excluded_skus
     skus, products = frozenset(scope.sku_ids), frozenset(scope.product_ids)
@@ -96,21 +93,6 @@ def matcher(scope: Scope) -> Callable[[pricing.LineIn], bool]:
         )
 
     return named
-
-
-def in_scope(scope: Scope, line: pricing.LineIn) -> bool:
-    """Whether ``line`` is in ``scope``: exclusions win, then everything or what is named (a line
-    carries its category's ancestors, so a category names its descendants)."""
-    if line.product_id in scope.exclude_product_ids or line.sku_id in scope.exclude_sku_ids:
-        return False
-    if scope.all_goods:
-        return True
-    return (
-        line.sku_id in scope.sku_ids
-        or line.product_id in scope.product_ids
-        or (line.brand_id is not None and line.brand_id in scope.brand_ids)
-        or any(c in scope.category_ids for c in line.category_ids)
-    )
 
 
 def asks_about_customer(conditions: Conditions) -> bool:
@@ -162,18 +144,19 @@ class TimedPrices:
         # came in, so a quote pricing one cart several times works them out once
         self._last: tuple[list[pricing.LineIn], Sequence[pricing.Proposal]] | None = None
         self.promotions = tuple(promotions)
-        self.items: dict[int, list[tuple[PromotionRead, TimedItem]]] = {}
+        self.items: dict[int, list[tuple[PromotionRead, TimedItem, Callable[[pricing.LineIn], bool]]]] = {}
         for promotion in promotions:
             assert isinstance(promotion.rule, TimedDiscountRule)
+            takes = matcher(promotion.scope)
             for item in promotion.rule.items:
-                self.items.setdefault(item.sku_id, []).append((promotion, item))
+                self.items.setdefault(item.sku_id, []).append((promotion, item, takes))
 
     def best(self, line: pricing.LineIn) -> tuple[PromotionRead, int] | None:
         """The promotion giving ``line``'s SKU its lowest timed unit price, and that price."""
         offers = [
             (timed_unit(item, line.unit_price_amount), promotion)
-            for promotion, item in self.items.get(line.sku_id, ())
-            if in_scope(promotion.scope, line)
+            for promotion, item, takes in self.items.get(line.sku_id, ())
+            if takes(line)
         ]
         if not offers:
             return None
@@ -228,12 +211,8 @@ class RuleProvider:
     def __init__(self, promotion: PromotionRead, lines: Sequence[pricing.LineIn]) -> None:
         self.promotion = promotion
         self.size = len(lines)
-        scope = promotion.scope
-        if everything(scope):
-            self.positions = tuple(range(len(lines)))
-        else:
-            takes = matcher(scope)
-            self.positions = tuple(n for n, line in enumerate(lines) if takes(line))
+        takes = matcher(promotion.scope)
+        self.positions = tuple(n for n, line in enumerate(lines) if takes(line))
         self.keys = frozenset(lines[n].key for n in self.positions)
 
     def in_scope_states(self, lines: Sequence[pricing.LineState]) -> Sequence[pricing.LineState]:
