@@ -16,6 +16,7 @@ from mercato.payments import models as _payments  # noqa: F401
 from mercato.pricing import models as _pricing  # noqa: F401
 from mercato.promotions import models as _promotions  # noqa: F401
 from mercato.shop import models as _shop  # noqa: F401
+from mercato.social import models as _social  # noqa: F401
 
 metadata = Base.metadata
 
@@ -35,4 +36,5 @@ OWNERS = {
     "content": "mercato.content",
     "shop": "mercato.shop",
     "promotions": "mercato.promotions",
+    "social": "mercato.social",
 }

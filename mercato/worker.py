@@ -11,7 +11,7 @@ import asyncio
 import structlog
 from taskiq.api import run_receiver_task, run_scheduler_task
 
-from mercato import aftersales, fulfillment, identity, inventory, orders, payments, promotions
+from mercato import aftersales, fulfillment, identity, inventory, orders, payments, promotions, social
 from mercato.aftersales import handlers as aftersales_handlers
 from mercato.aftersales import tasks as aftersales_tasks
 from mercato.catalog import handlers as catalog_handlers
@@ -29,6 +29,8 @@ from mercato.orders import tasks as orders_tasks
 from mercato.payments import tasks as payments_tasks
 from mercato.promotions import handlers as promotions_handlers
 from mercato.promotions import tasks as promotions_tasks
+from mercato.social import handlers as social_handlers
+from mercato.social import tasks as social_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +49,7 @@ def register() -> None:
     _ = (promotions_tasks.run_issue, promotions_tasks.resume_issue_runs, promotions_tasks.expire_coupons)
     _ = (promotions_tasks.remind_expiring, promotions_tasks.win_back)
     _ = promotions_tasks.enforce_campaign_budgets
+    _ = social_tasks.flash_upkeep
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
     events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
@@ -73,6 +76,10 @@ def register() -> None:
     events.subscribe(orders.OrderClosed, orders_handlers.on_order_closed_for_promotions)
     events.subscribe(orders.OrderDelivered, orders_handlers.on_order_delivered_for_promotions)
     events.subscribe(payments.PaymentRefunded, orders_handlers.on_payment_refunded_for_promotions)
+    events.subscribe(orders.OrderPaid, social_handlers.on_order_paid)
+    events.subscribe(orders.OrderCancelled, social_handlers.on_order_cancelled)
+    events.subscribe(orders.OrderClosed, social_handlers.on_order_closed)
+    events.subscribe(social.FlashSaleStarting, notify_handlers.on_flash_sale_starting)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

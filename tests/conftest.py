@@ -47,7 +47,7 @@ def _database_url() -> str:
 DATABASE_URL = _database_url()
 os.environ["MERCATO_DATABASE_URL"] = DATABASE_URL
 
-from mercato import identity  # noqa: E402
+from mercato import identity, social  # noqa: E402
 from mercato.core import cache, clock, events  # noqa: E402
 from mercato.core.db import get_database, reset_database, uow  # noqa: E402
 from mercato.core.migrate import upgrade  # noqa: E402
@@ -140,6 +140,7 @@ async def clean_state() -> AsyncIterator[None]:
     """Each test starts from empty tables, limits and SMS outbox, on the real clock."""
     get_settings.cache_clear()
     cache.reset_backends()
+    social.forget_cached_items()
     clock.reset()
     identity.set_sms_sender(identity.ConsoleSms())
     yield

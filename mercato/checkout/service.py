@@ -98,6 +98,7 @@ async def _confirm(
     items: list[orders.OrderItem],
     data: ConfirmCheckout,
     channel: promotions.Channel,
+    deal: orders.Deal | None = None,
 ) -> CheckoutQuote:
     address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
     choice = await orders.check_delivery(
@@ -116,6 +117,7 @@ async def _confirm(
         customer_id=customer_id,
         coupon=data.coupon,
         channel=channel,
+        deal=deal,
     )
     return CheckoutQuote(
         address_id=address.id,
@@ -300,9 +302,12 @@ async def buy_now(
     data: BuyNow,
     idempotency_key: str,
     channel: promotions.Channel = promotions.Channel.web,
+    deal: orders.Deal | None = None,
 ) -> CheckoutResult:
     """Place an order for one SKU straight away ("立即购买"), skipping the cart; the default
-    address is used unless ``address_id`` is given. Idempotent by the Idempotency-Key.
+    address is used unless ``address_id`` is given. Idempotent by the Idempotency-Key. With a
+    ``deal`` (a social play's order, built by the play's domain, never from the request) the
+    order is at the play's price, from its quota, with its payment window (``orders.Deal``).
 
     Raises:
         NoAddress (409), AddressNotFound (404), orders.InvalidDelivery (422),
@@ -312,7 +317,8 @@ async def buy_now(
         promotions.CouponNotFound (404), promotions.CouponUnavailable / CouponExpired /
         CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
-    await _bind_key(session, action="buy_now", customer_id=customer_id, key=idempotency_key, data=data)
+    action = "buy_now" if deal is None else f"deal:{deal.price.code}"
+    await _bind_key(session, action=action, customer_id=customer_id, key=idempotency_key, data=data)
     if data.address_id is not None:
         address = await identity.get_address(session, customer_id=customer_id, address_id=data.address_id)
     else:
@@ -324,7 +330,11 @@ async def buy_now(
         session,
         customer_id=customer_id,
         data=orders.PlaceOrder(
-            source_key=f"buy-now:{customer_id}:{idempotency_key}",
+            source_key=(
+                f"buy-now:{customer_id}:{idempotency_key}"
+                if deal is None
+                else f"{deal.price.code}:{customer_id}:{idempotency_key}"[:200]
+            ),
             items=[orders.OrderItem(sku_id=data.sku_id, quantity=data.quantity)],
             address=_snapshot(address),
             delivery=data.delivery,
@@ -333,9 +343,10 @@ async def buy_now(
             invoice=data.invoice,
             note=data.note,
             expected_total_amount=data.expected_total_amount,
-            coupon=data.coupon,
+            coupon=data.coupon if deal is None else "none",
             channel=channel,
         ),
+        deal=deal,
     )
     return await _result(session, order, data.provider)
 
@@ -348,6 +359,7 @@ async def confirm_buy_now(
     quantity: int,
     data: ConfirmCheckout,
     channel: promotions.Channel = promotions.Channel.web,
+    deal: orders.Deal | None = None,
 ) -> CheckoutQuote:
     """The price of ``quantity`` of one SKU delivered to the chosen address, with the live
     promotions and the coupon chosen (立即购买's confirm step; place it with ``buy_now`` and this
@@ -360,7 +372,9 @@ async def confirm_buy_now(
         CouponNotYetValid / CouponNotApplicable / CouponsNotCombinable (409): the coupon chosen.
     """
     items = [orders.OrderItem(sku_id=sku_id, quantity=quantity)]
-    return await _confirm(session, customer_id=customer_id, items=items, data=data, channel=channel)
+    return await _confirm(
+        session, customer_id=customer_id, items=items, data=data, channel=channel, deal=deal
+    )
 
 
 SYSTEM = identity.Actor(staff_id=None, label="system")

@@ -142,6 +142,7 @@ class RateLimiter:
 
 _cache: Cache | None = None
 _limiter: RateLimiter | None = None
+_redis: Any = None  # redis.asyncio.Redis, when configured
 
 
 def _build(settings: Settings) -> tuple[Cache, RateLimiter]:
@@ -167,8 +168,23 @@ def get_rate_limiter() -> RateLimiter:
     return _limiter
 
 
+def get_redis() -> Any | None:
+    """The shared ``redis.asyncio.Redis`` client for atomic scripts (a flash sale's admission),
+    or None in embedded mode (no ``MERCATO_REDIS_URL``): callers then use the database."""
+    global _redis
+    url = get_settings().redis_url
+    if not url:
+        return None
+    if _redis is None:
+        from redis.asyncio import Redis  # noqa: PLC0415 - only needed with Redis
+
+        _redis = Redis.from_url(url)
+    return _redis
+
+
 def reset_backends() -> None:
     """Forget the backends (tests start each case with empty ones)."""
-    global _cache, _limiter
+    global _cache, _limiter, _redis
     _cache = None
     _limiter = None
+    _redis = None

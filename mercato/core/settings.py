@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     demo_products: Annotated[int, Field(ge=0, le=5000)] = 300
     # Orders: minutes a placed order waits for payment before it is cancelled and its stock freed
     order_pay_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # Flash sales (秒杀): minutes a flash-sale order waits for payment before it is cancelled and
+    # its units go back to the session's quota (sold again), and the human check's difficulty
+    # (leading zero bits of the proof-of-work hash; 16 is about a second on a phone)
+    flash_pay_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    flash_proof_bits: Annotated[int, Field(ge=8, le=24)] = 16
     # Orders: days after delivery an order completes by itself (the after-sales window closes)
     order_auto_complete_days: Annotated[int, Field(ge=1, le=90)] = 7
     # Orders: what one customer may hold without paying (stock hoarding), checked at placement:

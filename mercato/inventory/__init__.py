@@ -15,6 +15,9 @@ schemas):
   of a hold), ``consume_reservations``, ``keep_reservations`` (paid: the holds no longer
   expire), ``expire_reservations`` (the ``inventory-expire-reservations`` job),
   ``list_reservations``
+- quota holds (``service/quotas.py``): ``carve_quota`` (units set aside for a flash sale's
+  item), ``plan_from_hold`` / ``take_from_hold`` (an order takes units from it: one conditional
+  UPDATE; released or expired, they go back to it while it lasts), ``held_units``, ``list_quota``
 - ``verify_stock``: levels equal the ledger and the active holds (``mercato inventory verify``)
 - spreadsheets (``service/spreadsheets.py``): ``import_stock`` (a stocktake from CSV/XLSX, all or
   nothing, each change an adjustment in the ledger; one ``stock.import`` audit entry),
@@ -66,6 +69,13 @@ from mercato.inventory.schemas import (
 )
 from mercato.inventory.service.allocation import allocate, choose_warehouses, stores_holding
 from mercato.inventory.service.levels import available_units, has_sellable_stock, sellable_units
+from mercato.inventory.service.quotas import (
+    carve_quota,
+    held_units,
+    list_quota,
+    plan_from_hold,
+    take_from_hold,
+)
 from mercato.inventory.service.reservations import (
     DEFAULT_HOLD,
     ReservationRace,
@@ -134,6 +144,11 @@ __all__ = [
     "WarehouseUpdate",
     "WarehouseWrite",
     "adjust_stock",
+    "carve_quota",
+    "held_units",
+    "list_quota",
+    "plan_from_hold",
+    "take_from_hold",
     "allocate",
     "stores_holding",
     "available_units",

@@ -85,10 +85,11 @@ class Reservation(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("reference", "sku_id", "warehouse_id"),
         Index("ix_inventory_reservation_status_expires_at", "status", "expires_at"),
-        CheckConstraint("quantity > 0", name="quantity"),
+        # a quota hold (a flash sale's) may be emptied by the orders it hands its units to
+        CheckConstraint("quantity >= 0", name="quantity"),
     )
 
-    reference: Mapped[str] = mapped_column(String(80))  # "order:123", "checkout:abc"
+    reference: Mapped[str] = mapped_column(String(80))  # "order:123", "flash:item:7"
     sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("catalog_sku.id", ondelete="RESTRICT"))
     warehouse_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("inventory_warehouse.id", ondelete="RESTRICT")
@@ -98,6 +99,9 @@ class Reservation(IdMixin, Base):
     expires_at: Mapped[dt.datetime | None]  # None: held until shipped or released (a paid order)
     created_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
+    #: The quota hold these units were taken from (``take_from_hold``): released or expired, they
+    #: go back to it while it is active, instead of to the free stock.
+    source: Mapped[str | None] = mapped_column(String(80))
 
 
 class LedgerEntry(IdMixin, Base):

@@ -168,6 +168,7 @@ class ReservationRead(ReadModel):
     expires_at: dt.datetime | None  # None: kept until shipped or released
     created_at: dt.datetime
     closed_at: dt.datetime | None
+    source: str | None = None  # the quota hold the units came from (``take_from_hold``)
 
 
 class DemandLine(InputModel):

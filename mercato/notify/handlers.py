@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import aftersales, fulfillment, identity, orders, payments, promotions, shop
+from mercato import aftersales, fulfillment, identity, orders, payments, promotions, shop, social
 from mercato.core import clock
 from mercato.core.events import EventEnvelope
 from mercato.notify.schemas import AccountEmailKind, MessageKind
@@ -169,6 +169,23 @@ async def on_coupon_expiring(session: AsyncSession, envelope: EventEnvelope) -> 
         params={"coupon_name": event.coupon_name, "valid_until": ends.strftime("%Y-%m-%d %H:%M")},
         dedupe_key=f"coupon:{event.coupon_id}:expiring",
         link=f"coupon:{event.coupon_id}",
+    )
+
+
+async def on_flash_sale_starting(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``social.flash_sale_starting``: tell the customer who asked ("提醒我") that a flash sale
+    starts, with its start in the shop's time zone (one message per customer and session)."""
+    event = envelope.event
+    assert isinstance(event, social.FlashSaleStarting)
+    tz = ZoneInfo((await shop.get_settings(session)).timezone)
+    starts = dt.datetime.fromisoformat(event.starts_at).astimezone(tz)
+    await notify_customer(
+        session,
+        customer_id=event.customer_id,
+        kind=MessageKind.flash_sale_starting,
+        params={"session_name": event.session_name, "starts_at": starts.strftime("%Y-%m-%d %H:%M")},
+        dedupe_key=f"flash:{event.session_id}:starting",
+        link=f"flash:{event.session_id}",
     )
 
 

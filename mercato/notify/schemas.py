@@ -21,6 +21,7 @@ class MessageKind(StrEnum):
     refund_succeeded = "refund_succeeded"  # a refund went back through the original payment
     aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
     coupon_expiring = "coupon_expiring"  # a coupon in the wallet expires within 24 hours (promotions)
+    flash_sale_starting = "flash_sale_starting"  # a flash sale the shopper asked about starts (social)
 
 
 class AccountEmailKind(StrEnum):

@@ -32,6 +32,7 @@ KIND_PARAMS: dict[MessageKind, frozenset[str]] = {
     MessageKind.refund_succeeded: frozenset({"order_number", "amount", "currency"}),
     MessageKind.aftersales_decided: frozenset({"order_number", "approved", "reason"}),
     MessageKind.coupon_expiring: frozenset({"coupon_name", "valid_until"}),  # valid_until: shop-local text
+    MessageKind.flash_sale_starting: frozenset({"session_name", "starts_at"}),  # starts_at: shop-local text
 }
 #: Parameters a kind's templates take when given (added after messages of the kind were first
 #: sent: a caller written before may leave them out); a missing one renders as None.

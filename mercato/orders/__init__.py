@@ -3,7 +3,8 @@ the status transition table with its history, payment and cancellation, and read
 
 Public API:
 
-- ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``),
+- ``quote_order`` (the price now), ``place_order`` (idempotent by ``source_key``; ``deal=Deal``:
+  at a social play's price, its units from the play's quota hold, with its payment window),
   ``read_order`` (customer-scoped or staff), ``list_orders`` (filters and search for staff)
 - the shopper's tabs: ``count_orders_by_status`` (everyone's with ``customer_id=None``: the
   console's to-dos), ``list_customer_orders`` (a group of statuses,
@@ -78,6 +79,7 @@ from mercato.orders.schemas import (
     BuyerSearch,
     CancelOrder,
     CustomerOrderStats,
+    Deal,
     DeliveryChoice,
     DeliverySlot,
     InvoiceKind,
@@ -144,6 +146,7 @@ __all__ = [
     "CannotDeliver",
     "CannotDropUnits",
     "CannotShip",
+    "Deal",
     "DeliveryChoice",
     "DeliverySlot",
     "InvalidDelivery",

@@ -56,6 +56,8 @@ class Order(IdMixin, Base):
     coupon_id: Mapped[int | None] = mapped_column(BigId)  # the coupon locked for (then used by) the order
     # a 满赠 gift was reached but not in stock for it: the order went without, and says so
     gift_unavailable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # placed at a social play's price (秒杀, 拼团, 砍价): its code, e.g. "flash:12"; "" otherwise
+    deal: Mapped[str] = mapped_column(String(40), default="", index=True)
 
 
 class SubOrder(IdMixin, Base):

@@ -11,7 +11,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from mercato.core.schemas import AmountInt, IdInt, InputModel, MultilineText, ReadModel
 from mercato.orders.states import OrderStatus
 from mercato.pricing import Delivery
-from mercato.promotions import AppliedDiscount, Channel, Discount
+from mercato.promotions import AppliedDiscount, Channel, DealPrice, Discount
 
 
 class OrderItem(InputModel):
@@ -102,6 +102,20 @@ class PlaceOrder(InputModel):
     expected_total_amount: AmountInt | None = None  # what the shopper confirmed; a different total is refused
     coupon: IdInt | Literal["best", "none"] = "best"  # a wallet coupon's id, the best usable one, or none
     channel: Channel = Channel.web  # where the shopper buys (promotions and coupons may be limited to some)
+
+
+class Deal(ReadModel):
+    """An order placed through a social play (秒杀, 拼团, 砍价) rather than at the shop's prices:
+    the play's price for its one SKU (``price``: no promotion or coupon combines with it), at most
+    ``max_quantity`` units, the quota hold its units come from (``stock_from``: a flash sale's
+    units carved out of stock; None: free stock) and the play's own payment window.
+
+    Only the domains running the plays build one; it is never read from a shopper's request."""
+
+    price: DealPrice
+    max_quantity: Annotated[int, Field(ge=1, le=999)] = 1
+    stock_from: str | None = None
+    pay_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None  # None: the shop's window
 
 
 class OrderLineRead(ReadModel):
@@ -199,6 +213,7 @@ class OrderRead(OrderSummary):
     adjustments: list[AppliedDiscount] = []  # every promotion and coupon applied (goods and shipping)
     coupon_id: int | None = None  # the coupon used (locked until paid)
     gift_unavailable: bool = False  # a 满赠 gift was reached but out of stock: the order went without it
+    deal: str = ""  # placed at a social play's price: its code ("flash:12"); "" otherwise
     sub_orders: list[SubOrderRead]
     lines: list[OrderLineRead]
     history: list[StatusChangeRead]

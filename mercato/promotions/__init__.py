@@ -4,7 +4,8 @@ Public API:
 
 - ``quote(session, lines=..., context=..., shipping=..., customer_id=..., channel=..., coupon=...)
   -> Quote``: the one price for a cart or an order with the live promotions and a coupon;
-  stacking (documented in ``quote.py``): timed prices → order rules (满减/满折/第N件, exclusion
+  stacking (documented in ``quote.py``); with ``deal=DealPrice(...)`` a social play's price for
+  one SKU, which combines with nothing else: timed prices → order rules (满减/满折/第N件, exclusion
   groups, priorities) → coupons → shipping
 - ``price_tags`` / ``card_tags`` (what product pages and grids show: timed price, tags, 券后价,
   preheat) and ``filler_products`` (凑单)
@@ -123,6 +124,7 @@ from mercato.promotions.schemas import (
     CouponTemplateWrite,
     CustomerFacts,
     DailyFigure,
+    DealPrice,
     Discount,
     DiscountTier,
     FreeShippingRule,
@@ -195,6 +197,7 @@ __all__ = [
     "CouponsSoldOut",
     "CustomerFacts",
     "DailyFigure",
+    "DealPrice",
     "Discount",
     "DiscountTier",
     "EndsBeforeStart",

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato import identity, pricing
 from mercato.core import clock
-from mercato.core.i18n import gettext
+from mercato.core.i18n import N_, gettext
 from mercato.promotions import coupon_terms
 from mercato.promotions.coupon_terms import CouponTerms, why_not
 from mercato.promotions.coupons.reading import wallet_rows
@@ -57,6 +57,7 @@ from mercato.promotions.schemas import (
     CouponRead,
     CouponStatus,
     CustomerFacts,
+    DealPrice,
     Gift,
     PromotionKind,
     PromotionRead,
@@ -312,14 +313,19 @@ async def quote(
     channel: Channel = Channel.web,
     coupon: CouponChoice = "best",
     now: dt.datetime | None = None,
+    deal: DealPrice | None = None,
 ) -> Quote:
     """Price ``lines`` with the promotions live at ``now`` and the coupon chosen ("best": the
     customer's usable coupon that saves most, "none", or a coupon id, which must be usable).
+    With a ``deal`` (a social play's price for one SKU), its lines are at the deal's price and
+    nothing else takes part: no promotion, no coupon (``DealPrice``); shipping as the template says.
 
     Raises:
         CouponNotFound (404), CouponUnavailable / CouponExpired / CouponNotYetValid /
         CouponNotApplicable / CouponsNotCombinable (409): only for an explicit coupon id.
     """
+    if deal is not None:
+        return _deal_quote(lines=lines, context=context, shipping=shipping, deal=deal)
     at = now or clock.now()
     snapshot = await live.live_set(session, now=at)
     # The customer's facts cost two reads: only when a live promotion's conditions ask about them.
@@ -441,6 +447,52 @@ async def quote(
         promotion_ids=tuple(sorted(applied)),
         coupons_blocked=bool(blocked),
     )
+
+
+class _DealProvider:
+    """A deal's price: the money off each of its SKU's lines down to the deal's unit price."""
+
+    name = "deals"
+
+    def __init__(self, deal: DealPrice) -> None:
+        self.deal = deal
+
+    def propose(
+        self, *, lines: Sequence[pricing.LineState], context: pricing.PricingContext
+    ) -> Sequence[pricing.Proposal]:
+        amounts = {
+            state.line.key: (state.unit_price_amount - self.deal.unit_price_amount) * state.line.quantity
+            for state in lines
+            if state.line.sku_id == self.deal.sku_id and state.unit_price_amount > self.deal.unit_price_amount
+        }
+        if not amounts:
+            return []
+        return [
+            pricing.Proposal(
+                code=self.deal.code,
+                reason=pricing.Reason(message=DEAL_PRICE),
+                amount=sum(amounts.values()),
+                line_keys=tuple(amounts),
+                line_amounts=amounts,
+            )
+        ]
+
+
+#: The reason a deal's discount gives (the line shows the deal's own name beside it).
+DEAL_PRICE = N_("Deal price")
+
+
+def _deal_quote(
+    *,
+    lines: Sequence[pricing.LineIn],
+    context: pricing.PricingContext,
+    shipping: pricing.ShippingTemplate | None,
+    deal: DealPrice,
+) -> Quote:
+    result = pricing.calculate(
+        lines=lines, context=context, providers=[_DealProvider(deal)], shipping=shipping
+    )
+    return Quote(result=result, coupon_id=None, names={deal.code: deal.name}, coupons_blocked=True)
 
 
 def _timed_off(result: pricing.PriceResult, pricer: Pricer) -> dict[str, int]:

@@ -413,6 +413,19 @@ class TierHint(ReadModel):
 CouponChoice = int | Literal["best", "none"]
 
 
+class DealPrice(ReadModel):
+    """A social play's price for one SKU (秒杀, 拼团, 砍价), set by the play, not by a promotion.
+
+    An order at a deal price combines with nothing else: no live promotion and no coupon takes
+    part (the play's price is the whole offer, as the shopper was shown it); shipping is the
+    template's fee. ``quote(deal=...)`` prices it; the discount is the adjustment ``code``."""
+
+    code: Annotated[str, Field(min_length=3, max_length=40)]  # "flash:12": the adjustment's code
+    name: Annotated[str, Field(min_length=1, max_length=60)]  # shown by the line, e.g. "秒杀价"
+    sku_id: int
+    unit_price_amount: Annotated[int, Field(ge=0, le=10**12)]
+
+
 class Quote(ReadModel):
     """A cart or order priced with the live promotions and the chosen coupon."""
 

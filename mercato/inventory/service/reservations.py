@@ -141,6 +141,16 @@ async def _close(
     ).scalars()
     closed = [ReservationRead.model_validate(row) for row in rows]
     for hold in sorted(closed, key=lambda r: (r.sku_id, r.warehouse_id)):
+        if hold.quantity == 0:  # an emptied quota hold: nothing to give back
+            continue
+        if target is not ReservationStatus.consumed and await _back_to_source(
+            session,
+            source=hold.source,
+            sku_id=hold.sku_id,
+            warehouse_id=hold.warehouse_id,
+            quantity=hold.quantity,
+        ):
+            continue
         shipped = hold.quantity if target is ReservationStatus.consumed else 0
         change = await apply_change(
             session,
@@ -155,6 +165,31 @@ async def _close(
         if change is None:  # the active holds always sum to ``reserved``; verify would flag this
             raise RuntimeError(f"stock row of reservation {hold.id} cannot give back its units")
     return closed
+
+
+async def _back_to_source(
+    session: AsyncSession, *, source: str | None, sku_id: int, warehouse_id: int, quantity: int
+) -> bool:
+    """Give ``quantity`` units back to the quota hold ``source`` they were taken from, if it is
+    still active (one UPDATE); the stock row's ``reserved`` stays as it is. False: no such hold
+    (none, or it ended), and the caller gives the units back to free stock instead."""
+    if source is None:
+        return False
+    returned = (
+        await session.execute(
+            update(Reservation)
+            .where(
+                Reservation.reference == source,
+                Reservation.sku_id == sku_id,
+                Reservation.warehouse_id == warehouse_id,
+                Reservation.status == str(ReservationStatus.active),
+            )
+            .values(quantity=Reservation.quantity + quantity)
+            .returning(Reservation.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    return returned is not None
 
 
 async def release_reservations(
@@ -206,10 +241,10 @@ async def release_units(
             update(Reservation)
             .where(*where, Reservation.quantity > quantity)
             .values(quantity=Reservation.quantity - quantity)
-            .returning(Reservation.id)
+            .returning(Reservation.source)
             .execution_options(synchronize_session=False)
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     if shrunk is None:
         closed = await _close(
             session,
@@ -219,6 +254,10 @@ async def release_units(
             reason=reason,
         )
         return sum(hold.quantity for hold in closed)
+    if await _back_to_source(
+        session, source=shrunk.source, sku_id=sku_id, warehouse_id=warehouse_id, quantity=quantity
+    ):
+        return quantity
     change = await apply_change(
         session,
         sku_id=sku_id,

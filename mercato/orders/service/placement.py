@@ -43,7 +43,7 @@ from mercato.orders.errors import ItemUnavailable, NothingToOrder, PriceChanged
 from mercato.orders.events import OrderPlaced
 from mercato.orders.limits import check_unpaid_limits, lock_customer_placements
 from mercato.orders.models import Order, OrderLine, OrderStatusChange, SubOrder
-from mercato.orders.schemas import OrderItem, OrderRead, PlaceOrder
+from mercato.orders.schemas import Deal, OrderItem, OrderRead, PlaceOrder
 from mercato.orders.service.notes import PLACED
 from mercato.orders.service.reads import read_order
 from mercato.orders.states import OrderStatus
@@ -82,12 +82,17 @@ async def _price(
     customer_id: int | None,
     channel: promotions.Channel,
     coupon: promotions.CouponChoice,
+    deal: Deal | None = None,
 ) -> tuple[dict[int, int], dict[int, catalog.SellableSku], promotions.Quote]:
     quantities: dict[int, int] = {}
     for item in items:
         quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
     if not quantities:
         raise NothingToOrder()
+    if deal is not None and (
+        set(quantities) != {deal.price.sku_id} or quantities[deal.price.sku_id] > deal.max_quantity
+    ):
+        raise ValueError("a deal orders its own SKU only, at most max_quantity units")
     skus = await catalog.get_sellable_skus(session, sku_ids=list(quantities))
     for sku_id in quantities:
         sku = skus.get(sku_id)
@@ -108,6 +113,7 @@ async def _price(
         customer_id=customer_id,
         channel=channel,
         coupon=coupon,
+        deal=deal.price if deal is not None else None,
     )
     return quantities, skus, quote
 
@@ -180,6 +186,7 @@ async def quote_order(
     customer_id: int | None = None,
     coupon: promotions.CouponChoice = "best",
     channel: promotions.Channel = promotions.Channel.web,
+    deal: Deal | None = None,
 ) -> promotions.Quote:
     """What ``place_order`` would charge for these items, destination and delivery, with the
     live promotions and ``coupon`` for ``customer_id``, now (the delivery details themselves are
@@ -203,7 +210,14 @@ async def quote_order(
         customer_id=customer_id,
         channel=channel,
         coupon=coupon,
+        deal=deal,
     )
+    if deal is not None and deal.stock_from is not None:
+        for sku_id, units in quantities.items():
+            await inventory.plan_from_hold(
+                session, source=deal.stock_from, sku_id=sku_id, quantity=units, province=province
+            )
+        return quote
     await _allocate(session, quantities=quantities, skus=skus, province=province, pickup_at=pickup_store_id)
     return quote
 
@@ -234,8 +248,13 @@ def _take(pool: dict[int, list[list[int]]], sku_id: int, quantity: int) -> list[
     return parts
 
 
-async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrder) -> OrderRead:
-    """Place an order for ``customer_id`` (see the module docstring).
+async def place_order(
+    session: AsyncSession, *, customer_id: int, data: PlaceOrder, deal: Deal | None = None
+) -> OrderRead:
+    """Place an order for ``customer_id`` (see the module docstring). With a ``deal`` (a social
+    play's order: its one SKU at the play's price), the units come from the play's quota hold
+    when it has one (``inventory.take_from_hold``, last, like any reservation) and the order has
+    the play's payment window.
 
     Raises:
         InvalidDelivery (422), NothingToOrder (422), ItemUnavailable (409), PriceChanged (409),
@@ -264,6 +283,7 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
         customer_id=customer_id,
         channel=data.channel,
         coupon=data.coupon,
+        deal=deal,
     )
     priced = quote.result
     if data.expected_total_amount is not None and data.expected_total_amount != priced.total_amount:
@@ -284,6 +304,13 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     # along when the stock here has them; otherwise the order goes without (and says so).
     gifts, gift_skus = await _gifts(session, quote)
     allocations: list[inventory.Allocation] | None = None
+    if deal is not None and deal.stock_from is not None:
+        sku_id, units = next(iter(quantities.items()))
+        allocations = [
+            await inventory.plan_from_hold(
+                session, source=deal.stock_from, sku_id=sku_id, quantity=units, province=data.address.province
+            )
+        ]
     if gifts:
         demand = dict(quantities)
         for sku_id, units in gifts.items():
@@ -311,7 +338,10 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             if again is not None:  # a concurrent retry of this very checkout took the last units
                 return again
             raise
-    pay_window = dt.timedelta(minutes=(await shop.get_settings(session)).order_pay_minutes)
+    pay_minutes = deal.pay_minutes if deal is not None else None
+    if pay_minutes is None:
+        pay_minutes = (await shop.get_settings(session)).order_pay_minutes
+    pay_window = dt.timedelta(minutes=pay_minutes)
     pay_by = now + pay_window
     inserted = await insert_ignore(
         session,
@@ -340,6 +370,7 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
             "adjustments": [a.model_dump(mode="json") for a in promotions.AppliedDiscount.of_quote(quote)],
             "coupon_id": quote.coupon_id,
             "gift_unavailable": len(gifts) < len({g.sku_id for g in quote.gifts}),
+            "deal": deal.price.code if deal is not None else "",
         },
     )
     if not inserted:  # the same checkout was placed by a concurrent retry
@@ -439,7 +470,20 @@ async def place_order(session: AsyncSession, *, customer_id: int, data: PlaceOrd
     )
     order = await read_order(session, order_id=order_id)
     # Last, so the stock rows stay locked for the shortest time: under a flash sale every buyer
-    # updates the same row, and each holds it until its transaction commits.
+    # updates the same row (the quota hold), and each holds it until its transaction commits.
+    if deal is not None and deal.stock_from is not None:
+        (planned,) = allocations
+        await inventory.take_from_hold(
+            session,
+            source=deal.stock_from,
+            reference=f"order:{order_id}",
+            sku_id=planned.sku_id,
+            quantity=planned.quantity,
+            province=data.address.province,
+            hold_for=pay_window + HOLD_MARGIN,
+            warehouse_id=planned.warehouse_id,
+        )
+        return order
     await inventory.reserve_allocations(
         session,
         reference=f"order:{order_id}",

@@ -24,11 +24,16 @@ MessageId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def link_of(message: notify.MessageRead) -> str | None:
-    """The page a message is about: ``order:42`` → the order, ``aftersales:7`` → the request."""
+    """The page a message is about: ``order:42`` → the order, ``aftersales:7`` → the request,
+    ``flash:3`` → the flash-sale page at that session."""
     kind, _, ident = (message.link or "").partition(":")
     if not ident.isdigit():
         return None
-    return {"order": f"/account/orders/by-id/{ident}", "aftersales": f"/account/aftersales/{ident}"}.get(kind)
+    return {
+        "order": f"/account/orders/by-id/{ident}",
+        "aftersales": f"/account/aftersales/{ident}",
+        "flash": f"/flash-sale?session={ident}",
+    }.get(kind)
 
 
 @router.get("/account/messages")

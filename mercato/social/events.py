@@ -1,0 +1,19 @@
+"""Public social events (written to the outbox in the transaction of the change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mercato.core.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlashSaleStarting(DomainEvent):
+    """A flash-sale session a customer asked to be reminded of starts within a minute: notify
+    tells them (once per customer and session)."""
+
+    name = "social.flash_sale_starting.v1"
+    customer_id: int
+    session_id: int
+    session_name: str
+    starts_at: str  # ISO 8601, UTC (event payloads are JSON)
