@@ -51,6 +51,7 @@ from mercato.api.v1 import payments as payments_api
 from mercato.api.v1 import pricing as pricing_api
 from mercato.api.v1 import promotions as promotions_api
 from mercato.api.v1 import shop as shop_api
+from mercato.api.v1 import social as social_api
 from mercato.api.v1 import staff as staff_api
 from mercato.core.db import reset_database
 from mercato.core.jobs import settle_delivery
@@ -181,6 +182,8 @@ def create_app() -> FastAPI:
         catalog_api.admin_router,
         promotions_api.router,
         coupons_api.router,
+        social_api.router,
+        social_api.admin_router,
         console_pages.router,
         dashboard_pages.router,
         console_order_tools.router,  # before the order pages: /orders/{number} would take its paths

@@ -182,6 +182,18 @@ def get_redis() -> Any | None:
     return _redis
 
 
+async def close_backends() -> None:
+    """Close the backends' connections (a process shutting down; tests that used Redis) and
+    forget them."""
+    if _cache is not None:
+        await _cache.aclose()
+    if _limiter is not None:
+        await _limiter.aclose()
+    if _redis is not None:
+        await _redis.aclose()
+    reset_backends()
+
+
 def reset_backends() -> None:
     """Forget the backends (tests start each case with empty ones)."""
     global _cache, _limiter, _redis

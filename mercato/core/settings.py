@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     # (leading zero bits of the proof-of-work hash; 16 is about a second on a phone)
     flash_pay_minutes: Annotated[int, Field(ge=1, le=60)] = 5
     flash_proof_bits: Annotated[int, Field(ge=8, le=24)] = 16
+    # Flash sales: buying attempts allowed per account and per IP address (the `limits` library's
+    # notation, a moving window); a campus or office shares one IP, so that one is looser
+    flash_rate_per_customer: Annotated[str, Field(pattern=r"^\d+/(second|minute|hour)$")] = "20/minute"
+    flash_rate_per_ip: Annotated[str, Field(pattern=r"^\d+/(second|minute|hour)$")] = "600/minute"
     # Orders: days after delivery an order completes by itself (the after-sales window closes)
     order_auto_complete_days: Annotated[int, Field(ge=1, le=90)] = 7
     # Orders: what one customer may hold without paying (stock hoarding), checked at placement:

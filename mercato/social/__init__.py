@@ -12,8 +12,8 @@ schemas):
   ``list_flash_sessions``, ``flash_figures`` (live counts per item), ``list_status_changes``
 - shoppers: ``list_flash_sale`` (sessions live or starting within two days, with the server's
   clock and the units left), ``remind_me`` ("提醒我"), ``flash_challenge`` (the optional human
-  check's puzzle), ``buy_flash`` (admission, then the order refereed by the database; see
-  ``plays/flash_buy.py``)
+  check's puzzle), ``confirm_flash`` (the price to the shopper's address), ``buy_flash``
+  (admission, then the order refereed by the database; see ``plays/flash_buy.py``)
 - upkeep: ``send_due_reminders``, ``reconcile_admission`` (job ``social-flash``)
 
 Invariant: a flash-sale item never sells more than its quota, against other flash buyers or
@@ -62,6 +62,7 @@ from mercato.social.plays.flash import (
 from mercato.social.plays.flash_buy import (
     buy_flash,
     check_proof,
+    confirm_flash,
     flash_challenge,
     forget_cached_items,
     reconcile_admission,
@@ -69,7 +70,9 @@ from mercato.social.plays.flash_buy import (
 from mercato.social.plays.reminders import send_due_reminders
 from mercato.social.schemas import (
     AdmissionVerdict,
+    CancelFlashSession,
     FlashBuy,
+    FlashConfirm,
     FlashItemFigures,
     FlashItemRead,
     FlashItemWrite,
@@ -85,6 +88,8 @@ from mercato.social.schemas import (
 
 __all__ = [
     "AdmissionVerdict",
+    "CancelFlashSession",
+    "FlashConfirm",
     "EndsBeforeStart",
     "FlashBuy",
     "FlashEnded",
@@ -116,6 +121,7 @@ __all__ = [
     "buy_flash",
     "cancel_flash_session",
     "check_proof",
+    "confirm_flash",
     "create_flash_session",
     "end_due_flash_sessions",
     "flash_challenge",

@@ -160,6 +160,17 @@ class FlashBuy(InputModel):
     proof: Annotated[str, Field(max_length=200)] = ""  # the human check's answer when it is on
 
 
+class FlashConfirm(InputModel):
+    """The confirm step: how many, to which address (the default one unless given)."""
+
+    quantity: Annotated[int, Field(ge=1, le=99)] = 1
+    address_id: IdInt | None = None
+
+
+class CancelFlashSession(InputModel):
+    reason: Annotated[MultilineText, Field(max_length=300)] = ""
+
+
 class AdmissionVerdict(StrEnum):
     admitted = "admitted"
     sold_out = "sold_out"

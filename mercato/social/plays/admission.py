@@ -30,14 +30,18 @@ _LEFT = "mercato:flash:{item}:left"
 _BUYERS = "mercato:flash:{item}:buyers"
 
 # KEYS: left, buyers. ARGV: customer, quantity, limit, ttl seconds.
-# Returns 1 admitted, 0 sold out, -1 over the limit, -2 the count is not loaded.
+# Returns 1 admitted, 0 sold out, -1 over the limit (or sold out to a customer who holds units:
+# the database decides), -2 the count is not loaded.
 _ADMIT = """
 local left = redis.call('GET', KEYS[1])
 if not left then return -2 end
 local quantity = tonumber(ARGV[2])
 local had = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if had + quantity > tonumber(ARGV[3]) then return -1 end
-if tonumber(left) < quantity then return 0 end
+if tonumber(left) < quantity then
+  if had > 0 then return -1 end
+  return 0
+end
 redis.call('DECRBY', KEYS[1], quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
@@ -57,10 +61,20 @@ Loader = Callable[[], Awaitable[int]]
 
 class Admission(Protocol):
     async def admit(
-        self, *, item_id: int, customer_id: int, quantity: int, limit: int, ttl: int, load: Loader
+        self,
+        *,
+        item_id: int,
+        customer_id: int,
+        quantity: int,
+        limit: int,
+        ttl: int,
+        load: Loader,
+        bought: Loader,
     ) -> AdmissionVerdict:
         """Admit ``quantity`` units for the customer, or say why not. ``load`` reads the units
-        left from the database (the Redis backend calls it when its count is missing)."""
+        left from the database (the Redis backend calls it when its count is missing), ``bought``
+        the customer's units. A customer who holds units is answered ``over_limit`` rather than
+        ``sold_out``, so the database decides: a retry of their order returns that order."""
         ...
 
     async def give_back(self, *, item_id: int, customer_id: int, quantity: int) -> None:
@@ -81,7 +95,15 @@ class RedisAdmission:
         self._give_back = redis.register_script(_GIVE_BACK)
 
     async def admit(
-        self, *, item_id: int, customer_id: int, quantity: int, limit: int, ttl: int, load: Loader
+        self,
+        *,
+        item_id: int,
+        customer_id: int,
+        quantity: int,
+        limit: int,
+        ttl: int,
+        load: Loader,
+        bought: Loader,
     ) -> AdmissionVerdict:
         keys = [_LEFT.format(item=item_id), _BUYERS.format(item=item_id)]
         for _attempt in range(2):
@@ -116,11 +138,21 @@ class DatabaseAdmission:
     customer's limit is checked by the referee in the placement's transaction."""
 
     async def admit(
-        self, *, item_id: int, customer_id: int, quantity: int, limit: int, ttl: int, load: Loader
+        self,
+        *,
+        item_id: int,
+        customer_id: int,
+        quantity: int,
+        limit: int,
+        ttl: int,
+        load: Loader,
+        bought: Loader,
     ) -> AdmissionVerdict:
         if quantity > limit:
             return AdmissionVerdict.over_limit
-        return AdmissionVerdict.admitted if await load() >= quantity else AdmissionVerdict.sold_out
+        if await load() >= quantity:
+            return AdmissionVerdict.admitted
+        return AdmissionVerdict.over_limit if await bought() > 0 else AdmissionVerdict.sold_out
 
     async def give_back(self, *, item_id: int, customer_id: int, quantity: int) -> None:
         return None

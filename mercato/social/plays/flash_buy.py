@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato import checkout, inventory, orders, promotions
+from mercato import checkout, identity, inventory, orders, promotions
 from mercato.core import clock
+from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.db import after_commit, insert_ignore
 from mercato.core.settings import get_settings
 from mercato.social.errors import (
@@ -40,6 +41,7 @@ from mercato.social.errors import (
     FlashLimitReached,
     FlashNotStarted,
     FlashSoldOut,
+    FlashTooFast,
     HumanCheckFailed,
 )
 from mercato.social.models import FlashBuyer, FlashItem, FlashPurchase, FlashSession
@@ -144,6 +146,68 @@ def _ttl(context: _ItemContext) -> int:
     return max(60, int((context.ends_at + KEY_TTL - clock.now()).total_seconds()))
 
 
+def _deal(context: _ItemContext) -> orders.Deal:
+    return orders.Deal(
+        price=promotions.DealPrice(
+            code=deal_code(context.item_id),
+            name=DEAL_NAME,
+            sku_id=context.sku_id,
+            unit_price_amount=context.price_amount,
+        ),
+        max_quantity=context.per_customer,
+        stock_from=quota_reference(context.item_id),
+        pay_minutes=get_settings().flash_pay_minutes,
+    )
+
+
+def _check_open(context: _ItemContext) -> None:
+    now = clock.now()
+    if context.status != str(FlashSessionStatus.published) or now >= context.ends_at:
+        raise FlashEnded()
+    if now < context.starts_at:
+        raise FlashNotStarted()
+
+
+async def confirm_flash(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    item_id: int,
+    quantity: int = 1,
+    address_id: int | None = None,
+    channel: promotions.Channel = promotions.Channel.web,
+) -> checkout.CheckoutQuote:
+    """The price of a flash-sale order to the customer's address (the default one unless given),
+    shipping included, holding nothing: what ``buy_flash`` expects as ``expected_total_amount``.
+
+    Raises:
+        FlashItemNotFound (404), FlashNotStarted / FlashEnded (409), FlashLimitReached (409: more
+        than one customer may buy), checkout.NoAddress (409), identity.AddressNotFound (404),
+        FlashSoldOut (409), inventory.NotDeliverable (409).
+    """
+    context = await _context(session, item_id)
+    _check_open(context)
+    if quantity > context.per_customer:
+        raise FlashLimitReached(limit=context.per_customer)
+    if address_id is None:
+        addresses = await identity.list_addresses(session, customer_id=customer_id)
+        if not addresses:
+            raise checkout.NoAddress()
+        address_id = addresses[0].id
+    try:
+        return await checkout.confirm_buy_now(
+            session,
+            customer_id=customer_id,
+            sku_id=context.sku_id,
+            quantity=quantity,
+            data=checkout.ConfirmCheckout(address_id=address_id, coupon="none"),
+            channel=channel,
+            deal=_deal(context),
+        )
+    except inventory.InsufficientStock as exc:
+        raise FlashSoldOut() from exc
+
+
 async def buy_flash(
     session: AsyncSession,
     *,
@@ -152,22 +216,28 @@ async def buy_flash(
     data: FlashBuy,
     idempotency_key: str,
     channel: promotions.Channel = promotions.Channel.web,
+    ip: str | None = None,
 ) -> checkout.CheckoutResult:
     """Order a flash-sale item (see the module docstring) and open its payment.
 
     Raises:
+        FlashTooFast (429): too many attempts from this account or IP address
+        (``MERCATO_FLASH_RATE_PER_CUSTOMER``, ``MERCATO_FLASH_RATE_PER_IP``),
         FlashItemNotFound (404), FlashNotStarted / FlashEnded (409), HumanCheckFailed (422),
         FlashSoldOut (409), FlashLimitReached (409), checkout.NoAddress (409),
         identity.AddressNotFound (404), orders.PriceChanged / UnpaidOrdersLimit / UnpaidUnitsLimit /
         ItemUnavailable (409), inventory.NotDeliverable (409), payments.UnknownProvider (422),
         IdempotencyKeyReused (409).
     """
+    settings = get_settings()
+    limiter = get_rate_limiter()
+    await limiter.hit(
+        Limit("flash.per_customer", settings.flash_rate_per_customer), str(customer_id), error=FlashTooFast
+    )
+    if ip:
+        await limiter.hit(Limit("flash.per_ip", settings.flash_rate_per_ip), ip, error=FlashTooFast)
     context = await _context(session, item_id)
-    now = clock.now()
-    if context.status != str(FlashSessionStatus.published) or now >= context.ends_at:
-        raise FlashEnded()
-    if now < context.starts_at:
-        raise FlashNotStarted()
+    _check_open(context)
     if context.human_check and not check_proof(item_id=item_id, customer_id=customer_id, proof=data.proof):
         raise HumanCheckFailed()
     if data.quantity > context.per_customer:
@@ -179,6 +249,14 @@ async def buy_flash(
             quota_reference(item_id)
         ]
 
+    async def bought() -> int:
+        units = await session.execute(
+            select(FlashBuyer.units).where(
+                FlashBuyer.item_id == item_id, FlashBuyer.customer_id == customer_id
+            )
+        )
+        return int(units.scalar_one_or_none() or 0)
+
     verdict = await admission.admit(
         item_id=item_id,
         customer_id=customer_id,
@@ -186,6 +264,7 @@ async def buy_flash(
         limit=context.per_customer,
         ttl=_ttl(context),
         load=load,
+        bought=bought,
     )
     if verdict is AdmissionVerdict.sold_out:
         raise FlashSoldOut()
@@ -220,18 +299,6 @@ async def _place(
     idempotency_key: str,
     channel: promotions.Channel,
 ) -> checkout.CheckoutResult:
-    settings = get_settings()
-    deal = orders.Deal(
-        price=promotions.DealPrice(
-            code=deal_code(context.item_id),
-            name=DEAL_NAME,
-            sku_id=context.sku_id,
-            unit_price_amount=context.price_amount,
-        ),
-        max_quantity=context.per_customer,
-        stock_from=quota_reference(context.item_id),
-        pay_minutes=settings.flash_pay_minutes,
-    )
     result = await checkout.buy_now(
         session,
         customer_id=customer_id,
@@ -246,7 +313,7 @@ async def _place(
         ),
         idempotency_key=idempotency_key,
         channel=channel,
-        deal=deal,
+        deal=_deal(context),
     )
     now = clock.now()
     placed = await insert_ignore(
