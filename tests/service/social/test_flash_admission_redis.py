@@ -71,7 +71,9 @@ async def test_the_script_admits_at_most_the_units_left_and_keeps_the_limit(redi
     assert int(await redis.get("mercato:flash:7:left") or -1) == 0
 
 
-async def test_a_rush_through_redis_sells_exactly_the_quota(redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_rush_through_redis_sells_exactly_the_quota(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lift_unpaid_limits(monkeypatch)
     red, _black = await flash_shop(stock=30)
     session = await flash_session(red, quota=6)
