@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from mercato.admin.routes import aftersales as console_aftersales_pages
+from mercato.admin.routes import bargains as console_bargain_pages
 from mercato.admin.routes import campaigns as console_campaign_pages
 from mercato.admin.routes import catalog as catalog_pages
 from mercato.admin.routes import console as console_pages
@@ -25,6 +26,8 @@ from mercato.admin.routes import content as content_pages
 from mercato.admin.routes import coupons as console_coupon_pages
 from mercato.admin.routes import customers as customer_pages
 from mercato.admin.routes import dashboard as dashboard_pages
+from mercato.admin.routes import flash_sales as console_flash_sale_pages
+from mercato.admin.routes import group_offers as console_group_offer_pages
 from mercato.admin.routes import inventory as inventory_pages
 from mercato.admin.routes import order_tools as console_order_tools
 from mercato.admin.routes import orders as console_order_pages
@@ -35,6 +38,7 @@ from mercato.admin.routes import shipping as shipping_pages
 from mercato.admin.routes import staff as staff_pages
 from mercato.api.v1 import aftersales as aftersales_api
 from mercato.api.v1 import auth as auth_api
+from mercato.api.v1 import bargains as bargains_api
 from mercato.api.v1 import cart as cart_api
 from mercato.api.v1 import catalog as catalog_api
 from mercato.api.v1 import catalog_media as catalog_media_api
@@ -42,8 +46,10 @@ from mercato.api.v1 import catalog_transfer as catalog_transfer_api
 from mercato.api.v1 import checkout as checkout_api
 from mercato.api.v1 import coupons as coupons_api
 from mercato.api.v1 import fulfillment as fulfillment_api
+from mercato.api.v1 import groups as groups_api
 from mercato.api.v1 import health as health_api
 from mercato.api.v1 import inventory as inventory_api
+from mercato.api.v1 import invites as invites_api
 from mercato.api.v1 import me as me_api
 from mercato.api.v1 import messages as messages_api
 from mercato.api.v1 import orders as orders_api
@@ -60,11 +66,14 @@ from mercato.core.settings import Mode, get_settings
 from mercato.storefront.routes import account as account_pages
 from mercato.storefront.routes import addresses as address_pages
 from mercato.storefront.routes import aftersales as aftersales_pages
+from mercato.storefront.routes import bargains as bargain_pages
 from mercato.storefront.routes import campaigns as campaign_pages
 from mercato.storefront.routes import cart as cart_pages
 from mercato.storefront.routes import catalog as shop_catalog_pages
 from mercato.storefront.routes import checkout as checkout_pages
 from mercato.storefront.routes import coupons as coupon_pages
+from mercato.storefront.routes import flash_sale as flash_sale_pages
+from mercato.storefront.routes import groups as group_pages
 from mercato.storefront.routes import home as home_pages
 from mercato.storefront.routes import legal as legal_pages
 from mercato.storefront.routes import messages as messages_pages
@@ -73,10 +82,12 @@ from mercato.storefront.routes import pay as pay_pages
 from mercato.storefront.routes import privacy as privacy_pages
 from mercato.storefront.routes import sandbox_gateway as sandbox_gateway_pages
 from mercato.storefront.routes import seo as seo_pages
+from mercato.storefront.routes import share as share_pages
 from mercato.storefront.routes import wechat as wechat_pages
 from mercato.web import html_errors, openapi, problems
 from mercato.web.api_docs import api_docs_page
 from mercato.web.middleware import RequestContextMiddleware
+from mercato.web.referral import RefCookieMiddleware
 from mercato.web.text_input import refuse_unsafe_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +145,7 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     html_errors.install(app)  # pages get HTML error pages; /api keeps problem+json
+    app.add_middleware(RefCookieMiddleware)  # inside the request context: a page setting it is no-store
     app.add_middleware(RequestContextMiddleware)
 
     # Routes are matched in order, one by one, and matching is a measurable share of a cheap
@@ -156,6 +168,11 @@ def create_app() -> FastAPI:
         legal_pages.router,
         coupon_pages.router,
         campaign_pages.router,
+        flash_sale_pages.router,
+        bargain_pages.router,
+        group_pages.router,
+        share_pages.router,
+        invites_api.router,
         shop_api.router,
         content_pages.router,
         auth_api.router,
@@ -184,6 +201,10 @@ def create_app() -> FastAPI:
         coupons_api.router,
         social_api.router,
         social_api.admin_router,
+        groups_api.router,
+        groups_api.admin_router,
+        bargains_api.router,
+        bargains_api.admin_router,
         console_pages.router,
         dashboard_pages.router,
         console_order_tools.router,  # before the order pages: /orders/{number} would take its paths
@@ -199,6 +220,9 @@ def create_app() -> FastAPI:
         console_promotion_pages.router,
         console_coupon_pages.router,
         console_campaign_pages.router,
+        console_flash_sale_pages.router,
+        console_group_offer_pages.router,
+        console_bargain_pages.router,
     ):
         app.include_router(router)
     openapi.install(app)  # problem+json responses of every operation, from the error classes

@@ -49,7 +49,7 @@ def register() -> None:
     _ = (promotions_tasks.run_issue, promotions_tasks.resume_issue_runs, promotions_tasks.expire_coupons)
     _ = (promotions_tasks.remind_expiring, promotions_tasks.win_back)
     _ = promotions_tasks.enforce_campaign_budgets
-    _ = social_tasks.flash_upkeep
+    _ = (social_tasks.flash_upkeep, social_tasks.group_upkeep)
     events.subscribe(inventory.StockLevelChanged, catalog_handlers.on_stock_level_changed)
     events.subscribe(payments.PaymentCaptured, orders_handlers.on_payment_captured)
     events.subscribe(orders.OrderPaid, checkout_handlers.on_order_paid)
@@ -80,6 +80,8 @@ def register() -> None:
     events.subscribe(orders.OrderCancelled, social_handlers.on_order_cancelled)
     events.subscribe(orders.OrderClosed, social_handlers.on_order_closed)
     events.subscribe(social.FlashSaleStarting, notify_handlers.on_flash_sale_starting)
+    events.subscribe(social.GroupCompleted, notify_handlers.on_group_completed)
+    events.subscribe(social.GroupFailed, notify_handlers.on_group_failed)
 
 
 async def run_worker(*, with_scheduler: bool = True) -> None:

@@ -16,6 +16,7 @@ from mercato.demo.content import CATEGORIES, WAREHOUSES
 from mercato.demo.orders import seed_orders
 from mercato.demo.promotions import seed_promotions
 from mercato.demo.shop import seed_shop
+from mercato.demo.social import seed_flash_sales, seed_groups_and_bargains
 from mercato.worker import register
 
 #: Told each step of the demo build, as one line of text.
@@ -136,7 +137,10 @@ async def _seed_promotions() -> list[str]:
     """The demo campaigns, promotions and coupons, once, after the orders (so the figures of the
     demo orders stay those of list prices)."""
     async with uow() as session:
-        return await seed_promotions(session, shopper_phone=DEMO_CUSTOMER_PHONE)
+        made = await seed_promotions(session, shopper_phone=DEMO_CUSTOMER_PHONE)
+    async with uow() as session:
+        made += await seed_flash_sales(session)
+    return made + await seed_groups_and_bargains(shopper_phone=DEMO_CUSTOMER_PHONE)
 
 
 def _silent(_line: str) -> None:

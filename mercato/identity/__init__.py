@@ -6,7 +6,8 @@ schemas):
 
 - customers: ``register_customer`` (with a code sent to the mobile or email first: no account
   exists before its address is proven), ``authenticate_with_password``,
-  ``authenticate_with_code``, ``get_customer``, ``update_profile``, ``change_password``,
+  ``authenticate_with_code``, ``get_customer``, ``masked_names`` (as other shoppers see them),
+  ``update_profile``, ``change_password``,
   ``reset_password`` (by SMS or email code); for staff: ``list_customers`` (search by name,
   email or phone digits, or by tag), ``get_customer_record`` (any status), ``match_customers``
   (the accounts a term names exactly: mobile, email or name; the console's order search)
@@ -174,6 +175,7 @@ from mercato.identity.service.customers import (
     change_password,
     create_customer,
     get_customer,
+    masked_names,
     register_customer,
     reset_password,
     update_profile,
@@ -367,6 +369,7 @@ __all__ = [
     "export_customer_data",
     "get_address",
     "get_customer",
+    "masked_names",
     "get_customer_record",
     "get_role",
     "get_sms_sender",

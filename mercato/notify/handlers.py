@@ -189,6 +189,37 @@ async def on_flash_sale_starting(session: AsyncSession, envelope: EventEnvelope)
     )
 
 
+async def on_group_completed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``social.group_completed``: tell each member their group is complete (once per member)."""
+    event = envelope.event
+    assert isinstance(event, social.GroupCompleted)
+    for customer_id in event.customer_ids:
+        await notify_customer(
+            session,
+            customer_id=customer_id,
+            kind=MessageKind.group_complete,
+            params={"group_id": event.group_id},
+            dedupe_key=f"group:{event.group_id}:complete",
+            link=f"group:{event.group_id}",
+        )
+
+
+async def on_group_failed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """``social.group_failed``: tell each paying member the group failed and their money is on
+    its way back (the refund's own message follows when the gateway confirms it)."""
+    event = envelope.event
+    assert isinstance(event, social.GroupFailed)
+    for customer_id in event.customer_ids:
+        await notify_customer(
+            session,
+            customer_id=customer_id,
+            kind=MessageKind.group_failed,
+            params={"group_id": event.group_id},
+            dedupe_key=f"group:{event.group_id}:failed",
+            link=f"group:{event.group_id}",
+        )
+
+
 async def _account_name(session: AsyncSession, customer_id: int, email: str) -> str | None:
     """The name of the active account that still uses ``email`` (None: deleted or changed)."""
     try:

@@ -22,6 +22,8 @@ class MessageKind(StrEnum):
     aftersales_decided = "aftersales_decided"  # the shop (or the platform) decided an after-sales request
     coupon_expiring = "coupon_expiring"  # a coupon in the wallet expires within 24 hours (promotions)
     flash_sale_starting = "flash_sale_starting"  # a flash sale the shopper asked about starts (social)
+    group_complete = "group_complete"  # the shopper's group (拼团) is complete: the order will ship (social)
+    group_failed = "group_failed"  # the shopper's group ran out of time: refunded in full (social)
 
 
 class AccountEmailKind(StrEnum):

@@ -33,6 +33,8 @@ KIND_PARAMS: dict[MessageKind, frozenset[str]] = {
     MessageKind.aftersales_decided: frozenset({"order_number", "approved", "reason"}),
     MessageKind.coupon_expiring: frozenset({"coupon_name", "valid_until"}),  # valid_until: shop-local text
     MessageKind.flash_sale_starting: frozenset({"session_name", "starts_at"}),  # starts_at: shop-local text
+    MessageKind.group_complete: frozenset({"group_id"}),
+    MessageKind.group_failed: frozenset({"group_id"}),
 }
 #: Parameters a kind's templates take when given (added after messages of the kind were first
 #: sent: a caller written before may leave them out); a missing one renders as None.

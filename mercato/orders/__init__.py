@@ -26,8 +26,10 @@ Public API:
   ``orders-cancel-unpaid`` job, which ``checkout`` runs), ``mark_sub_order_shipped`` /
   ``mark_sub_order_delivered`` (for fulfilment), ``complete_order`` (pickup verified, receipt confirmed),
   ``complete_delivered_orders`` (the ``orders-complete-delivered`` job), ``close_paid_order``
-  (refunded in full before shipping; frees the stock), ``drop_units_before_shipping`` (part of
-  a line refunded before shipping: it will not ship, its stock is freed)
+  (refunded in full before shipping; frees the stock), ``release_ship_hold`` (a group-buying order
+  held until its group is complete may ship; ``ShippingOnHold`` before),
+  ``drop_units_before_shipping`` (part of a line refunded before shipping: it will not ship, its
+  stock is freed)
 - timeline notes (``service/notes.py``): the reasons other domains write on an order's timeline
   (``SHIPPED_WITH``, ``SIGNED_FOR``, ``SIGNED_FOR_BY_HAND``, ``PICKED_UP``, ``PICKUP_VERIFIED``,
   ``RECEIPT_CONFIRMED``, ``NOT_PAID_IN_TIME``, ``REFUNDED_IN_FULL``) as English message ids:
@@ -61,6 +63,7 @@ from mercato.orders.errors import (
     NothingToOrder,
     OrderNotFound,
     PriceChanged,
+    ShippingOnHold,
     UnpaidOrdersLimit,
     UnpaidUnitsLimit,
 )
@@ -105,10 +108,14 @@ from mercato.orders.service.actions import (
     mark_order_paid,
     mark_sub_order_delivered,
     mark_sub_order_shipped,
+    release_ship_hold,
 )
 from mercato.orders.service.bestsellers import list_best_selling_product_ids
 from mercato.orders.service.customers import customer_order_stats
 from mercato.orders.service.notes import (
+    GROUP_COMPLETE,
+    GROUP_FAILED,
+    GROUP_FULL,
     NOT_PAID_IN_TIME,
     PICKED_UP,
     PICKUP_VERIFIED,
@@ -125,6 +132,9 @@ from mercato.orders.service.shopper import count_orders_by_status, list_customer
 from mercato.orders.states import ORDER, SUB_ORDER, OrderStatus
 
 __all__ = [
+    "GROUP_COMPLETE",
+    "GROUP_FAILED",
+    "GROUP_FULL",
     "NOT_PAID_IN_TIME",
     "ORDER",
     "PAID_STATUSES",
@@ -172,6 +182,7 @@ __all__ = [
     "OrderSummary",
     "PlaceOrder",
     "PriceChanged",
+    "ShippingOnHold",
     "SalesDay",
     "SalesFigures",
     "SalesSummary",
@@ -199,5 +210,6 @@ __all__ = [
     "place_order",
     "quote_order",
     "read_order",
+    "release_ship_hold",
     "sales_summary",
 ]

@@ -42,6 +42,13 @@ class CannotShip(Conflict):
     message = "This part of the order cannot be shipped now."
 
 
+class ShippingOnHold(CannotShip):
+    """Paid, but held until its group is complete (拼团: 待成团)."""
+
+    code = "orders.shipping_on_hold"
+    message = "This order waits for its group to be complete before it ships."
+
+
 class CannotDeliver(Conflict):
     code = "orders.cannot_deliver"
     message = "This part of the order has not been shipped."

@@ -58,6 +58,9 @@ class Order(IdMixin, Base):
     gift_unavailable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # placed at a social play's price (秒杀, 拼团, 砍价): its code, e.g. "flash:12"; "" otherwise
     deal: Mapped[str] = mapped_column(String(40), default="", index=True)
+    # paid but not to be shipped yet: a group-buying order waits for its group (待成团); cleared
+    # by ``release_ship_hold``
+    ship_hold: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SubOrder(IdMixin, Base):

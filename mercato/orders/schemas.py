@@ -116,6 +116,7 @@ class Deal(ReadModel):
     max_quantity: Annotated[int, Field(ge=1, le=999)] = 1
     stock_from: str | None = None
     pay_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None  # None: the shop's window
+    hold_shipping: bool = False  # ships only once the play releases it (a group once complete)
 
 
 class OrderLineRead(ReadModel):
@@ -214,6 +215,7 @@ class OrderRead(OrderSummary):
     coupon_id: int | None = None  # the coupon used (locked until paid)
     gift_unavailable: bool = False  # a 满赠 gift was reached but out of stock: the order went without it
     deal: str = ""  # placed at a social play's price: its code ("flash:12"); "" otherwise
+    ship_hold: bool = False  # paid but waiting (a group not complete yet): nothing ships until released
     sub_orders: list[SubOrderRead]
     lines: list[OrderLineRead]
     history: list[StatusChangeRead]

@@ -15,11 +15,40 @@ schemas):
   check's puzzle), ``confirm_flash`` (the price to the shopper's address), ``buy_flash``
   (admission, then the order refereed by the database; see ``plays/flash_buy.py``)
 - upkeep: ``send_due_reminders``, ``reconcile_admission`` (job ``social-flash``)
+- 拼团 group buying (``plays/groups.py``: offers kept by staff, audited; ``plays/group_buy.py``:
+  the groups): ``create_group_offer``, ``update_group_offer``, ``publish_group_offer``,
+  ``end_group_offer``, ``get_group_offer``, ``list_group_offers``, ``group_offer_figures``;
+  shoppers ``offers_for_product`` / ``get_offer_view`` (with the groups close to complete, 凑团),
+  ``get_group``, ``confirm_group``, ``open_group``, ``join_group``; upkeep ``settle_due_groups``
+  (job ``social-groups``: failed groups refunded, 模拟成团 completed) and ``sweep_paid_members``
+- 砍价 bargaining (``plays/bargain_offers.py``: offers kept by staff, audited, each status move
+  recorded; ``plays/bargain.py``: shoppers' bargains and helps; ``plays/bargain_buy.py``: buying
+  and the order's fate):
+  ``create_bargain_offer``, ``update_bargain_offer`` (drafts), ``publish_bargain_offer``,
+  ``end_bargain_offer``, ``get_bargain_offer``, ``list_all_bargain_offers``,
+  ``bargain_offer_figures`` (live counts); shoppers ``list_bargain_offers`` (open now),
+  ``start_bargain`` (cut schedule fixed from a secret seed; per-customer limit by a unique
+  sequence), ``get_bargain`` (public: progress and every cut with masked names),
+  ``list_my_bargains``, ``help_bargain`` (the next cut by one conditional UPDATE; once per
+  account, never one's own, not from a device already used), ``confirm_bargain``,
+  ``buy_bargain`` (at the price now; the offer's stock by one conditional UPDATE); upkeep
+  ``expire_due_bargains`` and ``end_due_bargain_offers`` (job ``social-bargain``)
+- sharing and invites (``invites.py``, ``sharing.py``): ``invite_code_of`` (each customer's code,
+  made on first use; ``find_invite_code`` reads it), ``share_path`` / ``share_link`` (product,
+  flash-sale item, group and bargain links carrying ``?ref=<code>``), ``invite_link``,
+  ``share_card`` / ``invite_card`` and ``render_share_poster`` (the 750×1334 PNG, cached on
+  disk by content),
+  ``sharer_label``, ``remember_sharer_device``; ``record_invitation`` (at registration: no
+  forged codes, no self-invites, once per invitee; both sides' ``invite_inviter`` /
+  ``invite_invitee`` coupons), ``find_invitation``, ``invite_summary``; the first paid order
+  issues both sides' first-order coupons once (handlers.py, ``orders.order_paid``)
 
 Invariant: a flash-sale item never sells more than its quota, against other flash buyers or
 normal sales: the quota is an inventory quota hold and every order takes its units from it with
 one conditional UPDATE in the order's transaction; a customer never holds more than the item's
-per-customer limit in pending or paid orders (one conditional UPDATE on their row).
+per-customer limit in pending or paid orders (one conditional UPDATE on their row). A bargaining
+offer never sells more than its stock (``sold < stock`` in one conditional UPDATE); a bargain
+never takes more helps than it needs, and reaches its floor exactly at the last one.
 
 Events emitted: ``FlashSaleStarting`` (notify sends the reminder). Events consumed (handlers.py):
 ``orders.order_paid``, ``orders.order_cancelled``, ``orders.order_closed``.
@@ -28,6 +57,24 @@ price), orders (``Deal``), checkout (placing and paying). Decision record: ADR 0
 """
 
 from mercato.social.errors import (
+    AlreadyInvited,
+    BargainAlreadyHelped,
+    BargainCutsTooSmall,
+    BargainExpired,
+    BargainFloorNotBelow,
+    BargainFloorReached,
+    BargainLimitReached,
+    BargainNewHelpersOnly,
+    BargainNotFound,
+    BargainNotOpen,
+    BargainNotYours,
+    BargainOfferClosed,
+    BargainOfferNotEditable,
+    BargainOfferNotFound,
+    BargainOwnHelp,
+    BargainPriceAboveList,
+    BargainSameDevice,
+    BargainSoldOut,
     EndsBeforeStart,
     FlashEnded,
     FlashItemNotFound,
@@ -41,10 +88,50 @@ from mercato.social.errors import (
     FlashSkuTaken,
     FlashSoldOut,
     FlashTooFast,
+    GroupClosed,
+    GroupFull,
+    GroupLimitReached,
+    GroupNewJoinersOnly,
+    GroupNotFound,
+    GroupOfferClosed,
+    GroupOfferNotEditable,
+    GroupOfferNotFound,
+    GroupOwn,
+    GroupPriceNotBelow,
     HumanCheckFailed,
+    InvitationTooLate,
+    InviteCodeInvalid,
+    PosterUnavailable,
+    SelfInvite,
+    ShareTargetNotFound,
 )
-from mercato.social.events import FlashSaleStarting
+from mercato.social.events import FlashSaleStarting, GroupCompleted, GroupFailed
 from mercato.social.history import list_status_changes
+from mercato.social.invites import (
+    find_invitation,
+    find_invite_code,
+    invite_code_of,
+    invite_link,
+    invite_summary,
+    normalize_code,
+    record_invitation,
+    remember_sharer_device,
+    share_link,
+    share_path,
+)
+from mercato.social.plays.bargain import get_bargain, help_bargain, list_my_bargains, start_bargain
+from mercato.social.plays.bargain_buy import buy_bargain, confirm_bargain, expire_due_bargains
+from mercato.social.plays.bargain_offers import (
+    bargain_offer_figures,
+    create_bargain_offer,
+    end_bargain_offer,
+    end_due_bargain_offers,
+    get_bargain_offer,
+    list_all_bargain_offers,
+    list_bargain_offers,
+    publish_bargain_offer,
+    update_bargain_offer,
+)
 from mercato.social.plays.flash import (
     add_flash_item,
     cancel_flash_session,
@@ -67,6 +154,26 @@ from mercato.social.plays.flash_buy import (
     forget_cached_items,
     reconcile_admission,
 )
+from mercato.social.plays.group_buy import (
+    GroupOrder,
+    confirm_group,
+    group_offer_figures,
+    join_group,
+    open_group,
+    settle_due_groups,
+    sweep_paid_members,
+)
+from mercato.social.plays.groups import (
+    create_group_offer,
+    end_group_offer,
+    get_group,
+    get_group_offer,
+    get_offer_view,
+    list_group_offers,
+    offers_for_product,
+    publish_group_offer,
+    update_group_offer,
+)
 from mercato.social.plays.reminders import send_due_reminders
 from mercato.social.schemas import (
     AdmissionVerdict,
@@ -85,8 +192,125 @@ from mercato.social.schemas import (
     PurchaseStatus,
     StatusChangeRead,
 )
+from mercato.social.schemas_bargains import (
+    BargainBuy,
+    BargainConfirm,
+    BargainHelpRead,
+    BargainOfferFigures,
+    BargainOfferRead,
+    BargainOfferStatus,
+    BargainOfferView,
+    BargainOfferWrite,
+    BargainRead,
+    BargainStatus,
+    EndBargainOffer,
+)
+from mercato.social.schemas_groups import (
+    GroupBuy,
+    GroupConfirm,
+    GroupMemberView,
+    GroupOfferFigures,
+    GroupOfferRead,
+    GroupOfferStatus,
+    GroupOfferView,
+    GroupOfferWrite,
+    GroupStatus,
+    GroupView,
+    MemberStatus,
+)
+from mercato.social.schemas_invites import (
+    InvitationCode,
+    InvitationRead,
+    InviteSummary,
+    ShareCard,
+    ShareKind,
+)
+from mercato.social.sharing import invite_card, render_share_poster, share_card, sharer_label
 
 __all__ = [
+    "BargainAlreadyHelped",
+    "BargainCutsTooSmall",
+    "BargainExpired",
+    "BargainFloorNotBelow",
+    "BargainFloorReached",
+    "BargainLimitReached",
+    "BargainNewHelpersOnly",
+    "BargainNotFound",
+    "BargainNotOpen",
+    "BargainNotYours",
+    "BargainOfferClosed",
+    "BargainOfferNotEditable",
+    "BargainOfferNotFound",
+    "BargainOwnHelp",
+    "BargainPriceAboveList",
+    "BargainSameDevice",
+    "BargainSoldOut",
+    "BargainBuy",
+    "BargainConfirm",
+    "BargainHelpRead",
+    "BargainOfferFigures",
+    "BargainOfferRead",
+    "BargainOfferStatus",
+    "BargainOfferView",
+    "BargainOfferWrite",
+    "BargainRead",
+    "BargainStatus",
+    "EndBargainOffer",
+    "bargain_offer_figures",
+    "buy_bargain",
+    "confirm_bargain",
+    "create_bargain_offer",
+    "end_bargain_offer",
+    "end_due_bargain_offers",
+    "expire_due_bargains",
+    "get_bargain",
+    "get_bargain_offer",
+    "help_bargain",
+    "list_all_bargain_offers",
+    "list_bargain_offers",
+    "list_my_bargains",
+    "publish_bargain_offer",
+    "start_bargain",
+    "update_bargain_offer",
+    "GroupOrder",
+    "confirm_group",
+    "group_offer_figures",
+    "join_group",
+    "open_group",
+    "settle_due_groups",
+    "sweep_paid_members",
+    "create_group_offer",
+    "end_group_offer",
+    "get_group",
+    "get_group_offer",
+    "get_offer_view",
+    "list_group_offers",
+    "offers_for_product",
+    "publish_group_offer",
+    "update_group_offer",
+    "GroupBuy",
+    "GroupConfirm",
+    "GroupMemberView",
+    "GroupOfferFigures",
+    "GroupOfferRead",
+    "GroupOfferStatus",
+    "GroupOfferView",
+    "GroupOfferWrite",
+    "GroupStatus",
+    "GroupView",
+    "MemberStatus",
+    "GroupCompleted",
+    "GroupFailed",
+    "GroupOfferNotFound",
+    "GroupNotFound",
+    "GroupOfferNotEditable",
+    "GroupPriceNotBelow",
+    "GroupOfferClosed",
+    "GroupFull",
+    "GroupClosed",
+    "GroupOwn",
+    "GroupNewJoinersOnly",
+    "GroupLimitReached",
     "AdmissionVerdict",
     "CancelFlashSession",
     "FlashConfirm",
@@ -137,4 +361,30 @@ __all__ = [
     "remove_flash_item",
     "send_due_reminders",
     "update_flash_session",
+    # sharing and invites
+    "AlreadyInvited",
+    "InvitationCode",
+    "InvitationRead",
+    "InvitationTooLate",
+    "InviteCodeInvalid",
+    "InviteSummary",
+    "PosterUnavailable",
+    "SelfInvite",
+    "ShareCard",
+    "ShareKind",
+    "ShareTargetNotFound",
+    "find_invitation",
+    "find_invite_code",
+    "invite_card",
+    "invite_code_of",
+    "invite_link",
+    "invite_summary",
+    "normalize_code",
+    "record_invitation",
+    "remember_sharer_device",
+    "render_share_poster",
+    "share_card",
+    "share_link",
+    "share_path",
+    "sharer_label",
 ]

@@ -17,3 +17,24 @@ class FlashSaleStarting(DomainEvent):
     session_id: int
     session_name: str
     starts_at: str  # ISO 8601, UTC (event payloads are JSON)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupCompleted(DomainEvent):
+    """A group (拼团) is complete: its members' orders ship together (notify tells them)."""
+
+    name = "social.group_completed.v1"
+    group_id: int
+    offer_id: int
+    customer_ids: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupFailed(DomainEvent):
+    """A group's time ran out before it was full: every paying member was refunded in full
+    (notify tells them; the refund itself is told by ``payments.payment_refunded``)."""
+
+    name = "social.group_failed.v1"
+    group_id: int
+    offer_id: int
+    customer_ids: list[int]

@@ -1,5 +1,5 @@
-"""The status history of a flash-sale session (``social_status_change``), oldest first, for the
-console's detail page and the staff API."""
+"""The status history of a flash-sale session, a bargaining offer or a bargain
+(``social_status_change``), oldest first, for the console's detail pages and the staff API."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ MAX_CHANGES = 500
 
 
 async def list_status_changes(
-    session: AsyncSession, *, subject: Literal["flash_session"], subject_id: int
+    session: AsyncSession,
+    *,
+    subject: Literal["flash_session", "group_offer", "bargain_offer", "bargain"],
+    subject_id: int,
 ) -> list[StatusChangeRead]:
     """Every recorded status move of the subject, oldest first (empty for an unknown id)."""
     rows = (

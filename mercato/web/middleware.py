@@ -74,6 +74,9 @@ PUBLIC_PATH = re.compile(
 )
 #: Static files and media: public and never personal, whatever cookies travel with them.
 ASSET_PREFIXES = ("/static/", "/media/")
+#: Share posters: personal (the sharer's invite code) but harmless to keep in the sharer's own
+#: browser, so their route's ``private, max-age=300`` is left alone (mercato/social/sharing.py).
+PRIVATE_IMAGES = re.compile(r"(?:/api/v1)?/share/poster\.png")
 #: Cookies that are credentials: the customer's and the staff member's session, and the guest cart
 #: token (``mercato_cart``, named in api/v1/cart.py and storefront/routes/cart.py).
 CREDENTIAL_COOKIES = (CUSTOMER_COOKIE, STAFF_COOKIE, "mercato_cart")
@@ -119,9 +122,9 @@ def _cookie_locale(cookies: dict[str, str]) -> str | None:
 def must_not_store(path: str, headers: Headers, cookies: dict[str, str]) -> bool | None:
     """Whether the response to this request is ``no-store`` whatever the route says: True for a
     path not in ``PUBLIC_PATH`` or a request with credentials (an Authorization header or a
-    credential cookie), None for static files and media (left alone), else False (the response
-    still becomes ``no-store`` if it sets a cookie)."""
-    if path.startswith(ASSET_PREFIXES):
+    credential cookie), None for static files, media and share posters (left alone), else False
+    (the response still becomes ``no-store`` if it sets a cookie)."""
+    if path.startswith(ASSET_PREFIXES) or PRIVATE_IMAGES.fullmatch(path):
         return None
     if not PUBLIC_PATH.fullmatch(path):
         return True

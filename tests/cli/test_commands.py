@@ -132,7 +132,10 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
         " 3 home-page banners, shop profile 集市优选 with its privacy policy, terms and after-sales policy,"
         " 6 more customers with 22 orders in every state, campaign 双12 年终盛典 running"
         " (满减, timed discount, 第二件半价, 满 99 包邮), 新春年货节 in pre-heat, 5 coupon templates,"
-        " 50 redeemable codes, 2 coupons in the demo shopper's wallet (one expiring within a day)"
+        " 50 redeemable codes, 2 coupons in the demo shopper's wallet (one expiring within a day),"
+        " 秒杀 session selling 3 items now and another starting in 3 hours,"
+        " 拼团 offer with a group waiting for one more,"
+        " 砍价 offer with the demo shopper's bargain helped twice"
     )
     assert second.stdout.splitlines()[0] == "demo data: already present"  # no build, no steps
     assert demo_trade(tmp_path) == trade  # the second run placed nothing
@@ -143,7 +146,7 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
             ("delivered", "express", 1),
             ("delivered", "standard", 3),
             ("paid", "pickup", 1),
-            ("paid", "standard", 4),
+            ("paid", "standard", 5),  # one is the 拼团 leader's, waiting for its group
             ("pending_payment", "standard", 2),
             ("shipped", "express", 1),
             ("shipped", "standard", 3),
@@ -151,7 +154,7 @@ def test_demo_is_idempotent_and_its_logins_work(migrated: Path) -> None:
         "shopper": [("completed", "standard"), ("shipped", "standard"), ("paid", "pickup")],
         "buyers": [(7,)],
         "aftersales": [("refund_only", "requested"), ("return_refund", "approved")],
-        "payments": [("sandbox", "closed", 1), ("sandbox", "paid", 19), ("sandbox", "pending", 2)],
+        "payments": [("sandbox", "closed", 1), ("sandbox", "paid", 20), ("sandbox", "pending", 2)],
         "shipments": [("shunfeng", "delivered", 10), ("shunfeng", "shipped", 4)],
         "pickup_codes": [("open", 1)],
     }

@@ -24,7 +24,7 @@ from mercato.core.cache import Limit, get_rate_limiter
 from mercato.core.errors import FieldError
 from mercato.core.events import record_event
 from mercato.core.i18n import N_
-from mercato.core.security import hash_password, needs_rehash, verify_password
+from mercato.core.security import hash_password, mask_text, needs_rehash, verify_password
 from mercato.core.settings import get_settings
 from mercato.identity.errors import (
     AccountExists,
@@ -132,6 +132,17 @@ async def get_customer(session: AsyncSession, *, customer_id: int) -> CustomerRe
         SessionInvalid: no such active customer (deleted accounts cannot act).
     """
     return to_read(await _load(session, customer_id))
+
+
+async def masked_names(session: AsyncSession, *, customer_ids: list[int]) -> dict[int, str]:
+    """Each customer's name as other shoppers may see it (张三丰 → 张**; a group's members, a
+    bargain's helpers), in one query; "***" for a customer without a name or no longer there."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(wanted)))
+    found = {customer_id: mask_text(name) or "***" for customer_id, name in rows}
+    return {customer_id: found.get(customer_id, "***") for customer_id in wanted}
 
 
 def _code_required(message: str) -> IdentifierRequired:

@@ -33,6 +33,8 @@ SAMPLES: dict[MessageKind | AccountEmailKind, dict[str, Any]] = {
     },
     MessageKind.coupon_expiring: {"coupon_name": "满 200 减 30", "valid_until": "2026-12-13 23:59"},
     MessageKind.flash_sale_starting: {"session_name": "20:00 场", "starts_at": "2026-12-12 20:00"},
+    MessageKind.group_complete: {"group_id": 128},
+    MessageKind.group_failed: {"group_id": 128},
     AccountEmailKind.register_code: {"code": "246810", "minutes": 15},
     AccountEmailKind.reset_code: {"code": "135790", "minutes": 15},
     AccountEmailKind.account_exists: {"email": "shopper@example.com"},

@@ -22,6 +22,7 @@ from mercato.orders.errors import (
     CannotDropUnits,
     CannotShip,
     OrderNotFound,
+    ShippingOnHold,
 )
 from mercato.orders.events import (
     OrderCancelled,
@@ -94,6 +95,43 @@ async def _move(
     )
     await session.flush()
     return current
+
+
+async def release_ship_hold(
+    session: AsyncSession, *, order_id: int, actor: identity.Actor, reason: str
+) -> bool:
+    """A held order may ship now (its group is complete): one conditional UPDATE, written on its
+    timeline. Returns False when it was not held (a repeat changes nothing).
+
+    Raises: OrderNotFound (404).
+    """
+    status = (await session.execute(select(Order.status).where(Order.id == order_id))).scalar_one_or_none()
+    if status is None:
+        raise OrderNotFound()
+    released = (
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.ship_hold.is_(True))
+            .values(ship_hold=False, updated_at=clock.now())
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if released is None:
+        return False
+    session.add(
+        OrderStatusChange(
+            order_id=order_id,
+            from_status=status,
+            to_status=status,
+            actor_id=actor.staff_id,
+            actor_label=actor.label,
+            reason=reason,
+            created_at=clock.now(),
+        )
+    )
+    await session.flush()
+    return True
 
 
 async def cancel_order(
@@ -326,8 +364,12 @@ async def mark_sub_order_shipped(
     False when that sub-order had already shipped (a repeat changes nothing).
 
     Raises:
-        OrderNotFound (404), CannotShip (409): not paid, or cancelled or closed.
+        OrderNotFound (404), CannotShip (409): not paid, or cancelled or closed;
+        ShippingOnHold (409): held until its group is complete (``release_ship_hold``).
     """
+    held = (await session.execute(select(Order.ship_hold).where(Order.id == order_id))).scalar_one_or_none()
+    if held:
+        raise ShippingOnHold()
     now = clock.now()
     came_from = await _move_sub_order(
         session,

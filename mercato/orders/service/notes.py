@@ -26,6 +26,9 @@ RECEIPT_CONFIRMED = N_("receipt confirmed by the shopper")
 COMPLETED_AUTOMATICALLY = N_("completed automatically after delivery")
 NOT_PAID_IN_TIME = N_("not paid in time")
 REFUNDED_IN_FULL = N_("refunded in full by after-sales %(number)s")
+GROUP_COMPLETE = N_("group %(group_id)s complete: ready to ship")
+GROUP_FAILED = N_("group %(group_id)s failed: refunded in full")
+GROUP_FULL = N_("group %(group_id)s was full: refunded in full")
 # a sub-order closed by ``drop_units_before_shipping`` for after-sales (its reason "after-sales <number>")
 NOTHING_LEFT_TO_SHIP = N_("nothing left to ship: after-sales %(number)s")
 SYSTEM_NOTES = (
@@ -43,6 +46,9 @@ SYSTEM_NOTES = (
     NOT_PAID_IN_TIME,
     REFUNDED_IN_FULL,
     NOTHING_LEFT_TO_SHIP,
+    GROUP_COMPLETE,
+    GROUP_FAILED,
+    GROUP_FULL,
 )
 _PARAM = re.compile(r"%\((\w+)\)s")
 _WRITTEN_BEFORE = {"signed for (manual)": SIGNED_FOR_BY_HAND}  # old rows' text for a note now worded apart

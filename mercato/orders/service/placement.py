@@ -371,6 +371,7 @@ async def place_order(
             "coupon_id": quote.coupon_id,
             "gift_unavailable": len(gifts) < len({g.sku_id for g in quote.gifts}),
             "deal": deal.price.code if deal is not None else "",
+            "ship_hold": deal is not None and deal.hold_shipping,
         },
     )
     if not inserted:  # the same checkout was placed by a concurrent retry

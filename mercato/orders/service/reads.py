@@ -88,6 +88,7 @@ async def read_order(session: AsyncSession, *, order_id: int, customer_id: int |
         coupon_id=order.coupon_id,
         gift_unavailable=order.gift_unavailable,
         deal=order.deal,
+        ship_hold=order.ship_hold,
         sub_orders=[SubOrderRead.model_validate(s) for s in subs],
         lines=[OrderLineRead.model_validate(line) for line in lines],
         history=[_step(h) for h in history],

@@ -23,6 +23,7 @@ from mercato import identity, notify, orders
 from mercato.core.db import uow
 from mercato.core.errors import DomainError
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
+from mercato.web.referral import forget_referral, record_referral
 from mercato.web.session import (
     CUSTOMER_COOKIE,
     CUSTOMER_COOKIE_PATH,
@@ -340,6 +341,7 @@ async def register(request: Request) -> Response:
         data = validate(identity.RegisterCustomer, values, *fields, checkboxes=("accept_privacy_policy",))
         async with uow() as session:
             customer = await identity.register_customer(session, data=data, meta=meta)
+            await record_referral(request, session, invitee_id=customer.id)  # the ?ref= invite, if any
             issued = await identity.issue_token(
                 session, subject_kind="customer", subject_id=customer.id, kind=SESSION_KIND, meta=meta
             )
@@ -356,7 +358,9 @@ async def register(request: Request) -> Response:
             email_problem=None if by_phone else problem,
             next_url=next_url,
         )
-    return _signed_in(issued, next_url)
+    response = _signed_in(issued, next_url)
+    forget_referral(response)
+    return response
 
 
 # -- password reset --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from mercato import catalog, promotions
+from mercato import catalog, promotions, social
 from mercato.core.db import uow
 from mercato.core.i18n import gettext
 from mercato.core.money import Money
@@ -427,6 +427,7 @@ async def product_page(request: Request, slug: str) -> Response:
         coupons = await claimable_cards(
             session, customer_id=customer_id, locale=locale, product_id=product.id
         )
+        group_offers = await social.offers_for_product(session, product_id=product.id)
     chosen = _first_choice(product)
     offers = offers_of(tags, locale)
     return render(
@@ -439,6 +440,7 @@ async def product_page(request: Request, slug: str) -> Response:
         sku_offer=_sku_offer(offers.get(chosen.id), locale) if chosen else None,
         offers=offers,
         coupons=coupons,
+        group_offers=group_offers,
         next_url=f"/p/{product.slug}",
         picker=_picker(product, locale, offers),
         structured_data=_structured_data(request, product, locale),

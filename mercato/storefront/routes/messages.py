@@ -33,6 +33,7 @@ def link_of(message: notify.MessageRead) -> str | None:
         "order": f"/account/orders/by-id/{ident}",
         "aftersales": f"/account/aftersales/{ident}",
         "flash": f"/flash-sale?session={ident}",
+        "group": f"/groups/{ident}",
     }.get(kind)
 
 

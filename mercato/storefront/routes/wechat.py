@@ -23,6 +23,7 @@ from mercato.core.settings import get_settings
 from mercato.storefront.routes.account import ACCOUNT, LOGIN, send_sms_code, to_login
 from mercato.web.forms import FORM_ERRORS, FormProblem, form_problem, locale_of, read_form, validate
 from mercato.web.problems import STATUS, domain_detail
+from mercato.web.referral import forget_referral, record_referral
 from mercato.web.session import (
     CUSTOMER_COOKIE,
     CUSTOMER_COOKIE_PATH,
@@ -261,6 +262,8 @@ async def bind(request: Request) -> Response:
             customer = await identity.bind_wechat_by_phone(
                 session, ticket=ticket, data=data, meta=request_meta(request)
             )
+            # a new account's ?ref= invite (an older account's is refused as too late, and ignored)
+            await record_referral(request, session, invitee_id=customer.id)
             issued = await identity.issue_token(
                 session,
                 subject_kind="customer",
@@ -276,6 +279,7 @@ async def bind(request: Request) -> Response:
     response = RedirectResponse(binding.next_url or ACCOUNT, status_code=303)
     set_session_cookie(response, CUSTOMER_COOKIE, issued, path=CUSTOMER_COOKIE_PATH)
     _forget(response, TICKET_COOKIE)
+    forget_referral(response)
     return response
 
 

@@ -442,9 +442,138 @@
     Alpine.data("countdown", function () {
       return Object.assign(ticking(), {
         text: function () {
-          return clockText(this.left(Number(this.$el.dataset.seconds) || 0), this.$el.dataset.days);
+          var left = this.left(Number(this.$el.dataset.seconds) || 0);
+          // data-reload: the page changes when the time is up (a flash sale starts or ends)
+          if (left === 0 && this.$el.dataset.reload && !this.reloading && this.since) {
+            this.reloading = true;
+            window.setTimeout(function () { window.location.reload(); }, 1000);
+          }
+          return clockText(left, this.$el.dataset.days);
         },
       });
+    });
+
+    // The flash-sale page's live tab: every 5 seconds, the units left of each item (data-url),
+    // so the bar, the "% taken" and the sold-out state follow the sale without a reload.
+    Alpine.data("flashLive", function () {
+      return {
+        timer: null,
+        init: function () {
+          var self = this;
+          this.timer = window.setInterval(function () { self.refresh(); }, 5000);
+        },
+        destroy: function () {
+          window.clearInterval(this.timer);
+        },
+        refresh: function () {
+          var root = this.$el;
+          fetch(root.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : null; })
+            .then(function (left) {
+              if (!left) return;
+              root.querySelectorAll("[data-item]").forEach(function (item) {
+                var units = left[item.dataset.item];
+                if (units === undefined) return;
+                var quota = Number(item.dataset.quota) || 0;
+                var taken = Math.max(0, quota - units);
+                var bar = item.querySelector("progress");
+                if (bar) bar.value = taken;
+                var text = item.querySelector(".flash-taken");
+                if (text && quota) text.textContent = text.dataset.template.replace("{n}", Math.min(100, Math.floor((taken * 100) / quota)));
+                var buy = item.querySelector(".flash-buy");
+                var soldOut = item.querySelector(".flash-sold-out");
+                if (buy) buy.hidden = units <= 0;
+                if (soldOut) soldOut.hidden = units > 0;
+              });
+            })
+            .catch(function () { /* offline for a moment: the next tick tries again */ });
+        },
+      };
+    });
+
+    // "Share" (storefront/partials/_share.html, the invite page): "copy link" copies the share
+    // link, which carries the shopper's invite code: data-link when the page has it, else asked of
+    // data-api (GET /api/v1/share) when the <details> opens, so the click itself only writes to
+    // the clipboard (browsers allow that only right after a click). Where navigator.clipboard is
+    // missing (no HTTPS, old WebViews) or refuses, the link is selected in its box to copy by hand.
+    // "Save poster" is a plain link to the PNG (inside WeChat: open it and long-press to save).
+    Alpine.data("shareControl", function () {
+      return {
+        link: "",
+        status: "",
+        init: function () {
+          this.link = this.$root.dataset.link || "";
+        },
+        notReady: function () {
+          return !this.link;
+        },
+        load: function () {
+          var root = this.$root;
+          var self = this;
+          if (this.link || !root.dataset.api || !root.open) return;
+          fetch(root.dataset.api, { credentials: "same-origin", headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : null; })
+            .then(function (share) {
+              if (share && share.url) self.link = share.url;
+              else self.status = root.dataset.failed;
+            })
+            .catch(function () { self.status = root.dataset.failed; });
+        },
+        copy: function () {
+          var root = this.$root;
+          var field = this.$refs.link;
+          var self = this;
+          function byHand() {
+            if (field) { field.focus(); field.select(); }
+            self.status = root.dataset.failed;
+          }
+          if (!this.link) return;
+          if (!navigator.clipboard || !window.isSecureContext) { byHand(); return; }
+          navigator.clipboard.writeText(this.link).then(function () { self.status = root.dataset.copied; }, byHand);
+        },
+      };
+    });
+
+    // The flash sale's human check: find `proof` such that SHA-256(challenge + ":" + proof) starts
+    // with data-bits zero bits (about a second on a phone), then let the form be sent. The hashing
+    // yields to the page between batches, so the page stays responsive.
+    Alpine.data("flashProof", function () {
+      return {
+        init: function () {
+          var form = this.$el;
+          var challenge = form.dataset.challenge;
+          var bits = Number(form.dataset.bits) || 16;
+          var encoder = new TextEncoder();
+          var n = 0;
+          function zeroBits(bytes) {
+            var count = 0;
+            for (var i = 0; i < bytes.length; i++) {
+              if (bytes[i] === 0) { count += 8; continue; }
+              for (var b = 7; b >= 0 && !(bytes[i] & (1 << b)); b--) count++;
+              return count;
+            }
+            return count;
+          }
+          function batch() {
+            var tries = [];
+            for (var i = 0; i < 256; i++, n++) tries.push(String(n));
+            return Promise.all(tries.map(function (proof) {
+              return crypto.subtle.digest("SHA-256", encoder.encode(challenge + ":" + proof)).then(function (digest) {
+                return zeroBits(new Uint8Array(digest)) >= bits ? proof : null;
+              });
+            })).then(function (found) {
+              var proof = found.filter(function (p) { return p !== null; })[0];
+              if (proof === undefined) return batch();
+              form.querySelector("[name=proof]").value = proof;
+              var button = form.querySelector("button[type=submit]");
+              button.disabled = false;
+              button.textContent = button.dataset.ready;
+              return proof;
+            });
+          }
+          batch();
+        },
+      };
     });
 
     // The product page's offer for the SKU the picker names (inside skuPicker, whose `sku()` it

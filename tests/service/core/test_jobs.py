@@ -51,7 +51,9 @@ async def test_every_periodic_job_is_on_the_schedule() -> None:
         ("promotions.remind_expiring", 900, "promotions-remind-expiring"),
         ("promotions.resume_issue_runs", 300, "promotions-resume-issue-runs"),
         ("promotions.win_back", 86400, "promotions-win-back"),
+        ("social.bargain", 60, "social-bargain"),
         ("social.flash", 30, "social-flash"),
+        ("social.groups", 60, "social-groups"),
     ]
 
 

@@ -310,4 +310,4 @@ async def test_notification_templates_are_previewed_with_the_shop_name(client: A
     assert page.status_code == 200
     assert '<dd class="email-subject">【山海小铺】订单已支付</dd>' in page.text
     assert '<dd class="email-subject">[Shanhai Store] Order paid</dd>' in page.text
-    assert page.text.count('class="panel template-preview"') == 20  # 10 messages, each in Chinese and English
+    assert page.text.count('class="panel template-preview"') == 26  # 13 messages, each in Chinese and English

@@ -80,7 +80,7 @@ async def test_a_superuser_sees_every_group_that_has_pages(client: AsyncClient) 
             "Import",
         ],
         "Inventory": ["Stock", "Low stock", "Ledger", "Warehouses"],
-        "Marketing": ["Promotions", "Coupons", "Campaigns"],
+        "Marketing": ["Promotions", "Coupons", "Campaigns", "Bargaining", "Flash sales", "Group buying"],
         "Customers": ["Customers"],
         "Content": ["Banners"],
         "Settings": ["Shop settings", "Shipping templates", "Staff members", "Roles", "Audit log"],
