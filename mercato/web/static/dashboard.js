@@ -1,4 +1,5 @@
-// The console dashboard's daily sales chart. The page passes the series as JSON in
+// The console's charts: the dashboard's daily sales, and the live counts of the social plays.
+// The dashboard's daily sales chart. The page passes the series as JSON in
 // data-sales-chart (and the series names in data-names); the numbers are also in a table, so
 // without this script (or the chart bundle) nothing is lost. Needs window.MercatoCharts
 // (/static/build/charts.min.js, built by scripts/bootstrap).
@@ -56,9 +57,34 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // A stacked horizontal bar chart of live counts (the social plays' console pages):
+  // data-bar-chart holds {labels: [...], series: [{name, data: [...]}, ...]}; the numbers are also
+  // in the table beside it.
+  function drawBars(element) {
+    if (!window.MercatoCharts) return;
+    var data = JSON.parse(element.getAttribute("data-bar-chart"));
+    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var chart = window.MercatoCharts.init(element);
+    chart.setOption({
+      animation: !reduced,
+      color: ["#1f3a5f", "#b3261e", "#c9a227", "#5b6475", "#2e7d32"],
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: data.labels, axisLabel: { width: 160, overflow: "truncate" } },
+      series: data.series.map(function (s) {
+        return { name: s.name, type: "bar", stack: "total", data: s.data };
+      }),
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
   function start() {
     var charts = document.querySelectorAll("[data-sales-chart]");
     for (var i = 0; i < charts.length; i++) draw(charts[i]);
+    var bars = document.querySelectorAll("[data-bar-chart]");
+    for (var j = 0; j < bars.length; j++) drawBars(bars[j]);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
