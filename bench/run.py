@@ -1,10 +1,11 @@
 """`make bench`: start Mercato in production mode on loopback, load it, print one table.
 
 What it starts (and stops at the end, whatever happens): a throwaway PostgreSQL cluster
-(scripts/pg), Redis (scripts/redis), ``mercato run --workers 2`` and ``mercato worker`` in
-production mode, and for L1 a framework-free ASGI app under the same server with the same
-workers. It seeds the benchmark shop (bench/seed.py), waits until the worker has delivered every
-seeding event, then runs the scenarios (each alone with ``--only``):
+(scripts/pg), Redis (scripts/redis), what ``mercato run --workers 2`` runs (launched as
+Uvicorn's module, see ``main``) and ``mercato worker`` in production mode, and for L1 a
+framework-free ASGI app under the same server with the same workers. It seeds the benchmark
+shop (bench/seed.py), waits until the worker has delivered every seeding event, then runs the
+scenarios (each alone with ``--only``):
 
     l1  framework-free ASGI app, wrk at 64 connections          (the HTTP ceiling)
     l2  pgbench select-only and tpcb-like, 16 clients            (the database ceiling)
@@ -14,6 +15,10 @@ seeding event, then runs the scenarios (each alone with ``--only``):
         the same run, so measure it alone: --only r1,r1p
     w1  closed-loop guest-style purchases at 8 and 32 virtual users (bench/flows.py)
     w2  flash sale: 200 buyers for 50 units, then 2,000 for 500
+    w3  flash sales through the flash-sale API (bench/flash.py): 20,000 buyers for 500 units,
+        2,000 for 500, sold-out answers after the rush, and a second wave for the units of the
+        unpaid orders (the server runs with MERCATO_FLASH_PAY_MINUTES=1 and a per-IP limit of
+        100000000/minute: bench settings, not the defaults); the seed adds 24,000 shoppers a run
 
 Every figure is the median of ``--runs`` runs (default 3) of ``--seconds`` (default 20) each.
 Every target is 127.0.0.1; every loop is bounded in time or count.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -53,11 +59,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import flows  # noqa: E402
+from bench import flash, flows  # noqa: E402
 from bench.wrk import WrkResult, run_wrk  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
-SCENARIOS = ("l1", "l2", "r1", "r1p", "w1", "w2")
+SCENARIOS = ("l1", "l2", "r1", "r1p", "w1", "w2", "w3")
 WEB_WORKERS = 2
 R1_CONNECTIONS = (16, 64)
 W1_USERS = (8, 32)
@@ -177,6 +183,21 @@ def wait_outbox(url: str, *, seconds: float = 900) -> float:
     raise RuntimeError("the worker did not deliver the outbox in time")
 
 
+def wait_settled(pids: list[int], *, seconds: float = 180) -> float:
+    """Wait until every process in ``pids`` is idle (its CPU time climbs by under 50 ms in a
+    second, twice running): /readyz answers once one web worker is up, while another may still be
+    importing the app. Return how long that took."""
+    started = time.monotonic()
+    calm = 0
+    before = [cpu_seconds(pid) for pid in pids]
+    while calm < 2 and time.monotonic() - started < seconds:
+        time.sleep(1.0)
+        now = [cpu_seconds(pid) for pid in pids]
+        calm = calm + 1 if all(b - a < 0.05 for a, b in zip(before, now, strict=True)) else 0
+        before = now
+    return time.monotonic() - started
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -249,7 +270,16 @@ def rss_mb(pid: int) -> float:
 
 
 def mercato_env(stack: Stack, port: int, sandbox_secret: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MERCATO_")}
+    # Bytecode as a deployment has it, cached under var/bench (the tree stays clean): with
+    # PYTHONDONTWRITEBYTECODE inherited, every web worker compiled the whole app from source at
+    # start, and on a busy machine took longer than Uvicorn's 5 s worker health check, which then
+    # killed and restarted it, again and again.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MERCATO_") and k not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+    }
+    env["PYTHONPYCACHEPREFIX"] = str(stack.logs / "pycache")
     env.update(
         {
             "MERCATO_MODE": "production",
@@ -267,6 +297,7 @@ def mercato_env(stack: Stack, port: int, sandbox_secret: str) -> dict[str, str]:
             "MERCATO_LOG_LEVEL": "WARNING",
         }
     )
+    env.update(flash.SERVER_ENV)  # W3's bench settings (flash-sale endpoints only; printed at start)
     return env
 
 
@@ -427,7 +458,7 @@ def bench_r1(
             results = repeat(
                 args.runs,
                 f"{name} c={connections}",
-                lambda paths=paths, c=connections: run_wrk(base, paths, connections=c, seconds=args.seconds),
+                functools.partial(run_wrk, base, paths, connections=connections, seconds=args.seconds),
             )
             rps, p50, p99, errors = wrk_median(results)
             share = f"{100 * rps / l1:.1f} %" if l1 else ""
@@ -556,6 +587,25 @@ def bench_w2(
     return rows
 
 
+def bench_w3(
+    args: argparse.Namespace, base: str, seed: dict[str, Any], stack: Stack, meter: CpuMeter
+) -> list[Row]:
+    results = []
+    for n in range(args.runs):
+        say(f"  W3 run {n + 1}/{args.runs}")
+        results.append(
+            flash.run_sale(
+                base,
+                seed["w3"][n],
+                sql=lambda query: psql(stack.pg_url, query),
+                redis_url=stack.env["REDIS_URL"],
+                meter=meter,
+                say=say,
+            )
+        )
+    return [Row(**row) for row in flash.rows(results)]
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -651,7 +701,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--serve", action="store_true", help="start and seed the shop, print its URL, keep it up until Ctrl-C"
     )
-    parser.add_argument("--profile", default="", help="a scenario (r1, w1, w2) to profile with py-spy")
+    parser.add_argument("--profile", default="", help="a scenario (r1, w1, w2, w3) to profile with py-spy")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "results.json")
     args = parser.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()] if not args.serve else []
@@ -679,7 +729,7 @@ def main(argv: list[str] | None = None) -> None:
             say("L1: framework-free ASGI app, 2 Uvicorn workers")
             row, l1 = bench_l1(args, stack)
             rows.append(row)
-        wants_shop = args.serve or bool({"r1", "r1p", "w1", "w2"} & set(args.only))
+        wants_shop = args.serve or bool({"r1", "r1p", "w1", "w2", "w3"} & set(args.only))
         needs_pg = wants_shop or "l2" in args.only
         if needs_pg:
             start_pg(stack)
@@ -696,12 +746,22 @@ def main(argv: list[str] | None = None) -> None:
             port = free_port()
             secret = secrets.token_hex(32)
             env = mercato_env(stack, port, secret)
+            subprocess.run(  # noqa: S603
+                [str(VENV / "python"), "-m", "compileall", "-q", "mercato"], env=env, check=True, cwd=ROOT
+            )
             subprocess.run([str(VENV / "mercato"), "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
             seed_file = stack.logs / "seed.json"
+            flash_buyers = flash.CUSTOMERS_PER_RUN if "w3" in args.only else 0
             say(
                 f"seed: {args.products:,} products x 3 SKUs, stock in 3 warehouses, "
                 f"{args.customers:,} customers"
+                + (
+                    f", W3: {args.runs} flash-sale session(s) and {args.runs * flash_buyers:,} shoppers"
+                    if flash_buyers
+                    else ""
+                )
             )
+            seeding = time.monotonic()
             subprocess.run(  # noqa: S603
                 [
                     str(VENV / "python"),
@@ -715,21 +775,49 @@ def main(argv: list[str] | None = None) -> None:
                     str(args.customers),
                     "--runs",
                     str(args.runs),
+                    "--flash-buyers",
+                    str(flash_buyers),
                 ],
                 env=env,
                 check=True,
                 cwd=ROOT,
             )
             seed = json.loads(seed_file.read_text())
-            web = stack.spawn("web", [str(VENV / "mercato"), "run", f"--workers={WEB_WORKERS}"], env=env)
+            say(f"seed: {time.monotonic() - seeding:.0f} s in all")
+            # What ``mercato run --workers 2`` starts (migrated above), but launched through Uvicorn's
+            # own module: a worker process then re-imports that light module instead of
+            # mercato/cli.py (which imports the demo data and with it most domains) before it can
+            # answer Uvicorn's 5 s health check; on a busy machine that import took longer, and the
+            # workers were killed and restarted without end.
+            web = stack.spawn(
+                "web",
+                [
+                    str(VENV / "python"),
+                    "-m",
+                    "uvicorn",
+                    "mercato.app:create_app",
+                    "--factory",
+                    f"--host={env['MERCATO_HOST']}",
+                    f"--port={port}",
+                    f"--workers={WEB_WORKERS}",
+                    "--proxy-headers",
+                    "--no-access-log",
+                    "--log-level=warning",
+                ],
+                env=env,
+            )
             worker = stack.spawn("worker", [str(VENV / "mercato"), "worker"], env=env)
             base = f"http://127.0.0.1:{port}"
             wait_http(base + "/readyz", seconds=120)
             say(
                 f"Mercato: production mode on {base}, {WEB_WORKERS} web workers + job worker "
-                f"(pid {worker.pid})"
+                f"(pid {worker.pid}); bench settings "
+                + ", ".join(f"{k}={v}" for k, v in flash.SERVER_ENV.items())
+                + " (the defaults are 5 and 600/minute)"
             )
             say(f"  the worker delivered the seeding events in {wait_outbox(stack.pg_url):.0f} s")
+            settled = wait_settled(web_workers(web.pid))
+            say(f"  {len(web_workers(web.pid))} web workers idle after {settled:.0f} s more")
             postmaster = int((Path(stack.pg_dir) / "data" / "postmaster.pid").read_text().split()[0])
             redis_pid = int((Path(stack.redis_dir) / "redis.pid").read_text().split()[0])
             meter = CpuMeter(
@@ -767,6 +855,10 @@ def main(argv: list[str] | None = None) -> None:
             if "w2" in args.only:
                 say("W2: flash sale")
                 rows += bench_w2(args, base, seed, stack, meter)
+            if "w3" in args.only:
+                say("W3: flash sales through the flash-sale API")
+                with profiled(stack, web, args.profile == "w3", args.seconds):
+                    rows += bench_w3(args, base, seed, stack, meter)
             memory = [rss_mb(pid) for pid in web_workers(web.pid)]
             rows.append(
                 Row(

@@ -7,9 +7,18 @@ warehouse). Then the buyers: customers with one address and one bearer token eac
 signing in is not what is measured), and the flash-sale SKUs W2 sells out — one with 50 units
 and one with 500 per run, stocked in one warehouse.
 
+For W3 (``--flash-buyers N``, bench/flash.py), per run: a published flash-sale session (场次,
+live from a minute ago for twelve hours) with two items of 500 units each, made through the
+social domain's services as staff would (its quotas carved out of stock that holds exactly 500
+units), and N more shoppers. Those are written with bulk INSERTs (a customer, its default address
+and a bearer token as ``identity.issue_token`` makes them, 2,000 a transaction): tens of thousands
+through the services one by one would take most of an hour. They skip what the registration
+service adds beside: the consent row and the ``CustomerRegistered`` event (the new-customer gift).
+
 Run by ``bench/run.py`` with the benchmark's environment (MERCATO_DATABASE_URL etc.):
 
     python -m bench.seed --out var/bench/seed.json [--products 10000] [--customers 2000]
+                         [--flash-buyers 24000]
 """
 
 from __future__ import annotations
@@ -38,6 +47,9 @@ WAREHOUSES = (
 CATEGORIES = 10
 CHUNK = 1_000  # products per import file (3,000 rows)
 UNITS = 1_000  # per SKU and warehouse
+W3_UNITS = 500  # each W3 item's quota (and its SKU's whole stock)
+W3_PRICE = 990  # fen: W3's 秒杀价, below every benchmark SKU's own price (59 yuan and up)
+BULK = 2_000  # W3 shoppers per transaction
 #: Real (province, city, district) triples: addresses are checked against the region list.
 ADDRESS_REGIONS = (
     ("上海市", "上海市", "黄浦区"),
@@ -253,6 +265,136 @@ async def _customers(count: int) -> list[dict[str, object]]:
     return made
 
 
+async def _bulk_customers(first: int, count: int) -> list[dict[str, object]]:
+    """``count`` W3 shoppers numbered from ``first`` (mobiles +86138…, apart from ``_customers``'
+    +86139…), each with a default address and a bearer token whose SHA-256 is stored, as the
+    services make them; ``region`` tells which of ``ADDRESS_REGIONS`` the address is in."""
+    import datetime as dt  # noqa: PLC0415
+
+    from sqlalchemy import insert  # noqa: PLC0415
+
+    from mercato.core import clock  # noqa: PLC0415
+    from mercato.core.db import uow  # noqa: PLC0415
+    from mercato.core.security import hash_token, new_token  # noqa: PLC0415
+    from mercato.core.settings import get_settings  # noqa: PLC0415
+    from mercato.identity.models import Address, AuthToken, Customer  # noqa: PLC0415
+    from mercato.identity.service.tokens import PREFIX  # noqa: PLC0415
+
+    lifetime = dt.timedelta(days=get_settings().token_days)
+    made: list[dict[str, object]] = []
+    for start in range(first, first + count, BULK):
+        numbers = range(start, min(first + count, start + BULK))
+        now = clock.now()
+        async with uow() as session:
+            ids = (
+                (
+                    await session.execute(
+                        insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "phone": f"+86138{n:08d}",
+                                "name": f"抢购者{n}",
+                                "status": "active",
+                                "created_at": now,
+                            }
+                            for n in numbers
+                        ],
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            address_ids = (
+                (
+                    await session.execute(
+                        insert(Address).returning(Address.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "customer_id": customer_id,
+                                "recipient": f"抢购者{n}",
+                                "phone": f"+86138{n:08d}",
+                                "province": ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][0],
+                                "city": ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][1],
+                                "district": ADDRESS_REGIONS[n % len(ADDRESS_REGIONS)][2],
+                                "detail": f"解放路 {n} 号",
+                                "postal_code": "",
+                                "is_default": True,
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                            for n, customer_id in zip(numbers, ids, strict=True)
+                        ],
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            raw = [new_token(PREFIX[("customer", "bearer")]) for _ in numbers]
+            await session.execute(
+                insert(AuthToken),
+                [
+                    {
+                        "token_hash": hash_token(token),
+                        "subject_kind": "customer",
+                        "subject_id": customer_id,
+                        "kind": "bearer",
+                        "name": "bench",
+                        "ip": "127.0.0.1",
+                        "user_agent": "mercato-bench",
+                        "created_at": now,
+                        "expires_at": now + lifetime,
+                    }
+                    for token, customer_id in zip(raw, ids, strict=True)
+                ],
+            )
+        made += [
+            {"customer_id": c, "token": t, "address_id": a, "region": n % len(ADDRESS_REGIONS)}
+            for n, c, t, a in zip(numbers, ids, raw, address_ids, strict=True)
+        ]
+    return made
+
+
+async def _flash_session(run: int, category: str) -> dict[str, object]:
+    """W3's flash-sale session for one run: two items (``a`` for the 20,000-buyer rush and the
+    second wave, ``b`` for the 2,000-buyer one) of ``W3_UNITS`` units each at ``W3_PRICE``, each
+    the first SKU of a new product whose stock is exactly its quota, then published."""
+    import datetime as dt  # noqa: PLC0415
+
+    from mercato import identity, social  # noqa: PLC0415
+    from mercato.core import clock  # noqa: PLC0415
+    from mercato.core.db import uow  # noqa: PLC0415
+
+    actor = identity.Actor(staff_id=None, label="bench")
+    slugs = [(f"bench-w3-{label}-r{run}", 920_000 + run * 10 + n, category) for n, label in enumerate("ab")]
+    ids = await _import(slugs)
+    skus = await _sku_ids(ids)
+    await _stock([(f"{slug.upper()}-0", WAREHOUSES[0][0], W3_UNITS) for slug, _n, _c in slugs])
+    now = clock.now()
+    async with uow() as session:
+        draft = await social.create_flash_session(
+            session,
+            data=social.FlashSessionWrite(
+                name=f"基准秒杀 第{run + 1}场",
+                starts_at=now - dt.timedelta(minutes=1),
+                ends_at=now + dt.timedelta(hours=12),
+            ),
+            actor=actor,
+        )
+        items = {}
+        for label, product_id in zip("ab", ids, strict=True):
+            item = await social.add_flash_item(
+                session,
+                flash_session_id=draft.id,
+                data=social.FlashItemWrite(
+                    sku_id=skus[product_id][0], price_amount=W3_PRICE, quota=W3_UNITS, per_customer=1
+                ),
+                actor=actor,
+            )
+            items[label] = {"item_id": item.id, "sku_id": item.sku_id, "quota": item.quota}
+        await social.publish_flash_session(session, flash_session_id=draft.id, actor=actor)
+    return {"session_id": draft.id, **items}
+
+
 async def seed(args: argparse.Namespace) -> dict[str, object]:
     from mercato.core.db import reset_database  # noqa: PLC0415
 
@@ -290,6 +432,18 @@ async def seed(args: argparse.Namespace) -> dict[str, object]:
         f"seed: {len(customers):,} customers with an address and a token "
         f"({time.perf_counter() - started:.0f} s)"
     )
+    w3: list[dict[str, object]] = []
+    if args.flash_buyers:
+        w3_started = time.perf_counter()
+        for run in range(args.runs):
+            sale = await _flash_session(run, categories[0])
+            sale["customers"] = await _bulk_customers(run * args.flash_buyers, args.flash_buyers)
+            w3.append(sale)
+        say(
+            f"seed: W3 {args.runs} flash-sale session(s) and {args.runs * args.flash_buyers:,} more "
+            f"customers by bulk INSERTs in {time.perf_counter() - w3_started:.1f} s "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
     skus = await _sku_ids(product_ids[: min(len(product_ids), 2_000)])
     await reset_database()
     return {
@@ -298,6 +452,7 @@ async def seed(args: argparse.Namespace) -> dict[str, object]:
         "skus": [sku for ids in skus.values() for sku in ids],
         "flash": flash,
         "customers": customers,
+        "w3": w3,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -310,6 +465,12 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3, help="flash-sale SKUs to make (one per W2 run)")
+    parser.add_argument(
+        "--flash-buyers",
+        type=int,
+        default=0,
+        help="W3: shoppers per run, bulk-inserted, and a flash-sale session per run (0: none)",
+    )
     args = parser.parse_args()
     result = asyncio.run(seed(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,6 +27,8 @@ from sqlalchemy.types import TypeDecorator
 
 from mercato.core.errors import DomainError
 from mercato.core.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -163,10 +166,20 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 async def run_after_commit(session: AsyncSession) -> None:
-    """Run and forget the callbacks registered with :func:`after_commit`."""
+    """Run and forget the callbacks registered with :func:`after_commit`: what they follow is
+    committed, so one that fails (a provider that cannot be reached, a database pool exhausted
+    under a rush) is logged and the others still run; the request is not failed for it. Each
+    callback's own job or retry path picks up what it could not do."""
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
     for callback in callbacks:
-        await callback()
+        try:
+            await callback()
+        except Exception as exc:  # noqa: BLE001 - logged: the commit it follows stands
+            log.error(
+                "db.after_commit_failed",
+                callback=getattr(callback, "__qualname__", repr(callback)),
+                error=repr(exc),
+            )
 
 
 async def end_transaction(session: AsyncSession) -> None:

@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mercato.core.errors import DomainError, ErrorKind
@@ -176,7 +177,17 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Every pooled database connection stayed busy for the pool's timeout (a rush beyond what the
+#: pool serves): the request is answered "busy, retry" rather than as our failure.
+BUSY = N_("The shop is very busy right now. Try again in a moment.")
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, PoolTimeout):
+        log.warning("request.database_pool_exhausted", path=request.url.path)
+        return problem(
+            request, status=503, code="core.busy", detail=gettext(BUSY), headers={"Retry-After": "1"}
+        )
     log.error("request.unhandled_error", path=request.url.path, error=repr(exc), exc_info=exc)
     return problem(
         request, status=500, code="core.internal_error", detail=gettext("Something went wrong on our side.")
