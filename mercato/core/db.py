@@ -166,14 +166,17 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 async def run_after_commit(session: AsyncSession) -> None:
-    """Run and forget the callbacks registered with :func:`after_commit`: what they follow is
-    committed, so one that fails (a provider that cannot be reached, a database pool exhausted
-    under a rush) is logged and the others still run; the request is not failed for it. Each
-    callback's own job or retry path picks up what it could not do."""
+    """Run the callbacks registered with :func:`after_commit`. A callback's ``DomainError`` is the
+    request's answer and propagates (an SMS provider refusing the code just stored is told to
+    the shopper); any other failure (a database pool exhausted under a rush, a bug) is logged and
+    the other callbacks still run: what they follow is committed, and each callback's own job or
+    retry path picks up what it could not do, so a committed order is never answered 500."""
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
     for callback in callbacks:
         try:
             await callback()
+        except DomainError:
+            raise
         except Exception as exc:  # noqa: BLE001 - logged: the commit it follows stands
             log.error(
                 "db.after_commit_failed",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.core.db import after_commit, run_after_commit
+from mercato.core.errors import RateLimited
 from mercato.web import problems
 
 
@@ -49,3 +50,14 @@ async def test_a_failing_after_commit_step_is_logged_and_the_others_run(
 
     assert ran == ["fine"]
     assert "after_commit" not in session.info
+
+
+async def test_a_domain_error_after_commit_is_the_requests_answer() -> None:
+    session = AsyncSession()
+
+    async def refused() -> None:
+        raise RateLimited(retry_after=60, seconds=60)
+
+    after_commit(session, refused)
+    with pytest.raises(RateLimited):
+        await run_after_commit(session)
