@@ -47,6 +47,17 @@ def _database_url() -> str:
 DATABASE_URL = _database_url()
 os.environ["MERCATO_DATABASE_URL"] = DATABASE_URL
 
+from argon2 import PasswordHasher  # noqa: E402
+
+from mercato.core import security  # noqa: E402
+
+# Passwords are hashed with argon2id at its minimal cost in the suite (t=1, m=1 MiB, p=1): the
+# same library and code path, the parameters carried in each hash. Production keeps m=64 MiB,
+# t=3, p=4 (security.py), about 200 ms a hash and a check here — which, for every customer and
+# staff member the suite creates and signs in, was minutes of each pass.
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+security._DUMMY_HASH = security._hasher.hash("suite")
+
 from mercato import identity, social  # noqa: E402
 from mercato.core import cache, clock, events  # noqa: E402
 from mercato.core.db import get_database, reset_database, uow  # noqa: E402
