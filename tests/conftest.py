@@ -66,23 +66,6 @@ from mercato.core.settings import get_settings  # noqa: E402
 from mercato.core.storage import set_storage  # noqa: E402
 from mercato.models import metadata  # noqa: E402
 
-#: Browser flows run once, in the SQLite pass: what they add over the API and page tests is the
-#: browser (layout, script, the Content-Security-Policy), not the database, whose paths the
-#: service and API tests run on PostgreSQL too. It keeps the two passes of ``make test`` within
-#: the suite's time budget.
-BROWSER_ON_SQLITE_ONLY = (
-    "browser flows run in the SQLite pass (their database paths run in tests/service, tests/api)"
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not _PG_BASE:
-        return
-    skip = pytest.mark.skip(reason=BROWSER_ON_SQLITE_ONLY)
-    for item in items:
-        if item.get_closest_marker("e2e") is not None:
-            item.add_marker(skip)
-
 
 async def _recreate_pg_database() -> None:
     import asyncpg  # noqa: PLC0415
