@@ -58,8 +58,8 @@
   }
 
   // A stacked horizontal bar chart of live counts (the social plays' console pages):
-  // data-bar-chart holds {labels: [...], series: [{name, data: [...]}, ...]}; the numbers are also
-  // in the table beside it.
+  // data-bar-chart holds {labels: [...], series: [{name, data: [...]}, ...]}; the tooltip names
+  // each series (the bundle has no legend, charts.js) and the numbers are in the table beside it.
   function drawBars(element) {
     if (!window.MercatoCharts) return;
     var data = JSON.parse(element.getAttribute("data-bar-chart"));
@@ -68,8 +68,7 @@
     chart.setOption({
       animation: !reduced,
       color: ["#1f3a5f", "#b3261e", "#c9a227", "#5b6475", "#2e7d32"],
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: data.labels, axisLabel: { width: 160, overflow: "truncate" } },
